@@ -1,0 +1,109 @@
+//! The trait a network plugin implements, and the context a session runs in.
+
+use crate::account::{AccountField, Label, Secret, SecretStore, Settings};
+use crate::address::{Address, AddressError};
+use crate::capabilities::Capabilities;
+use crate::command::Command;
+use crate::error::SessionError;
+use crate::event::Event;
+use crate::ids::{AccountId, ProtocolId};
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// A session's future, as the engine spawns it.
+pub type SessionFuture = Pin<Box<dyn Future<Output = Result<(), SessionError>> + Send + 'static>>;
+
+/// Static facts about a protocol.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProtocolInfo {
+    /// Machine name, stable forever (`"xmpp"`).
+    pub id: ProtocolId,
+    /// The network's name as shown to users (`"XMPP"`); not translated.
+    pub name: String,
+    /// What the protocol can do.
+    pub capabilities: Capabilities,
+    /// The fields of the account setup form, in order.
+    pub account_fields: Vec<AccountField>,
+    /// The label of the field that names the account (its user id), shown in lists.
+    pub account_label: Label,
+}
+
+/// A network plugin: the one trait to implement.
+///
+/// The required core is small: describe yourself, parse addresses, and run a
+/// session. Everything else (sending, history, requests, prompts) flows
+/// through [`Command`]s in and [`Event`]s out of the session, so a plugin adds
+/// features without the trait growing.
+pub trait Protocol: Send + Sync + 'static {
+    /// Describes the protocol.
+    fn info(&self) -> ProtocolInfo;
+
+    /// Parses and normalises a contact address typed by the user or read from
+    /// a file, accepting only the forms this network uses.
+    fn parse_address(&self, input: &str) -> Result<Address, AddressError>;
+
+    /// Runs one session of one account until it ends.
+    ///
+    /// The engine calls this in its own task, one per account. The future owns
+    /// the network client: it connects, reports
+    /// [`crate::ConnectionState::Online`], then serves commands from
+    /// [`SessionContext::commands`] and reports what happens through
+    /// [`SessionContext::events`]. It returns `Ok(())` when the command channel
+    /// closes (the engine stopped the account) and an error when the
+    /// connection is lost or refused; the engine decides about reconnecting
+    /// ([`SessionError::is_retryable`]) and starts a new session with a fresh
+    /// context. It must never panic on input from the network.
+    fn run(&self, context: SessionContext) -> SessionFuture;
+}
+
+/// Everything a session gets from the engine.
+pub struct SessionContext {
+    /// The account this session serves.
+    pub account: AccountId,
+    /// The account's settings (never secrets).
+    pub settings: Settings,
+    /// The account's password or token, read from the keyring by the engine.
+    pub secret: Option<Secret>,
+    /// The account's own keyring scope, for keys and tokens the plugin makes.
+    pub secrets: Arc<dyn SecretStore>,
+    /// A private directory for the plugin's own state (sync tokens, key
+    /// stores). It exists when the session starts.
+    pub data_dir: PathBuf,
+    /// Commands from the engine.
+    pub commands: mpsc::Receiver<Command>,
+    /// Where to report events.
+    pub events: EventSink,
+}
+
+/// Reports events to the engine.
+#[derive(Debug, Clone)]
+pub struct EventSink {
+    tx: mpsc::Sender<Event>,
+}
+
+/// The engine is gone; the session should end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the engine stopped listening")]
+pub struct EngineGone;
+
+impl EventSink {
+    /// A sink and the receiver the engine reads from.
+    pub fn channel(capacity: usize) -> (Self, mpsc::Receiver<Event>) {
+        let (tx, rx) = mpsc::channel(capacity);
+        (Self { tx }, rx)
+    }
+
+    /// Reports one event, waiting while the engine catches up.
+    pub async fn emit(&self, event: Event) -> Result<(), EngineGone> {
+        self.tx.send(event).await.map_err(|_| EngineGone)
+    }
+}
+
+impl From<EngineGone> for SessionError {
+    fn from(_: EngineGone) -> Self {
+        SessionError::Network("engine stopped".into())
+    }
+}

@@ -1,0 +1,1 @@
+//! Koine plugin for gatekeeper interop (EU DMA) and its reference server

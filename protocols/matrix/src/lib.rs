@@ -1,0 +1,1 @@
+//! Koine plugin for Matrix

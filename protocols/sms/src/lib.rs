@@ -1,0 +1,1 @@
+//! Koine plugin for SMS through the user's phone (KDE Connect protocol, SMSGate)
