@@ -135,5 +135,5 @@ pub use notice::{InputSource, Notice};
 pub use plugin::{EngineGone, EventSink, Protocol, ProtocolInfo, SessionContext, SessionFuture};
 pub use route::{
     E2eEnd, E2eScheme, EndToEnd, Hop, HopKind, Protection, Route, RouteError, TlsVersion,
-    TransportSecurity, Visibility,
+    TransportSecurity, Verification, Visibility,
 };
