@@ -1,1 +1,125 @@
-//! stub
+//! The conformance suite every Koine protocol plugin runs against its own
+//! real test server.
+//!
+//! A plugin opts in by implementing [`Harness`] (start the real server on
+//! loopback) and [`TestServer`] (hand out two registered accounts, a
+//! bad-credentials account, the host the route must name, and a way to point
+//! an account at another endpoint), then calling [`suite!`] in an
+//! integration test:
+//!
+//! ```ignore
+//! // protocols/example/tests/conformance.rs
+//! koine_conformance::suite!(example_harness());
+//! ```
+//!
+//! The suite drives the plugin directly through the API (commands in, events
+//! out) with the real keyring behind [`koine_api::SecretStore`]; run it inside
+//! `scripts/with-keyring`. What it checks, one test each:
+//!
+//! | test | what must hold |
+//! |---|---|
+//! | `connects_with_good_credentials` | `Online` with a link naming the real host and a known transport; the session ends cleanly when its command channel closes |
+//! | `refuses_bad_credentials` | the session ends with [`SessionError::AuthFailed`], never `Online` |
+//! | `reports_the_roster` | a contact added by one account shows in its roster (when the protocol has a roster) |
+//! | `exchanges_messages_both_ways` | A→B and B→A arrive, each acknowledged by local id |
+//! | `delivers_to_an_offline_recipient` | a message sent while B is offline reaches B when B connects |
+//! | `suppresses_duplicates` | the same local id sent twice is acknowledged twice and seen once by B |
+//! | `reports_the_real_route` | routes validate, name the real host, and never claim an unknown transport |
+//! | `survives_malformed_server_input` | garbage from the server ends the session with a typed error: no panic, no `Online` |
+//!
+//! Incoming messages are always reported as [`Event::MessageReceived`], also
+//! from strangers: classifying them as requests is the engine's policy.
+
+mod checks;
+mod garbage;
+mod session;
+
+pub use checks::*;
+pub use garbage::GarbageServer;
+pub use session::{RunningSession, SessionEnd};
+
+use koine_api::{Address, ConversationKey, Protocol, Secret, Settings};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// One account on the test server.
+#[derive(Debug, Clone)]
+pub struct TestAccount {
+    /// The account's settings (server, user id, ports, CA file...).
+    pub settings: Settings,
+    /// The password or token.
+    pub secret: Option<Secret>,
+    /// How other accounts address this one.
+    pub address: Address,
+}
+
+/// A plugin's entry into the suite.
+pub trait Harness: Send + Sync {
+    /// The running server; dropping it stops the server.
+    type Server: TestServer;
+
+    /// The plugin under test.
+    fn protocol(&self) -> Arc<dyn Protocol>;
+
+    /// Starts a fresh server on loopback with at least two registered accounts.
+    fn start(&self) -> impl Future<Output = anyhow::Result<Self::Server>> + Send;
+}
+
+/// A running test server.
+pub trait TestServer: Send + Sync {
+    /// Registered account number `index` (0 and 1 are used). The two accounts
+    /// may message each other (set up contacts, opt-in or pairing in
+    /// [`Harness::start`] as the network requires).
+    fn account(&self, index: usize) -> TestAccount;
+
+    /// An account whose credentials the server refuses.
+    fn bad_credentials(&self) -> TestAccount;
+
+    /// The host the route's first hop must name (the server's name, the
+    /// phone's device name).
+    fn route_host(&self) -> String;
+
+    /// The same account, pointed at another endpoint on 127.0.0.1 (used to
+    /// feed the plugin garbage).
+    fn pointed_at(&self, account: &TestAccount, endpoint: SocketAddr) -> TestAccount;
+
+    /// The conversation `from` uses to write to `to`.
+    fn conversation_key(&self, to: &TestAccount) -> ConversationKey {
+        ConversationKey::new(to.address.to_string())
+    }
+
+    /// How long to wait for any one expected event.
+    fn timeout(&self) -> Duration {
+        Duration::from_secs(30)
+    }
+}
+
+/// Generates one `#[tokio::test]` per check for a harness expression.
+#[macro_export]
+macro_rules! suite {
+    ($harness:expr) => {
+        $crate::suite!(@tests $harness;
+            connects_with_good_credentials,
+            refuses_bad_credentials,
+            reports_the_roster,
+            exchanges_messages_both_ways,
+            delivers_to_an_offline_recipient,
+            suppresses_duplicates,
+            reports_the_real_route,
+            survives_malformed_server_input,
+        );
+    };
+    (@tests $harness:expr; $($check:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                let harness = $harness;
+                if let Err(e) = $crate::$check(&harness).await {
+                    panic!("conformance check {} failed: {e:#}", stringify!($check));
+                }
+            }
+        )*
+    };
+}
