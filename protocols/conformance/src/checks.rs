@@ -241,10 +241,10 @@ pub async fn suppresses_duplicates<H: Harness>(harness: &H) -> anyhow::Result<()
     let later = b.drain_for(Duration::from_secs(3)).await;
     let mut ids = BTreeSet::from([first.remote_id.clone()]);
     for event in later {
-        if let Event::MessageReceived(m) = event {
-            if m.content.text == text {
-                ids.insert(m.remote_id);
-            }
+        if let Event::MessageReceived(m) = event
+            && m.content.text == text
+        {
+            ids.insert(m.remote_id);
         }
     }
     ensure!(
