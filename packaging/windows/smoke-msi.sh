@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Smoke-builds an MSI from main.wxs with Debian's wixl and checks its tables
 # with msiinfo. The real installer is built on Windows with cargo-wix (WiX 3);
-# wixl has no WixUI dialogs, so this build defines Wixl=1 to leave them out.
+# wixl has no WixUI dialogs, so the lines between the wixl-skip-begin and
+# wixl-skip-end markers of the source are cut out first.
 # koine.exe here is a PLACEHOLDER file made in a temporary directory: the smoke
 # MSI checks the installer's structure, not the program inside it.
 #   smoke-msi.sh [WXS]
@@ -26,8 +27,9 @@ ln -s "$KOINE_REPO/packaging" "$stage/packaging"
 printf 'placeholder for koine.exe, smoke MSI only\n' >"$stage/bin/koine.exe"
 msi="$tmp/koine-smoke.msi"
 
+sed '/<!-- wixl-skip-begin -->/,/<!-- wixl-skip-end -->/d' "$wxs" >"$stage/main.wxs"
 if ! (cd "$stage" && wixl --arch x64 -D Version="$version" -D Platform=x64 \
-        -D CargoTargetBinDir=bin -D Wixl=1 -o "$msi" "$wxs") >"$tmp/wixl.log" 2>&1 \
+        -D CargoTargetBinDir=bin -o "$msi" main.wxs) >"$tmp/wixl.log" 2>&1 \
         || [ ! -s "$msi" ]; then
     cat "$tmp/wixl.log" >&2
     err "FAIL: wixl could not build an MSI from $wxs"
