@@ -53,8 +53,14 @@ else
         *) problem "'koine --version' printed '$out', expected the version $version" ;;
     esac
 fi
-cmp -s "$tmp/root/usr/share/doc/koine/copyright" "$KOINE_REPO/LICENSE" \
-    || problem "usr/share/doc/koine/copyright is not the repository's LICENSE"
+# cargo-deb puts a machine-readable header (DEP-5) before the LICENSE text.
+copyright="$tmp/root/usr/share/doc/koine/copyright"
+if [ -f "$copyright" ]; then
+    grep -qx 'License: AGPL-3.0-or-later' "$copyright" \
+        || problem "usr/share/doc/koine/copyright does not name AGPL-3.0-or-later"
+    tail -c "$(stat -c %s "$KOINE_REPO/LICENSE")" "$copyright" | cmp -s - "$KOINE_REPO/LICENSE" \
+        || problem "usr/share/doc/koine/copyright does not end with the repository's LICENSE"
+fi
 
 if [ "$fails" -ne 0 ]; then
     err "FAIL: $deb has $fails problems"

@@ -53,6 +53,9 @@ expect_row Property "ARPPRODUCTICON" '$1 == "ARPPRODUCTICON" && $2 != ""'
 expect_row Upgrade "a major-upgrade row for older versions" \
     "\$1 == \"$upgrade_code\" && \$3 == \"$version\" && \$7 == \"WIX_UPGRADE_DETECTED\""
 expect_row File "koine.exe" '$3 == "koine.exe"'
+expect_row File "License.rtf" '$3 == "License.rtf"'
+expect_row Directory "the install folder Koine under Program Files (64-bit)" \
+    '$1 == "APPLICATIONFOLDER" && $2 == "ProgramFiles64Folder" && $3 == "Koine"'
 expect_row Shortcut "the Start-menu shortcut to koine.exe with its icon" \
     '$2 == "ProgramMenuFolder" && $3 == "Koine" && $5 ~ /koine\.exe$/ && $9 != ""'
 expect_row Icon "the application icon" '$1 != ""'
