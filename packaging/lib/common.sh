@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # Shared helpers for the packaging scripts. Source it; do not run it.
 # SPDX-License-Identifier: AGPL-3.0-or-later
 
