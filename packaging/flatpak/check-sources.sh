@@ -15,8 +15,25 @@ committed=${2:-$KOINE_REPO/packaging/flatpak/cargo-sources.json}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 bash "$KOINE_REPO/packaging/flatpak/update-sources.sh" "$lock" "$tmp/fresh.json" >/dev/null
-if ! diff -u "$committed" "$tmp/fresh.json" >"$tmp/diff"; then
-    head -n 40 "$tmp/diff" >&2
+if ! cmp -s "$committed" "$tmp/fresh.json"; then
+    # Name the crates that differ rather than dumping the JSON diff.
+    python3 - "$committed" "$tmp/fresh.json" >&2 <<'PY' || true
+import json, sys
+def crates(path):
+    try:
+        return {e["dest"].rsplit("/", 1)[-1] + " " + e.get("sha256", "")[:12]
+                for e in json.load(open(path)) if e.get("type") == "archive"}
+    except (OSError, ValueError, KeyError) as error:
+        print(f"  cannot read {path}: {error}")
+        return set()
+old, new = crates(sys.argv[1]), crates(sys.argv[2])
+for c in sorted(new - old):
+    print(f"  missing from cargo-sources.json: {c}")
+for c in sorted(old - new):
+    print(f"  not in Cargo.lock any more:      {c}")
+if old == new:
+    print("  same crates, other differences (format or cargo config entry)")
+PY
     err "FAIL: $committed does not match $lock: run packaging/flatpak/update-sources.sh and commit the result"
     exit 1
 fi
