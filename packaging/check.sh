@@ -5,6 +5,7 @@
 #   bash packaging/check.sh                  checks + self-test
 #   bash packaging/check.sh --no-self-test   checks only
 #   bash packaging/check.sh --self-test-only self-test only
+#   KOINE_PACKAGING_OFFLINE=1 bash packaging/check.sh   skip the crate downloads
 #
 # Installs what it needs (apt packages, a Python venv, cargo-deb) when missing.
 # Prints "packaging: N passed, M failed" last and exits non-zero if M > 0.
@@ -109,6 +110,10 @@ if [ "$run_checks" = yes ]; then
     check "assets: icons and badges" bash "$linux/validate.sh" icons "$KOINE_REPO/assets"
     check "flatpak: manifest" bash "$flatpak/check-manifest.sh"
     check "flatpak: cargo-sources.json matches Cargo.lock" bash "$flatpak/check-sources.sh"
+    if [ "${KOINE_PACKAGING_OFFLINE:-0}" != 1 ]; then
+        check "flatpak: every vendored crate downloads and matches its sha256" \
+            bash "$flatpak/download-sources.sh"
+    fi
     check "windows: smoke MSI (wixl, placeholder koine.exe) and its tables" bash "$windows/smoke-msi.sh"
     check "deb: cargo-deb package, installed koine --version" build_deb
 fi
@@ -164,6 +169,21 @@ if [ "$run_self_test" = yes ]; then
         >"$bad/flatpak/packaging/flatpak/secrets.yml"
     must_fail "flatpak manifest talking to org.freedesktop.secrets" "org.freedesktop.secrets is not allowed" \
         bash "$flatpak/check-manifest.sh" "$bad/flatpak/packaging/flatpak/secrets.yml"
+
+    # cargo-sources.json whose first crate has a wrong sha256: the download must fail.
+    if [ "${KOINE_PACKAGING_OFFLINE:-0}" != 1 ]; then
+        mkdir -p "$bad/sha/packaging/flatpak"
+        cp "$flatpak/$KOINE_APP_ID.yml" "$bad/sha/packaging/flatpak/"
+        python3 - "$flatpak/cargo-sources.json" "$bad/sha/packaging/flatpak/cargo-sources.json" <<'PY'
+import json, sys
+entries = json.load(open(sys.argv[1]))
+first = next(e for e in entries if e.get("type") == "archive")
+first["sha256"] = "0" * 64
+json.dump(entries, open(sys.argv[2], "w"), indent=4)
+PY
+        must_fail "cargo-sources.json with a wrong sha256" "Wrong sha256 checksum" \
+            bash "$flatpak/download-sources.sh" "$bad/sha/packaging/flatpak/$KOINE_APP_ID.yml"
+    fi
 
     # cargo-sources.json with one crate (archive + checksum file) removed.
     python3 - "$flatpak/cargo-sources.json" "$bad/cargo-sources.json" <<'PY'
