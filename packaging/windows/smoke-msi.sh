@@ -18,8 +18,8 @@ upgrade_code="{$KOINE_UPGRADE_CODE}"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# wixl takes only relative source paths and writes an Icon/ directory into its
-# working directory, so it runs in a staging directory that mirrors the repo.
+# wixl takes only relative source paths, so it runs in a staging directory that
+# mirrors the repository.
 stage="$tmp/stage"
 mkdir -p "$stage/bin"
 ln -s "$KOINE_REPO/assets" "$stage/assets"
@@ -36,7 +36,8 @@ if ! (cd "$stage" && wixl --arch x64 -D Version="$version" -D Platform=x64 \
     exit 1
 fi
 
-table() { msiinfo export "$msi" "$1" | tr -d '\r' | tail -n +4; }
+# msiinfo writes binary columns (the Icon table) to files in its working directory.
+table() { (cd "$tmp" && msiinfo export "$msi" "$1") | tr -d '\r' | tail -n +4; }
 fails=0
 expect_row() {  # expect_row TABLE DESCRIPTION AWK-CONDITION
     if ! table "$1" | awk -F '\t' "$3 { found = 1 } END { exit !found }"; then
