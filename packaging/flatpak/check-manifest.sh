@@ -10,11 +10,13 @@ set -euo pipefail
 
 manifest=${1:-$KOINE_REPO/packaging/flatpak/$KOINE_APP_ID.yml}
 [ -f "$manifest" ] || { err "FAIL: $manifest: no such file"; exit 1; }
+manifest=$(realpath "$manifest")
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # flatpak-builder parses the YAML the way a real build will and prints it as JSON.
-if ! flatpak-builder --show-manifest "$manifest" >"$tmp/manifest.json" 2>"$tmp/log"; then
+# It runs in the temporary directory: it leaves a .flatpak-builder/ in its cwd.
+if ! (cd "$tmp" && flatpak-builder --show-manifest "$manifest") >"$tmp/manifest.json" 2>"$tmp/log"; then
     cat "$tmp/log" >&2
     err "FAIL: flatpak-builder cannot read $manifest"
     exit 1

@@ -15,7 +15,9 @@ state=${KOINE_FLATPAK_STATE:-$KOINE_CACHE/flatpak-builder}
 mkdir -p "$state"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-if ! flatpak-builder --download-only --state-dir="$state" "$tmp/build" "$manifest" >"$tmp/log" 2>&1; then
+manifest=$(realpath "$manifest")
+if ! (cd "$tmp" && flatpak-builder --download-only --state-dir="$state" "$tmp/build" "$manifest") \
+        >"$tmp/log" 2>&1; then
     grep -v -e '% Total' -e 'Dload' -e '^ *[0-9]' "$tmp/log" | tail -n 20 >&2
     err "FAIL: flatpak-builder could not download the sources of $manifest"
     exit 1
