@@ -1,0 +1,333 @@
+use super::*;
+use crate::model::{AccountRecord, ConversationId};
+use koine_api::{
+    AccountId, Address, Command, Content, ConversationKey, DeliveryState, Direction, EndToEnd, Hop,
+    HopKind, Jid, LocalId, Message, MessageChange, ProtocolId, RemoteId, Route, Settings,
+    Timestamp, TransportSecurity,
+};
+
+fn route() -> Route {
+    Route {
+        hops: vec![Hop::new(
+            "example.org",
+            HopKind::ClientLink,
+            TransportSecurity::Plaintext,
+        )],
+        end_to_end: EndToEnd::none(),
+    }
+}
+
+fn store_with_account(id: &str) -> (Store, AccountId) {
+    let store = Store::open_in_memory().expect("store");
+    let account = AccountId::new(id);
+    store
+        .insert_account(&AccountRecord {
+            id: account.clone(),
+            protocol: ProtocolId::new("test"),
+            label: "me@example.org".into(),
+            settings: Settings::default(),
+            enabled: true,
+            created_at: Timestamp(1),
+        })
+        .expect("account");
+    (store, account)
+}
+
+fn incoming(key: &str, remote: &str, text: &str, at: i64) -> Message {
+    Message {
+        conversation: ConversationKey::new(key),
+        remote_id: RemoteId::new(remote),
+        local_id: None,
+        sender: Address::Jid(Jid::parse(key).expect("jid")),
+        sender_name: Some("Bob".into()),
+        direction: Direction::Incoming,
+        timestamp: Timestamp(at),
+        content: Content::text(text),
+        reply_to: None,
+        route: route(),
+    }
+}
+
+fn conversation(store: &Store, account: &AccountId, key: &str) -> ConversationId {
+    store
+        .ensure_conversation(account, &ConversationKey::new(key), None, false)
+        .expect("conversation")
+        .0
+}
+
+#[test]
+fn migrations_set_the_schema_version_and_reopen_cleanly() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("k.sqlite3");
+    let store = Store::open(&path).expect("open");
+    assert_eq!(store.schema_version().expect("version"), 1);
+    drop(store);
+    let store = Store::open(&path).expect("reopen");
+    assert_eq!(store.schema_version().expect("version"), 1);
+}
+
+#[test]
+fn a_newer_profile_is_refused_not_damaged() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("k.sqlite3");
+    drop(Store::open(&path).expect("open"));
+    let conn = rusqlite::Connection::open(&path).expect("raw");
+    conn.pragma_update(None, "user_version", 99).expect("bump");
+    drop(conn);
+    assert!(matches!(
+        Store::open(&path),
+        Err(StoreError::TooNew { found: 99, .. })
+    ));
+}
+
+#[test]
+fn duplicates_are_stored_once_and_counted_unread_once() {
+    let (mut store, account) = store_with_account("a");
+    let conv = conversation(&store, &account, "bob@example.org");
+    let m = incoming("bob@example.org", "r1", "hello", 10);
+    assert!(store.insert_message(conv, &m).expect("insert").is_some());
+    assert!(store.insert_message(conv, &m).expect("again").is_none());
+    assert_eq!(store.message_count(conv).expect("count"), 1);
+    assert_eq!(store.conversation(conv).expect("conv").unread, 1);
+}
+
+#[test]
+fn queued_message_and_outbox_commit_together_and_ack_clears_the_outbox() {
+    let (mut store, account) = store_with_account("a");
+    let conv = conversation(&store, &account, "bob@example.org");
+    let local = LocalId::new("l1");
+    let command = Command::SendMessage {
+        local_id: local.clone(),
+        conversation: ConversationKey::new("bob@example.org"),
+        content: Content::text("hi"),
+        reply_to: None,
+    };
+    let me = Address::parse_any("me@example.org").expect("me");
+    let id = store
+        .queue_message(&messages::Outgoing {
+            account: &account,
+            conversation: conv,
+            sender: &me,
+            command: &command,
+            timestamp: Timestamp(5),
+        })
+        .expect("queue");
+    assert_eq!(store.pending(&account).expect("pending"), vec![command]);
+    assert_eq!(store.message(id).expect("msg").state, DeliveryState::Queued);
+
+    store
+        .ack(&local, &RemoteId::new("srv-1"), &route())
+        .expect("ack");
+    assert!(store.pending(&account).expect("pending").is_empty());
+    let m = store.message(id).expect("msg");
+    assert_eq!(m.state, DeliveryState::Sent);
+    assert_eq!(m.remote_id, Some(RemoteId::new("srv-1")));
+    assert_eq!(m.route, Some(route()));
+    // A second ack (a retry acknowledged again) changes nothing.
+    store
+        .ack(&local, &RemoteId::new("srv-1"), &route())
+        .expect("ack again");
+    assert_eq!(store.message_count(conv).expect("count"), 1);
+
+    // The echo of our own message (carbons, sync) updates, never duplicates.
+    let mut echo = incoming("bob@example.org", "srv-1", "hi", 6);
+    echo.direction = Direction::Outgoing;
+    echo.local_id = Some(local);
+    assert!(store.insert_message(conv, &echo).expect("echo").is_none());
+    assert_eq!(store.message_count(conv).expect("count"), 1);
+}
+
+#[test]
+fn retryable_failures_stay_queued_and_final_ones_fail() {
+    let (mut store, account) = store_with_account("a");
+    let conv = conversation(&store, &account, "bob@example.org");
+    let me = Address::parse_any("me@example.org").expect("me");
+    let mut ids = Vec::new();
+    for n in 0..2 {
+        let command = Command::SendMessage {
+            local_id: LocalId::new(format!("l{n}")),
+            conversation: ConversationKey::new("bob@example.org"),
+            content: Content::text("x"),
+            reply_to: None,
+        };
+        ids.push(
+            store
+                .queue_message(&messages::Outgoing {
+                    account: &account,
+                    conversation: conv,
+                    sender: &me,
+                    command: &command,
+                    timestamp: Timestamp(n),
+                })
+                .expect("queue"),
+        );
+    }
+    store
+        .fail(&LocalId::new("l0"), "rate limited", true)
+        .expect("fail");
+    store
+        .fail(&LocalId::new("l1"), "not opted in", false)
+        .expect("fail");
+    let pending = store.pending(&account).expect("pending");
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].local_id(), Some(&LocalId::new("l0")));
+    assert_eq!(
+        store.message(ids[0]).expect("m").state,
+        DeliveryState::Queued
+    );
+    let failed = store.message(ids[1]).expect("m");
+    assert_eq!(failed.state, DeliveryState::Failed);
+    assert_eq!(failed.error.as_deref(), Some("not opted in"));
+}
+
+#[test]
+fn delivery_states_only_advance_and_changes_apply() {
+    let (mut store, account) = store_with_account("a");
+    let key = ConversationKey::new("bob@example.org");
+    let conv = conversation(&store, &account, key.as_str());
+    let mut m = incoming(key.as_str(), "r1", "hello", 10);
+    m.direction = Direction::Outgoing;
+    let id = store
+        .insert_message(conv, &m)
+        .expect("insert")
+        .expect("new");
+    let r1 = RemoteId::new("r1");
+    assert!(
+        store
+            .update_delivery(&account, &key, &r1, DeliveryState::Read)
+            .expect("read")
+            .is_some()
+    );
+    assert!(
+        store
+            .update_delivery(&account, &key, &r1, DeliveryState::Delivered)
+            .expect("late")
+            .is_none()
+    );
+    assert_eq!(store.message(id).expect("m").state, DeliveryState::Read);
+
+    let bob = Address::parse_any("bob@example.org").expect("bob");
+    store
+        .apply_change(
+            &account,
+            &key,
+            &r1,
+            &MessageChange::Edited {
+                text: "hello there".into(),
+            },
+            Timestamp(11),
+        )
+        .expect("edit");
+    store
+        .apply_change(
+            &account,
+            &key,
+            &r1,
+            &MessageChange::ReactionAdded {
+                by: bob.clone(),
+                key: "👍".into(),
+            },
+            Timestamp(12),
+        )
+        .expect("react");
+    let got = store.message(id).expect("m");
+    assert_eq!(got.content.text, "hello there");
+    assert_eq!(got.edited_at, Some(Timestamp(11)));
+    assert_eq!(
+        got.reactions,
+        vec![("bob@example.org".to_owned(), "👍".to_owned())]
+    );
+    // The edit is what search finds now.
+    assert_eq!(store.search("there", 10).expect("search").len(), 1);
+    store
+        .apply_change(&account, &key, &r1, &MessageChange::Deleted, Timestamp(13))
+        .expect("delete");
+    assert!(store.search("there", 10).expect("search").is_empty());
+}
+
+#[test]
+fn search_spans_accounts_and_ignores_accents_and_case() {
+    let (mut store, a) = store_with_account("a");
+    let b = AccountId::new("b");
+    store
+        .insert_account(&AccountRecord {
+            id: b.clone(),
+            protocol: ProtocolId::new("other"),
+            label: "me2".into(),
+            settings: Settings::default(),
+            enabled: true,
+            created_at: Timestamp(2),
+        })
+        .expect("account b");
+    let ca = conversation(&store, &a, "bob@example.org");
+    let cb = conversation(&store, &b, "eve@example.net");
+    store
+        .insert_message(
+            ca,
+            &incoming("bob@example.org", "1", "On se voit au Café Flore ?", 1),
+        )
+        .expect("m");
+    store
+        .insert_message(
+            cb,
+            &incoming("eve@example.net", "2", "the cafe downstairs is closed", 2),
+        )
+        .expect("m");
+    store
+        .insert_message(cb, &incoming("eve@example.net", "3", "unrelated", 3))
+        .expect("m");
+    let hits = store.search("CAFE", 10).expect("search");
+    assert_eq!(hits.len(), 2);
+    let accounts: std::collections::BTreeSet<_> =
+        hits.iter().map(|h| h.account.as_str().to_owned()).collect();
+    assert_eq!(accounts.len(), 2, "hits from both accounts");
+    // Prefix on the last word; syntax characters are harmless.
+    assert_eq!(store.search("downst", 10).expect("prefix").len(), 1);
+    assert!(store.search("\"AND(", 10).expect("odd input").is_empty());
+    assert!(store.search("   ", 10).expect("empty").is_empty());
+}
+
+#[test]
+fn removing_an_account_removes_its_history_and_outbox() {
+    let (mut store, account) = store_with_account("a");
+    let conv = conversation(&store, &account, "bob@example.org");
+    store
+        .insert_message(conv, &incoming("bob@example.org", "1", "bye", 1))
+        .expect("m");
+    store
+        .enqueue(
+            &account,
+            &Command::React {
+                local_id: LocalId::new("r"),
+                conversation: ConversationKey::new("bob@example.org"),
+                target: RemoteId::new("1"),
+                key: "👋".into(),
+                remove: false,
+            },
+        )
+        .expect("enqueue");
+    assert!(store.remove_account(&account).expect("remove"));
+    assert!(store.conversations().expect("list").is_empty());
+    assert_eq!(store.outbox_len().expect("outbox"), 0);
+    assert!(store.search("bye", 10).expect("search").is_empty());
+}
+
+#[test]
+fn timeline_pages_backwards() {
+    let (mut store, account) = store_with_account("a");
+    let conv = conversation(&store, &account, "bob@example.org");
+    for n in 0..25 {
+        store
+            .insert_message(
+                conv,
+                &incoming("bob@example.org", &format!("r{n}"), &format!("m{n}"), n),
+            )
+            .expect("m");
+    }
+    let newest = store.messages(conv, None, 10).expect("page");
+    assert_eq!(newest.first().map(|m| m.content.text.as_str()), Some("m15"));
+    assert_eq!(newest.last().map(|m| m.content.text.as_str()), Some("m24"));
+    let older = store.messages(conv, Some(newest[0].id), 10).expect("older");
+    assert_eq!(older.last().map(|m| m.content.text.as_str()), Some("m14"));
+    assert_eq!(older.first().map(|m| m.content.text.as_str()), Some("m5"));
+}
