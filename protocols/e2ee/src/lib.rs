@@ -1,0 +1,61 @@
+//! Koine's small end-to-end encryption module: Signal-protocol identities,
+//! prekeys and sessions behind an API of plain bytes and structs.
+//!
+//! The gatekeeper plugin uses it now and the XMPP plugin will use it for
+//! OMEMO (whose legacy namespace is the Signal wire format). The engine
+//! underneath is `wacore-libsignal` (X3DH and the Double Ratchet); nothing of
+//! its types leaks through this API, so it can be swapped for another
+//! implementation of the same protocol.
+//!
+//! # What it offers
+//!
+//! - A [`Device`]: one identity key pair, a signed prekey, a pool of one-time
+//!   prekeys, and the sessions with peer devices.
+//! - Publishing: [`Device::signed_pre_key`], [`Device::generate_one_time_pre_keys`]
+//!   and [`Device::identity_key`] give what a prekey server stores; a
+//!   [`PreKeyBundle`] is a plain struct the caller carries in its own format.
+//! - Sessions: [`Device::start_session`] from a peer's bundle, then
+//!   [`Device::encrypt`] / [`Device::decrypt`]. Out-of-order and lost
+//!   messages are handled by the ratchet.
+//! - Trust: identities are trusted on first use, and every call that meets a
+//!   peer's identity says whether it is new, unchanged or **changed**
+//!   ([`IdentityStatus`]); the caller marks the chat unverified and tells the
+//!   user. [`safety_number`] gives the 60-digit number both users compare.
+//!
+//! # Keeping private keys safe
+//!
+//! [`Device::open`] keeps the state in an SQLite file whose every value is
+//! sealed with AES-256-GCM under a random 256-bit key that lives only in the
+//! OS keyring (through [`koine_api::SecretStore`]). The file alone reveals no
+//! key; losing the keyring entry makes the file useless (a new identity is
+//! then created, which peers see as an identity change).
+//! [`Device::ephemeral`] keeps everything in memory (tests, benchmarks).
+//!
+//! ```
+//! use koine_e2ee::{Device, PeerId};
+//! # futures::executor::block_on(async {
+//! let mut alice = Device::ephemeral().unwrap();
+//! let mut bob = Device::ephemeral().unwrap();
+//! let bob_bundle = bob.bundle().unwrap();
+//! let (a, b) = (PeerId::new("alice", 1), PeerId::new("bob", 1));
+//! alice.start_session(&b, &bob_bundle).await.unwrap();
+//! let ct = alice.encrypt(&b, b"hi").await.unwrap();
+//! assert_eq!(bob.decrypt(&a, &ct).await.unwrap().plaintext, b"hi");
+//! # });
+//! ```
+
+#![deny(missing_docs)]
+
+mod device;
+mod error;
+mod safety;
+mod store;
+mod types;
+
+pub use device::{Device, STORE_KEY_NAME, verify_signed_pre_key};
+pub use error::E2eeError;
+pub use safety::{SafetyNumber, safety_number};
+pub use types::{
+    Ciphertext, CiphertextKind, Decrypted, IdentityStatus, OneTimePreKey, PeerId, PreKeyBundle,
+    SignedPreKey,
+};
