@@ -1,1 +1,179 @@
-//! Koine plugin for SMS through the user's phone (KDE Connect protocol, SMSGate)
+//! Koine plugin for SMS through the user's own Android phone.
+//!
+//! [`SmsRelay`] is the plugin. An account picks one backend:
+//!
+//! - **KDE Connect** (primary, protocols 7 and 8): the phone runs the KDE
+//!   Connect app; this computer connects to it by address, pairs with a
+//!   verification key the user compares, pins the phone's certificate, and
+//!   sends and reads SMS/MMS with the `kdeconnect.sms.*` packets.
+//! - **SMSGate** (secondary): the android-sms-gateway app's local REST API,
+//!   with delivery state and signed webhooks for incoming messages.
+//!
+//! The route is always: your computer → your phone (its device name; LAN TLS
+//! with a pinned certificate, or HTTP for SMSGate) → the mobile carrier →
+//! the recipient. There is no end-to-end encryption: the carrier reads every
+//! SMS, and [`koine_api::Route::protection`] says
+//! [`koine_api::Protection::Exposed`].
+//!
+//! [`sim`] holds the simulated phone used by the tests and by the
+//! `koine-phone-sim` binary.
+
+#![deny(missing_docs)]
+
+pub mod conversation;
+pub mod error;
+pub mod kdeconnect;
+pub mod phone;
+pub mod route;
+pub mod settings;
+pub mod sim;
+pub mod smsgate;
+
+use koine_api::{
+    AccountField, Address, AddressError, Capabilities, FieldKind, Label, Protocol, ProtocolId,
+    ProtocolInfo, SessionContext, SessionError, SessionFuture,
+};
+use settings::Backend;
+
+/// The SMS relay plugin.
+///
+/// `region` is the default region for numbers typed without a country code
+/// (an account's own `region` setting wins in sessions).
+#[derive(Debug, Clone)]
+pub struct SmsRelay {
+    region: String,
+}
+
+impl Default for SmsRelay {
+    fn default() -> Self {
+        Self {
+            region: phone::DEFAULT_REGION.to_owned(),
+        }
+    }
+}
+
+impl SmsRelay {
+    /// The plugin, with `region` (ISO 3166, e.g. `FR`, `US`) for national
+    /// numbers typed in the UI; an unknown code falls back to `FR`.
+    pub fn new(region: &str) -> Self {
+        if phone::valid_region(region) {
+            Self {
+                region: region.to_ascii_uppercase(),
+            }
+        } else {
+            Self::default()
+        }
+    }
+}
+
+fn field(
+    key: &str,
+    label: &str,
+    kind: FieldKind,
+    required: bool,
+    default: Option<&str>,
+) -> AccountField {
+    AccountField {
+        key: key.into(),
+        label: Label::new(format!("sms-field-{key}").replace('_', "-"), label),
+        kind,
+        required,
+        default: default.map(str::to_owned),
+    }
+}
+
+impl Protocol for SmsRelay {
+    fn info(&self) -> ProtocolInfo {
+        let mut capabilities = Capabilities::text_only();
+        capabilities.group_chats = true;
+        capabilities.delivery_receipts = true;
+        capabilities.history = true;
+        capabilities.max_attachment_bytes = Some(kdeconnect::session::MAX_MMS_BYTES);
+        ProtocolInfo {
+            id: ProtocolId::new("sms"),
+            name: "SMS".into(),
+            capabilities,
+            account_fields: vec![
+                field(
+                    "backend",
+                    "Connection",
+                    FieldKind::Choice(vec!["kdeconnect".into(), "smsgate".into()]),
+                    true,
+                    Some("kdeconnect"),
+                ),
+                field(
+                    "phone_address",
+                    "Phone address (KDE Connect)",
+                    FieldKind::Text,
+                    false,
+                    None,
+                ),
+                field(
+                    "device_name",
+                    "This computer's name",
+                    FieldKind::Text,
+                    false,
+                    Some("Koine"),
+                ),
+                field("url", "SMSGate URL", FieldKind::Text, false, None),
+                field(
+                    "username",
+                    "SMSGate user",
+                    FieldKind::Text,
+                    false,
+                    Some("sms"),
+                ),
+                field(
+                    "password",
+                    "SMSGate password",
+                    FieldKind::Secret,
+                    false,
+                    None,
+                ),
+                field(
+                    "region",
+                    "Default region",
+                    FieldKind::Text,
+                    false,
+                    Some(phone::DEFAULT_REGION),
+                ),
+                field(
+                    "own_number",
+                    "Your phone number",
+                    FieldKind::Text,
+                    false,
+                    None,
+                ),
+                field(
+                    "sub_id",
+                    "SIM (dual-SIM phones)",
+                    FieldKind::Number,
+                    false,
+                    None,
+                ),
+            ],
+            account_label: Label::new("sms-field-phone-address", "Phone"),
+        }
+    }
+
+    fn parse_address(&self, input: &str) -> Result<Address, AddressError> {
+        phone::normalize(input, &self.region).map(Address::Phone)
+    }
+
+    fn run(&self, context: SessionContext) -> SessionFuture {
+        Box::pin(async move {
+            match settings::backend(&context.settings)? {
+                Backend::KdeConnect => {
+                    let s = settings::KdeSettings::from_settings(&context.settings)?;
+                    kdeconnect::session::run(context, s).await
+                }
+                Backend::SmsGate => {
+                    Err(SessionError::Settings(koine_api::SettingsError::Invalid {
+                        key: "backend".into(),
+                        reason: "smsgate is not available yet".into(),
+                    }))
+                }
+            }
+        })
+    }
+}

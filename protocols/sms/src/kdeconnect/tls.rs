@@ -1,0 +1,303 @@
+//! Certificates, pinning and TLS configuration of the KDE Connect link.
+//!
+//! Each device has a self-signed certificate whose common name is its device
+//! id. Certificates are never validated as a CA chain (KDE's own are
+//! SHA-1-signed and carry a malformed `BasicConstraints`): before pairing any
+//! certificate is accepted *for the pairing exchange only*, and the user
+//! compares the verification key derived from both certificates; after
+//! pairing, the SHA-256 of the peer's DER is pinned and any other certificate
+//! fails the handshake. TLS 1.3 only.
+//!
+//! Role inversion: whoever opened the TCP connection is the TLS **server**.
+
+use crate::error::LinkError;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+/// This device's identity: device id, certificate and private key.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct LocalIdentity {
+    /// The device id (the certificate's common name).
+    pub device_id: String,
+    /// The certificate, PEM.
+    pub cert_pem: String,
+    /// The PKCS#8 private key, PEM. Kept in the keyring only.
+    pub key_pem: String,
+}
+
+impl std::fmt::Debug for LocalIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalIdentity")
+            .field("device_id", &self.device_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LocalIdentity {
+    /// Makes a new key pair and a self-signed certificate for `device_id`.
+    pub fn generate(device_id: &str) -> Result<Self, LinkError> {
+        let key = rcgen::KeyPair::generate().map_err(|e| LinkError::Identity(e.to_string()))?;
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new())
+            .map_err(|e| LinkError::Identity(e.to_string()))?;
+        let mut dn = rcgen::DistinguishedName::new();
+        dn.push(rcgen::DnType::CommonName, device_id);
+        dn.push(rcgen::DnType::OrganizationName, "KDE");
+        dn.push(rcgen::DnType::OrganizationalUnitName, "Kde connect");
+        params.distinguished_name = dn;
+        let now = std::time::SystemTime::now();
+        params.not_before = (now - std::time::Duration::from_secs(365 * 86_400)).into();
+        params.not_after = (now + std::time::Duration::from_secs(10 * 365 * 86_400)).into();
+        let cert = params
+            .self_signed(&key)
+            .map_err(|e| LinkError::Identity(e.to_string()))?;
+        Ok(Self {
+            device_id: device_id.to_owned(),
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+        })
+    }
+
+    /// The certificate's DER.
+    pub fn cert_der(&self) -> Result<CertificateDer<'static>, LinkError> {
+        pem_block(&self.cert_pem, "CERTIFICATE").map(CertificateDer::from)
+    }
+
+    fn key_der(&self) -> Result<PrivateKeyDer<'static>, LinkError> {
+        pem_block(&self.key_pem, "PRIVATE KEY")
+            .map(|der| PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der)))
+    }
+
+    /// SHA-256 of the certificate, hex.
+    pub fn fingerprint(&self) -> Result<String, LinkError> {
+        Ok(fingerprint(&self.cert_der()?))
+    }
+}
+
+fn pem_block(pem: &str, label: &str) -> Result<Vec<u8>, LinkError> {
+    use base64::Engine;
+    let begin = format!("-----BEGIN {label}-----");
+    let end = format!("-----END {label}-----");
+    let start = pem
+        .find(&begin)
+        .ok_or_else(|| LinkError::Identity(format!("no {label} block")))?;
+    let rest = &pem[start + begin.len()..];
+    let stop = rest
+        .find(&end)
+        .ok_or_else(|| LinkError::Identity(format!("unterminated {label} block")))?;
+    let b64: String = rest[..stop]
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .map_err(|e| LinkError::Identity(e.to_string()))
+}
+
+/// SHA-256 of a certificate's DER, lowercase hex.
+pub fn fingerprint(der: &[u8]) -> String {
+    hex::encode(Sha256::digest(der))
+}
+
+/// The fingerprint with colons, as shown to people.
+pub fn fingerprint_for_display(hex_fp: &str) -> String {
+    hex_fp
+        .as_bytes()
+        .chunks(2)
+        .map(|c| String::from_utf8_lossy(c).to_uppercase())
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// The verification key both screens show while pairing: SHA-256 over the
+/// two certificates (the greater DER first) and the pairing request's
+/// timestamp in decimal, first 8 hex digits, uppercase. Both sides compute
+/// the same key only when each sees the other's real certificate, so a
+/// machine in the middle shows up as two different keys.
+pub fn verification_key(a: &[u8], b: &[u8], timestamp: i64) -> String {
+    let (hi, lo) = if a >= b { (a, b) } else { (b, a) };
+    let mut h = Sha256::new();
+    h.update(hi);
+    h.update(lo);
+    h.update(timestamp.to_string().as_bytes());
+    hex::encode(h.finalize())[..8].to_uppercase()
+}
+
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// Accepts the peer's certificate if it matches the pin, or any certificate
+/// while no pin exists (the pairing stage, where the verification key is
+/// the check). Handshake signatures are always verified.
+#[derive(Debug)]
+pub struct PinVerifier {
+    pin: Option<String>,
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl PinVerifier {
+    /// A verifier for `pin` (hex SHA-256), or for the pairing stage.
+    pub fn new(pin: Option<String>) -> Arc<Self> {
+        Arc::new(Self {
+            pin,
+            algorithms: provider().signature_verification_algorithms,
+        })
+    }
+
+    fn check(&self, der: &CertificateDer<'_>) -> Result<(), rustls::Error> {
+        match &self.pin {
+            Some(pin) if *pin != fingerprint(der) => Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::ApplicationVerificationFailure,
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl ServerCertVerifier for PinVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        self.check(end_entity)
+            .map(|()| ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _message: &[u8],
+        _cert: &CertificateDer<'_>,
+        _dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        // TLS 1.2 is not offered; refuse rather than accept unverified.
+        Err(rustls::Error::PeerIncompatible(
+            rustls::PeerIncompatible::Tls13RequiredForQuic,
+        ))
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
+impl ClientCertVerifier for PinVerifier {
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        self.check(end_entity)
+            .map(|()| ClientCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _message: &[u8],
+        _cert: &CertificateDer<'_>,
+        _dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        Err(rustls::Error::PeerIncompatible(
+            rustls::PeerIncompatible::Tls13RequiredForQuic,
+        ))
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
+/// TLS server configuration (for the side that opened TCP), requiring the
+/// peer's certificate and checking it against `pin`.
+pub fn server_config(
+    me: &LocalIdentity,
+    pin: Option<String>,
+) -> Result<Arc<rustls::ServerConfig>, LinkError> {
+    let cfg = rustls::ServerConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(|e| LinkError::Tls(e.to_string()))?
+        .with_client_cert_verifier(PinVerifier::new(pin))
+        .with_single_cert(vec![me.cert_der()?], me.key_der()?)
+        .map_err(|e| LinkError::Tls(e.to_string()))?;
+    Ok(Arc::new(cfg))
+}
+
+/// TLS client configuration (for the side that accepted TCP).
+pub fn client_config(
+    me: &LocalIdentity,
+    pin: Option<String>,
+) -> Result<Arc<rustls::ClientConfig>, LinkError> {
+    let cfg = rustls::ClientConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(|e| LinkError::Tls(e.to_string()))?
+        .dangerous()
+        .with_custom_certificate_verifier(PinVerifier::new(pin))
+        .with_client_auth_cert(vec![me.cert_der()?], me.key_der()?)
+        .map_err(|e| LinkError::Tls(e.to_string()))?;
+    Ok(Arc::new(cfg))
+}
+
+/// The name sent in SNI; certificates are pinned, not matched by name.
+pub fn server_name() -> ServerName<'static> {
+    ServerName::IpAddress(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST).into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verification_key_is_symmetric_and_depends_on_time() {
+        let a = LocalIdentity::generate("a").expect("a");
+        let b = LocalIdentity::generate("b").expect("b");
+        let (da, db) = (a.cert_der().expect("der"), b.cert_der().expect("der"));
+        let k1 = verification_key(&da, &db, 100);
+        assert_eq!(k1, verification_key(&db, &da, 100));
+        assert_eq!(k1.len(), 8);
+        assert_ne!(k1, verification_key(&da, &db, 101));
+    }
+
+    #[test]
+    fn pem_round_trip_and_fingerprint() {
+        let a = LocalIdentity::generate("dev_1").expect("a");
+        let fp = a.fingerprint().expect("fp");
+        assert_eq!(fp.len(), 64);
+        assert_eq!(fingerprint_for_display("abcd"), "AB:CD");
+        let json = serde_json::to_string(&a).expect("json");
+        let back: LocalIdentity = serde_json::from_str(&json).expect("back");
+        assert_eq!(back.fingerprint().expect("fp"), fp);
+        assert!(!format!("{a:?}").contains("PRIVATE"));
+    }
+}

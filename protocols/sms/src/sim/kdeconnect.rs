@@ -1,0 +1,483 @@
+//! The phone side of KDE Connect, as the Android app behaves: it accepts
+//! the desktop's connection, checks its identity and protocol version,
+//! pairs (refusing requests whose clock is more than 30 minutes off),
+//! answers the SMS packets only for a paired desktop, pushes new messages,
+//! and serves MMS parts as payloads.
+
+use super::{Part, Phone, PhoneEvent};
+use crate::error::LinkError;
+use crate::kdeconnect::identity::{Identity, PROTOCOL_VERSION, Pair};
+use crate::kdeconnect::link::{self, KnownPeer, Link};
+use crate::kdeconnect::packet::{Packet, PayloadInfo, kind};
+use crate::kdeconnect::payload;
+use crate::kdeconnect::sms::{
+    AttachmentFile, Messages, RequestAttachment, RequestConversation, SendRequest,
+};
+use crate::kdeconnect::tls::{LocalIdentity, fingerprint};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio::task::{JoinHandle, JoinSet};
+
+/// What the KDE Connect side of a simulated phone does.
+#[derive(Debug, Clone)]
+pub struct KdeConfig {
+    /// The device id (and certificate common name).
+    pub device_id: String,
+    /// The protocol version it speaks (7 or 8).
+    pub protocol_version: u32,
+    /// Whether it accepts pairing requests without asking (the user taps
+    /// "accept" at once); when off, it refuses them.
+    pub accept_pairing: bool,
+}
+
+/// What the phone remembers across restarts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KdeState {
+    /// Its identity.
+    pub identity: LocalIdentity,
+    /// Paired desktops: device id → pin and version.
+    pub paired: BTreeMap<String, PairedDesktop>,
+}
+
+/// A paired desktop.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PairedDesktop {
+    /// SHA-256 of its certificate.
+    pub fingerprint: String,
+    /// The protocol version it spoke.
+    pub version: u32,
+}
+
+/// A packet the phone received, for tests to inspect.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// The sender's device id.
+    pub from: String,
+    /// Whether the sender was paired when it arrived.
+    pub paired: bool,
+    /// The packet.
+    pub packet: Packet,
+}
+
+/// The KDE Connect phone side of one simulated phone.
+pub struct KdePhone {
+    /// The phone.
+    pub phone: Arc<Phone>,
+    config: KdeConfig,
+    state: Mutex<KdeState>,
+    journal: Mutex<Vec<Received>>,
+    control: Mutex<Option<mpsc::UnboundedSender<Packet>>>,
+    state_file: Option<std::path::PathBuf>,
+}
+
+/// A running listener; dropping it stops the phone's network side.
+pub struct KdeServer {
+    addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl KdeServer {
+    /// Where the phone listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Drop for KdeServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl KdePhone {
+    /// A phone side with a new identity (or the one in `state_file`).
+    pub fn new(
+        phone: Arc<Phone>,
+        config: KdeConfig,
+        state_file: Option<std::path::PathBuf>,
+    ) -> Result<Arc<Self>, LinkError> {
+        let loaded = state_file
+            .as_ref()
+            .and_then(|p| std::fs::read(p).ok())
+            .and_then(|b| serde_json::from_slice::<KdeState>(&b).ok());
+        let state = match loaded {
+            Some(s) => s,
+            None => KdeState {
+                identity: LocalIdentity::generate(&config.device_id)?,
+                paired: BTreeMap::new(),
+            },
+        };
+        let me = Arc::new(Self {
+            phone,
+            config,
+            state: Mutex::new(state),
+            journal: Mutex::new(Vec::new()),
+            control: Mutex::new(None),
+            state_file,
+        });
+        me.save();
+        Ok(me)
+    }
+
+    fn save(&self) {
+        if let (Some(path), Ok(state)) = (&self.state_file, self.state.lock())
+            && let Ok(json) = serde_json::to_vec_pretty(&*state)
+        {
+            let _ = std::fs::write(path, json);
+        }
+    }
+
+    /// The phone's certificate fingerprint.
+    pub fn fingerprint(&self) -> String {
+        self.identity()
+            .and_then(|i| i.fingerprint().ok())
+            .unwrap_or_default()
+    }
+
+    fn identity(&self) -> Option<LocalIdentity> {
+        self.state.lock().ok().map(|s| s.identity.clone())
+    }
+
+    fn my_identity(&self) -> Identity {
+        Identity {
+            device_id: self.config.device_id.clone(),
+            device_name: self.phone.config.device_name.clone(),
+            device_type: "phone".into(),
+            protocol_version: self.config.protocol_version,
+            incoming_capabilities: vec![
+                kind::SMS_REQUEST.into(),
+                kind::SMS_REQUEST_CONVERSATIONS.into(),
+                kind::SMS_REQUEST_CONVERSATION.into(),
+                kind::SMS_REQUEST_ATTACHMENT.into(),
+            ],
+            outgoing_capabilities: vec![
+                kind::SMS_MESSAGES.into(),
+                kind::SMS_ATTACHMENT_FILE.into(),
+            ],
+            tcp_port: None,
+        }
+    }
+
+    /// Pairs with a desktop ahead of time (as if the user had paired them
+    /// before), by its device id and certificate fingerprint.
+    pub fn trust(&self, device_id: &str, fingerprint: &str, version: u32) {
+        if let Ok(mut s) = self.state.lock() {
+            s.paired.insert(
+                device_id.to_owned(),
+                PairedDesktop {
+                    fingerprint: fingerprint.to_owned(),
+                    version,
+                },
+            );
+        }
+        self.save();
+    }
+
+    /// The desktops paired now.
+    pub fn paired(&self) -> BTreeMap<String, PairedDesktop> {
+        self.state
+            .lock()
+            .map(|s| s.paired.clone())
+            .unwrap_or_default()
+    }
+
+    /// Every packet received so far (from paired and unpaired desktops).
+    pub fn journal(&self) -> Vec<Received> {
+        self.journal.lock().map(|j| j.clone()).unwrap_or_default()
+    }
+
+    /// The phone asks the connected desktop to pair (the user tapped
+    /// "pair" on the phone). False when no desktop is connected.
+    pub fn request_pairing(&self) -> bool {
+        let pair = Pair {
+            pair: true,
+            timestamp: Some(self.phone.now_ms() / 1000),
+        };
+        self.send(Packet::new(kind::PAIR, &pair))
+    }
+
+    /// Drops the current desktop connection (Wi-Fi lost).
+    pub fn disconnect(&self) {
+        if let Ok(mut c) = self.control.lock() {
+            *c = None;
+        }
+    }
+
+    fn send(&self, packet: Packet) -> bool {
+        self.control
+            .lock()
+            .ok()
+            .and_then(|c| c.as_ref().map(|tx| tx.send(packet).is_ok()))
+            .unwrap_or(false)
+    }
+
+    /// Starts listening on `addr` (the desktop connects here, like KDE's
+    /// custom device address).
+    pub async fn listen(self: &Arc<Self>, addr: SocketAddr) -> std::io::Result<KdeServer> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let me = self.clone();
+        let task = tokio::spawn(async move {
+            let mut connections = JoinSet::new();
+            while let Ok((tcp, _)) = listener.accept().await {
+                let me = me.clone();
+                connections.spawn(async move {
+                    if let Err(e) = me.serve(tcp).await {
+                        tracing::debug!("simulated phone: connection ended: {e}");
+                    }
+                });
+                while connections.try_join_next().is_some() {}
+            }
+        });
+        Ok(KdeServer { addr, task })
+    }
+
+    async fn serve(self: Arc<Self>, tcp: tokio::net::TcpStream) -> Result<(), LinkError> {
+        let identity = self
+            .identity()
+            .ok_or_else(|| LinkError::Identity("state lock".into()))?;
+        let paired = self.paired();
+        let mut link = link::accept(
+            tcp,
+            &identity,
+            &self.my_identity(),
+            self.config.protocol_version,
+            |id| {
+                paired.get(id).map(|p| KnownPeer {
+                    pin: p.fingerprint.clone(),
+                    version: p.version,
+                })
+            },
+        )
+        .await?;
+        let desktop = link
+            .peer_identity
+            .clone()
+            .ok_or_else(|| LinkError::Handshake("no identity".into()))?;
+        let fp = fingerprint(&link.peer_cert);
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        if let Ok(mut c) = self.control.lock() {
+            *c = Some(tx);
+        }
+        let mut events = self.phone.subscribe();
+        let mut awaiting_our_request = false;
+        if let Some(p) = link.pending.take() {
+            self.handle(&mut link, &desktop, &fp, p, &mut awaiting_our_request)
+                .await?;
+        }
+        loop {
+            tokio::select! {
+                packet = link.reader.next() => match packet {
+                    Ok(p) => self.handle(&mut link, &desktop, &fp, p, &mut awaiting_our_request).await?,
+                    Err(LinkError::Packet(e)) => tracing::debug!("simulated phone: bad packet: {e}"),
+                    Err(e) => return Err(e),
+                },
+                out = rx.recv() => match out {
+                    Some(p) => {
+                        if p.kind == kind::PAIR {
+                            awaiting_our_request = true;
+                        }
+                        link.writer.send(&p).await?
+                    }
+                    None => {
+                        link.writer.shutdown().await;
+                        return Ok(());
+                    }
+                },
+                ev = events.recv() => {
+                    if let Ok(PhoneEvent::Message(m)) = ev
+                        && self.is_paired(&desktop.device_id, &fp)
+                    {
+                        let body = Messages { messages: vec![m], version: 2 };
+                        link.writer.send(&Packet::new(kind::SMS_MESSAGES, &body)).await?;
+                    }
+                }
+            }
+        }
+    }
+
+    fn is_paired(&self, device_id: &str, fp: &str) -> bool {
+        self.paired()
+            .get(device_id)
+            .is_some_and(|p| p.fingerprint == fp)
+    }
+
+    async fn handle(
+        &self,
+        link: &mut Link,
+        desktop: &Identity,
+        fp: &str,
+        packet: Packet,
+        awaiting_our_request: &mut bool,
+    ) -> Result<(), LinkError> {
+        let paired = self.is_paired(&desktop.device_id, fp);
+        if let Ok(mut j) = self.journal.lock() {
+            j.push(Received {
+                from: desktop.device_id.clone(),
+                paired,
+                packet: packet.clone(),
+            });
+        }
+        if packet.kind == kind::PAIR {
+            let Ok(pair) = packet.body_as::<Pair>() else {
+                return Ok(());
+            };
+            if !pair.pair {
+                if let Ok(mut s) = self.state.lock() {
+                    s.paired.remove(&desktop.device_id);
+                }
+                self.save();
+                *awaiting_our_request = false;
+                return Ok(());
+            }
+            let now_secs = self.phone.now_ms() / 1000;
+            let accept = if *awaiting_our_request {
+                // The desktop accepted the phone's own request.
+                true
+            } else if !pair.clock_ok(now_secs) {
+                false
+            } else {
+                self.config.accept_pairing
+            };
+            *awaiting_our_request = false;
+            if accept {
+                self.trust(
+                    &desktop.device_id,
+                    fp,
+                    link.version
+                        .max(desktop.protocol_version.min(PROTOCOL_VERSION)),
+                );
+                if !paired || pair.timestamp.is_some() {
+                    link.writer
+                        .send(&Packet::new(
+                            kind::PAIR,
+                            &Pair {
+                                pair: true,
+                                timestamp: None,
+                            },
+                        ))
+                        .await?;
+                }
+            } else {
+                link.writer
+                    .send(&Packet::new(
+                        kind::PAIR,
+                        &Pair {
+                            pair: false,
+                            timestamp: None,
+                        },
+                    ))
+                    .await?;
+            }
+            return Ok(());
+        }
+        if !paired {
+            // Like the app: a packet from an unpaired device is dropped and
+            // the device is told that it is not paired.
+            link.writer
+                .send(&Packet::new(
+                    kind::PAIR,
+                    &Pair {
+                        pair: false,
+                        timestamp: None,
+                    },
+                ))
+                .await?;
+            return Ok(());
+        }
+        match packet.kind.as_str() {
+            kind::SMS_REQUEST_CONVERSATIONS => {
+                let messages = self
+                    .phone
+                    .with_store(|s| s.latest_per_thread())
+                    .unwrap_or_default();
+                link.writer
+                    .send(&Packet::new(
+                        kind::SMS_MESSAGES,
+                        &Messages {
+                            messages,
+                            version: 2,
+                        },
+                    ))
+                    .await?;
+            }
+            kind::SMS_REQUEST_CONVERSATION => {
+                if let Ok(r) = packet.body_as::<RequestConversation>() {
+                    let messages = self
+                        .phone
+                        .with_store(|s| {
+                            s.thread(r.thread_id, r.range_start_timestamp, r.number_to_request)
+                        })
+                        .unwrap_or_default();
+                    link.writer
+                        .send(&Packet::new(
+                            kind::SMS_MESSAGES,
+                            &Messages {
+                                messages,
+                                version: 2,
+                            },
+                        ))
+                        .await?;
+                }
+            }
+            kind::SMS_REQUEST => {
+                if let Ok(r) = packet.body_as::<SendRequest>() {
+                    use base64::Engine;
+                    let parts: Vec<Part> = r
+                        .attachments
+                        .iter()
+                        .filter_map(|a| {
+                            let bytes = base64::engine::general_purpose::STANDARD
+                                .decode(&a.base64_encoded_file)
+                                .ok()?;
+                            Some(Part {
+                                name: a.file_name.clone(),
+                                mime: a.mime_type.clone(),
+                                bytes,
+                            })
+                        })
+                        .collect();
+                    let to: Vec<String> = r.addresses.iter().map(|a| a.address.clone()).collect();
+                    let phone = self.phone.clone();
+                    // Sending happens off the connection's task, as the
+                    // radio does; the store's events report the progress.
+                    tokio::spawn(async move {
+                        phone.send(&to, &r.message_body, r.sub_id, &parts);
+                    });
+                }
+            }
+            kind::SMS_REQUEST_ATTACHMENT => {
+                if let Ok(r) = packet.body_as::<RequestAttachment>() {
+                    let part = self
+                        .phone
+                        .with_store(|s| s.part(&r.unique_identifier).cloned())
+                        .flatten();
+                    if let (Some(part), Some(identity)) = (part, self.identity()) {
+                        let ip = link.peer_addr.ip();
+                        let ip = if ip.is_loopback() {
+                            ip
+                        } else {
+                            std::net::Ipv4Addr::UNSPECIFIED.into()
+                        };
+                        let size = part.bytes.len() as u64;
+                        let port = payload::offer(ip, &identity, fp.to_owned(), part.bytes).await?;
+                        let p = Packet::new(
+                            kind::SMS_ATTACHMENT_FILE,
+                            &AttachmentFile {
+                                filename: r.unique_identifier,
+                            },
+                        )
+                        .with_payload(PayloadInfo { size, port });
+                        link.writer.send(&p).await?;
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,1 @@
+//! The SMSGate phone side (to come).

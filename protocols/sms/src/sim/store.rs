@@ -1,0 +1,154 @@
+//! The phone's message store: threads and messages, like Android's.
+
+use crate::kdeconnect::sms::{AttachmentRef, SmsAddress, SmsMessage, event};
+use std::collections::BTreeMap;
+
+/// An MMS part held by the phone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    /// The file name.
+    pub name: String,
+    /// The MIME type.
+    pub mime: String,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// Threads and messages.
+#[derive(Debug, Default)]
+pub struct Store {
+    threads: BTreeMap<i64, Vec<String>>,
+    messages: Vec<SmsMessage>,
+    parts: BTreeMap<String, Part>,
+    next_uid: i64,
+    next_part: i64,
+}
+
+fn key(addresses: &[String]) -> Vec<String> {
+    let mut k: Vec<String> = addresses.to_vec();
+    k.sort();
+    k.dedup();
+    k
+}
+
+impl Store {
+    /// The thread of these addresses, created when new.
+    pub fn thread_for(&mut self, addresses: &[String]) -> i64 {
+        let k = key(addresses);
+        if let Some((id, _)) = self.threads.iter().find(|(_, a)| key(a) == k) {
+            return *id;
+        }
+        let id = self.threads.len() as i64 + 1;
+        self.threads.insert(id, addresses.to_vec());
+        id
+    }
+
+    /// Adds a message.
+    pub fn add(
+        &mut self,
+        addresses: &[String],
+        body: &str,
+        kind: i32,
+        date: i64,
+        sub_id: i64,
+        parts: &[Part],
+    ) -> SmsMessage {
+        let thread_id = self.thread_for(addresses);
+        self.next_uid += 1;
+        let mut attachments = Vec::new();
+        for p in parts {
+            self.next_part += 1;
+            let unique = format!("part{}_{}", self.next_part, sanitize(&p.name));
+            attachments.push(AttachmentRef {
+                part_id: self.next_part,
+                mime_type: p.mime.clone(),
+                encoded_thumbnail: String::new(),
+                unique_identifier: unique.clone(),
+            });
+            self.parts.insert(unique, p.clone());
+        }
+        let msg = SmsMessage {
+            event: if addresses.len() > 1 {
+                event::TEXT_MESSAGE | event::MULTI_TARGET
+            } else {
+                event::TEXT_MESSAGE
+            },
+            body: body.to_owned(),
+            addresses: addresses
+                .iter()
+                .map(|a| SmsAddress { address: a.clone() })
+                .collect(),
+            date,
+            kind,
+            read: 0,
+            thread_id,
+            uid: self.next_uid,
+            sub_id,
+            attachments,
+        };
+        self.messages.push(msg.clone());
+        msg
+    }
+
+    /// Changes a message's box type; returns the updated message.
+    pub fn set_type(&mut self, uid: i64, kind: i32) -> Option<SmsMessage> {
+        let m = self.messages.iter_mut().find(|m| m.uid == uid)?;
+        m.kind = kind;
+        Some(m.clone())
+    }
+
+    /// The newest message of every thread.
+    pub fn latest_per_thread(&self) -> Vec<SmsMessage> {
+        let mut latest: BTreeMap<i64, &SmsMessage> = BTreeMap::new();
+        for m in &self.messages {
+            let e = latest.entry(m.thread_id).or_insert(m);
+            if (m.date, m.uid) >= (e.date, e.uid) {
+                *e = m;
+            }
+        }
+        latest.into_values().cloned().collect()
+    }
+
+    /// Messages of a thread older than `before` (ms), newest first, at most
+    /// `limit` (-1 or absent: all).
+    pub fn thread(
+        &self,
+        thread_id: i64,
+        before: Option<i64>,
+        limit: Option<i64>,
+    ) -> Vec<SmsMessage> {
+        let mut ms: Vec<SmsMessage> = self
+            .messages
+            .iter()
+            .filter(|m| m.thread_id == thread_id && before.is_none_or(|b| m.date < b))
+            .cloned()
+            .collect();
+        ms.sort_by_key(|m| std::cmp::Reverse((m.date, m.uid)));
+        if let Some(n) = limit.filter(|n| *n >= 0) {
+            ms.truncate(usize::try_from(n).unwrap_or(usize::MAX));
+        }
+        ms
+    }
+
+    /// All messages, in the order stored.
+    pub fn messages(&self) -> &[SmsMessage] {
+        &self.messages
+    }
+
+    /// A part by its unique identifier.
+    pub fn part(&self, unique: &str) -> Option<&Part> {
+        self.parts.get(unique)
+    }
+}
+
+fn sanitize(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,3 @@
+//! The SMSGate backend: the local REST API of the android-sms-gateway app.
+
+pub mod http;
