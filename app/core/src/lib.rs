@@ -13,6 +13,8 @@ pub mod model;
 pub mod paths;
 pub mod store;
 
+pub use engine::{AccountStatus, Engine, EngineConfig, EngineError, EngineEvent, Registry};
+
 pub use model::{AccountRecord, ConversationId, ConversationRecord, MessageId, StoredMessage};
 pub use paths::Profile;
 pub use store::{SearchHit, Store, StoreError};

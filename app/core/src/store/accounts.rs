@@ -193,3 +193,16 @@ fn upsert_contact_on(conn: &Connection, account: &AccountId, contact: &Contact) 
     )?;
     Ok(())
 }
+
+impl Store {
+    /// Changes one setting of an account.
+    pub fn set_account_setting(&self, id: &AccountId, key: &str, value: &str) -> Result<()> {
+        let mut account = self.account(id)?;
+        account.settings.set(key, value);
+        self.conn.execute(
+            "UPDATE accounts SET settings = ?2 WHERE id = ?1",
+            params![id.as_str(), to_json(&account.settings)?],
+        )?;
+        Ok(())
+    }
+}

@@ -423,3 +423,18 @@ impl Store {
         )?)
     }
 }
+
+impl Store {
+    /// The id of the message sent with this local id.
+    pub fn message_id_by_local(&self, local_id: &LocalId) -> Result<Option<MessageId>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id FROM messages WHERE local_id = ?1",
+                [local_id.as_str()],
+                |r| r.get(0),
+            )
+            .optional()?
+            .map(MessageId))
+    }
+}

@@ -1,0 +1,447 @@
+//! One task per account: it runs the plugin's session, reconnects with
+//! backoff, replays the outbox when online, and turns plugin events into
+//! stored state and engine events.
+
+use super::{AccountStatus, Engine, EngineEvent, PASSWORD_SECRET, lock};
+use crate::model::AccountRecord;
+use koine_api::{
+    Command, ConnectionState, Direction, Event, EventSink, LocalId, Notice, Protocol, SecretStore,
+    SessionContext, SessionError,
+};
+use koine_keyring::KeyringSecrets;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+
+/// State shared between an account's task and the engine handle.
+#[derive(Default)]
+pub(super) struct AccountShared {
+    /// The live session's command channel, while online.
+    sender: Mutex<Option<mpsc::Sender<Command>>>,
+    /// Durable commands handed to the live session and not yet answered:
+    /// each goes to one session at most once.
+    in_flight: Mutex<HashSet<LocalId>>,
+}
+
+impl AccountShared {
+    /// Hands a command to the live session, once per session for durable ones.
+    pub(super) async fn dispatch(&self, command: Command) {
+        let Some(sender) = lock(&self.sender).clone() else {
+            return; // offline: the outbox keeps durable commands
+        };
+        if let Some(id) = command.local_id()
+            && !lock(&self.in_flight).insert(id.clone())
+        {
+            return;
+        }
+        let id = command.local_id().cloned();
+        if sender.send(command).await.is_err()
+            && let Some(id) = id
+        {
+            lock(&self.in_flight).remove(&id);
+        }
+    }
+
+    fn went_online(&self, sender: mpsc::Sender<Command>) {
+        *lock(&self.sender) = Some(sender);
+    }
+
+    fn went_offline(&self) {
+        *lock(&self.sender) = None;
+        lock(&self.in_flight).clear();
+    }
+
+    fn answered(&self, id: &LocalId) {
+        lock(&self.in_flight).remove(id);
+    }
+}
+
+enum Outcome {
+    /// Stop requested.
+    Stopped,
+    /// The session ended; reconnect after a pause unless it is final.
+    Ended(Result<(), SessionError>),
+    /// The session panicked.
+    Panicked(String),
+}
+
+pub(super) async fn supervise(
+    engine: Engine,
+    account: AccountRecord,
+    protocol: Arc<dyn Protocol>,
+    shared: Arc<AccountShared>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let config = engine.inner.config.clone();
+    let mut backoff = config.backoff_initial;
+    let id = account.id.clone();
+    loop {
+        engine.emit(EngineEvent::AccountStatus {
+            account: id.clone(),
+            status: AccountStatus::Connecting,
+        });
+        let outcome = run_session(
+            &engine,
+            &account,
+            &protocol,
+            &shared,
+            &mut stop,
+            &mut backoff,
+        )
+        .await;
+        shared.went_offline();
+        let reason = match outcome {
+            Outcome::Stopped => {
+                engine.emit(EngineEvent::AccountStatus {
+                    account: id.clone(),
+                    status: AccountStatus::Stopped,
+                });
+                return;
+            }
+            Outcome::Ended(Err(e)) if !e.is_retryable() => {
+                tracing::warn!(account = %id, error = %e, "session ended for good");
+                engine.emit(EngineEvent::AccountStatus {
+                    account: id.clone(),
+                    status: AccountStatus::Failed {
+                        reason: e.to_string(),
+                    },
+                });
+                return;
+            }
+            Outcome::Ended(Err(e)) => e.to_string(),
+            Outcome::Ended(Ok(())) => "session ended".to_owned(),
+            Outcome::Panicked(detail) => {
+                tracing::error!(account = %id, %detail, "plugin session panicked");
+                engine.emit(EngineEvent::Notice {
+                    account: id.clone(),
+                    notice: Notice::MalformedInput {
+                        source: koine_api::InputSource::Server,
+                        detail: format!("the plugin failed: {detail}"),
+                    },
+                });
+                "plugin failure".to_owned()
+            }
+        };
+        tracing::info!(account = %id, %reason, retry_in = ?backoff, "offline");
+        engine.emit(EngineEvent::AccountStatus {
+            account: id.clone(),
+            status: AccountStatus::Offline {
+                reason,
+                retry_in_ms: u64::try_from(backoff.as_millis()).unwrap_or(u64::MAX),
+            },
+        });
+        tokio::select! {
+            _ = tokio::time::sleep(backoff) => {}
+            _ = stop.changed() => {
+                engine.emit(EngineEvent::AccountStatus { account: id.clone(), status: AccountStatus::Stopped });
+                return;
+            }
+        }
+        backoff = (backoff * 2).min(config.backoff_max);
+    }
+}
+
+async fn run_session(
+    engine: &Engine,
+    account: &AccountRecord,
+    protocol: &Arc<dyn Protocol>,
+    shared: &Arc<AccountShared>,
+    stop: &mut watch::Receiver<bool>,
+    backoff: &mut Duration,
+) -> Outcome {
+    let capacity = engine.inner.config.channel_capacity;
+    let secrets = KeyringSecrets::scoped(account.id.as_str());
+    let lookup = secrets.clone();
+    let secret = match tokio::task::spawn_blocking(move || lookup.get(PASSWORD_SECRET)).await {
+        Ok(Ok(secret)) => secret,
+        Ok(Err(e)) => return Outcome::Ended(Err(SessionError::Secret(e))),
+        Err(e) => return Outcome::Panicked(e.to_string()),
+    };
+    let data_dir = engine.inner.profile.account_dir(account.id.as_str());
+    if let Err(e) = std::fs::create_dir_all(&data_dir) {
+        return Outcome::Ended(Err(SessionError::Storage(e.to_string())));
+    }
+    let (commands_tx, commands_rx) = mpsc::channel(capacity);
+    let (sink, mut events) = EventSink::channel(capacity);
+    let context = SessionContext {
+        account: account.id.clone(),
+        settings: account.settings.clone(),
+        secret,
+        secrets: Arc::new(secrets),
+        data_dir,
+        commands: commands_rx,
+        events: sink,
+    };
+    let mut session = tokio::spawn(protocol.run(context));
+    let mut commands_tx = Some(commands_tx);
+    let mut events_open = true;
+    let outcome = loop {
+        tokio::select! {
+            event = events.recv(), if events_open => match event {
+                Some(Event::ConnectionChanged(ConnectionState::Online { link })) => {
+                    *backoff = engine.inner.config.backoff_initial;
+                    if let Some(tx) = &commands_tx {
+                        shared.went_online(tx.clone());
+                    }
+                    engine.emit(EngineEvent::AccountStatus {
+                        account: account.id.clone(),
+                        status: AccountStatus::Online { link },
+                    });
+                    replay_outbox(engine, account, shared).await;
+                }
+                Some(event) => engine.handle(&account.id, event, shared),
+                None => events_open = false,
+            },
+            joined = &mut session => break match joined {
+                Ok(result) => Outcome::Ended(result),
+                Err(e) if e.is_panic() => Outcome::Panicked(panic_text(e)),
+                Err(e) => Outcome::Panicked(e.to_string()),
+            },
+            _ = stop.changed() => {
+                // Closing the command channel asks the session to end.
+                shared.went_offline();
+                commands_tx = None;
+                let _ = tokio::time::timeout(Duration::from_secs(5), &mut session).await;
+                session.abort();
+                break Outcome::Stopped;
+            }
+        }
+    };
+    drop(commands_tx);
+    // Whatever the session reported before ending still counts.
+    while let Ok(event) = events.try_recv() {
+        if !matches!(
+            event,
+            Event::ConnectionChanged(ConnectionState::Online { .. })
+        ) {
+            engine.handle(&account.id, event, shared);
+        }
+    }
+    outcome
+}
+
+fn panic_text(e: tokio::task::JoinError) -> String {
+    let payload = e.into_panic();
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".to_owned())
+}
+
+async fn replay_outbox(engine: &Engine, account: &AccountRecord, shared: &AccountShared) {
+    let pending = match engine.store().pending(&account.id) {
+        Ok(p) => p,
+        Err(e) => {
+            engine.report_store_error(&account.id, &e);
+            return;
+        }
+    };
+    if !pending.is_empty() {
+        tracing::info!(account = %account.id, count = pending.len(), "replaying the outbox");
+    }
+    for command in pending {
+        shared.dispatch(command).await;
+    }
+}
+
+impl Engine {
+    fn report_store_error(&self, account: &koine_api::AccountId, e: &crate::store::StoreError) {
+        tracing::error!(account = %account, error = %e, "store error");
+        self.emit(EngineEvent::EngineError {
+            account: account.clone(),
+            detail: e.to_string(),
+        });
+    }
+
+    /// Stores what a plugin reported and tells the listeners.
+    fn handle(&self, account: &koine_api::AccountId, event: Event, shared: &AccountShared) {
+        if let Err(e) = self.apply(account, event, shared) {
+            self.report_store_error(account, &e);
+        }
+    }
+
+    fn apply(
+        &self,
+        account: &koine_api::AccountId,
+        event: Event,
+        shared: &AccountShared,
+    ) -> Result<(), crate::store::StoreError> {
+        let account = account.clone();
+        match event {
+            Event::ConnectionChanged(ConnectionState::Offline { reason }) => {
+                shared.went_offline();
+                self.emit(EngineEvent::AccountStatus {
+                    account,
+                    status: AccountStatus::Offline {
+                        reason,
+                        retry_in_ms: 0,
+                    },
+                });
+            }
+            Event::ConnectionChanged(_) => {}
+            Event::RosterReplaced(contacts) => {
+                self.store().replace_roster(&account, &contacts)?;
+                self.emit(EngineEvent::ContactsChanged { account });
+            }
+            Event::ContactUpdated(contact) => {
+                self.store().upsert_contact(&account, &contact)?;
+                self.emit(EngineEvent::ContactsChanged { account });
+            }
+            Event::ContactRemoved(address) => {
+                self.store()
+                    .remove_contact(&account, &address.to_string())?;
+                self.emit(EngineEvent::ContactsChanged { account });
+            }
+            Event::PresenceChanged {
+                address,
+                availability,
+                status,
+            } => {
+                self.emit(EngineEvent::Presence {
+                    account,
+                    address,
+                    availability,
+                    status,
+                });
+            }
+            Event::ConversationUpserted(conversation) => {
+                let id = self.store().upsert_conversation(&account, &conversation)?;
+                self.emit(EngineEvent::ConversationChanged {
+                    account,
+                    conversation: id,
+                });
+            }
+            Event::MessageReceived(message) => self.store_message(account, message)?,
+            Event::HistoryPage { messages, .. } => {
+                for message in messages {
+                    self.store_message(account.clone(), message)?;
+                }
+            }
+            Event::SendAcked {
+                local_id,
+                remote_id,
+                route,
+            } => {
+                shared.answered(&local_id);
+                let id = self.store().ack(&local_id, &remote_id, &route)?;
+                self.emit_updated(&account, id)?;
+            }
+            Event::SendFailed { local_id, error } => {
+                shared.answered(&local_id);
+                let will_retry = error.is_retryable();
+                let id = self
+                    .store()
+                    .fail(&local_id, &error.to_string(), will_retry)?;
+                self.emit(EngineEvent::SendFailed {
+                    account: account.clone(),
+                    local_id,
+                    error,
+                    will_retry,
+                });
+                self.emit_updated(&account, id)?;
+            }
+            Event::DeliveryUpdated {
+                conversation,
+                remote_id,
+                state,
+            } => {
+                let id =
+                    self.store()
+                        .update_delivery(&account, &conversation, &remote_id, state)?;
+                self.emit_updated(&account, id)?;
+            }
+            Event::MessageChanged {
+                conversation,
+                remote_id,
+                change,
+                at,
+            } => {
+                let id =
+                    self.store()
+                        .apply_change(&account, &conversation, &remote_id, &change, at)?;
+                self.emit_updated(&account, id)?;
+            }
+            Event::ChatStateChanged {
+                conversation,
+                from,
+                state,
+            } => {
+                let id = self.store().conversation_id(&account, &conversation)?;
+                if let Some(conversation) = id {
+                    self.emit(EngineEvent::ChatState {
+                        account,
+                        conversation,
+                        from,
+                        state,
+                    });
+                }
+            }
+            Event::RequestReceived(request) => {
+                self.store().insert_request(&account, &request)?;
+                self.emit(EngineEvent::RequestReceived { account, request });
+            }
+            Event::RequestResolved(request) => {
+                self.store().remove_request(&account, &request)?;
+            }
+            Event::PromptRaised(prompt) => self.emit(EngineEvent::PromptRaised { account, prompt }),
+            Event::Notice(notice) => self.emit(EngineEvent::Notice { account, notice }),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn store_message(
+        &self,
+        account: koine_api::AccountId,
+        message: koine_api::Message,
+    ) -> Result<(), crate::store::StoreError> {
+        let mut store = self.store();
+        let incoming = message.direction == Direction::Incoming;
+        let stranger = incoming && !store.is_contact(&account, &message.sender.to_string())?;
+        let peer = incoming.then_some(&message.sender);
+        let (conversation, created) =
+            store.ensure_conversation(&account, &message.conversation, peer, stranger)?;
+        let inserted = store.insert_message(conversation, &message)?;
+        let echo_of_ours = message
+            .local_id
+            .as_ref()
+            .map(|l| {
+                store
+                    .message_id_by_local(l)
+                    .map(|id| id.filter(|_| inserted.is_none()))
+            })
+            .transpose()?
+            .flatten();
+        drop(store);
+        if created {
+            self.emit(EngineEvent::ConversationChanged {
+                account: account.clone(),
+                conversation,
+            });
+        }
+        if let Some(id) = inserted {
+            let message = self.store().message(id)?;
+            self.emit(EngineEvent::MessageStored { account, message });
+        } else if let Some(id) = echo_of_ours {
+            self.emit_updated(&account, Some(id))?;
+        }
+        Ok(())
+    }
+
+    fn emit_updated(
+        &self,
+        account: &koine_api::AccountId,
+        id: Option<crate::model::MessageId>,
+    ) -> Result<(), crate::store::StoreError> {
+        if let Some(id) = id {
+            let message = self.store().message(id)?;
+            self.emit(EngineEvent::MessageUpdated {
+                account: account.clone(),
+                message,
+            });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,136 @@
+//! What the engine tells the UI and the CLI.
+
+use crate::model::{ConversationId, StoredMessage};
+use koine_api::{
+    AccountId, Address, Availability, ChatState, Hop, LocalId, Notice, Prompt, Request, SendError,
+};
+use serde::Serialize;
+
+/// Connection status of one account as the UI shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum AccountStatus {
+    /// Not started.
+    Stopped,
+    /// Connecting.
+    Connecting,
+    /// Connected; the link is the first hop as negotiated.
+    Online {
+        /// The client link.
+        link: Hop,
+    },
+    /// Lost the connection; the engine retries.
+    Offline {
+        /// Why.
+        reason: String,
+        /// When the next attempt starts, in milliseconds.
+        retry_in_ms: u64,
+    },
+    /// Stopped for good until the user acts (bad password, bad settings).
+    Failed {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// An event of the engine.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EngineEvent {
+    /// An account's connection changed.
+    AccountStatus {
+        /// Which account.
+        account: AccountId,
+        /// Its status.
+        status: AccountStatus,
+    },
+    /// A new message was stored (incoming, or outgoing from another device).
+    MessageStored {
+        /// Which account.
+        account: AccountId,
+        /// The message as stored.
+        message: StoredMessage,
+    },
+    /// A stored message changed (acknowledged, delivered, read, edited,
+    /// reacted to, failed).
+    MessageUpdated {
+        /// Which account.
+        account: AccountId,
+        /// The message as stored now.
+        message: StoredMessage,
+    },
+    /// A conversation was created or changed.
+    ConversationChanged {
+        /// Which account.
+        account: AccountId,
+        /// Which conversation.
+        conversation: ConversationId,
+    },
+    /// The contact list changed.
+    ContactsChanged {
+        /// Which account.
+        account: AccountId,
+    },
+    /// Someone's presence changed.
+    Presence {
+        /// Which account.
+        account: AccountId,
+        /// Who.
+        address: Address,
+        /// Availability.
+        availability: Availability,
+        /// Status text.
+        status: Option<String>,
+    },
+    /// Someone is typing (or stopped).
+    ChatState {
+        /// Which account.
+        account: AccountId,
+        /// Where.
+        conversation: ConversationId,
+        /// Who.
+        from: Address,
+        /// The state.
+        state: ChatState,
+    },
+    /// A request arrived.
+    RequestReceived {
+        /// Which account.
+        account: AccountId,
+        /// The request.
+        request: Request,
+    },
+    /// A plugin asks the user something.
+    PromptRaised {
+        /// Which account.
+        account: AccountId,
+        /// The prompt.
+        prompt: Prompt,
+    },
+    /// Something the user should see.
+    Notice {
+        /// Which account.
+        account: AccountId,
+        /// The notice.
+        notice: Notice,
+    },
+    /// A message could not be sent.
+    SendFailed {
+        /// Which account.
+        account: AccountId,
+        /// Its local id.
+        local_id: LocalId,
+        /// Why.
+        error: SendError,
+        /// Whether the outbox keeps it for another try.
+        will_retry: bool,
+    },
+    /// The engine itself hit an error (storage); the account goes on.
+    EngineError {
+        /// Which account.
+        account: AccountId,
+        /// What failed.
+        detail: String,
+    },
+}

@@ -1,0 +1,426 @@
+//! The engine: accounts, their tasks, and the one store.
+
+mod account_task;
+mod events;
+mod export;
+
+pub use events::{AccountStatus, EngineEvent};
+pub use export::{Export, ExportedConversation};
+
+use crate::model::{AccountRecord, ConversationId, ConversationRecord, MessageId, StoredMessage};
+use crate::paths::Profile;
+use crate::store::messages::Outgoing;
+use crate::store::{SearchHit, Store, StoreError};
+use account_task::AccountShared;
+use koine_api::{
+    AccountId, Address, Command, Content, ConversationKey, FieldKind, LocalId, Protocol,
+    ProtocolId, RemoteId, Secret, SecretError, SecretStore, Settings, Timestamp,
+};
+use koine_keyring::KeyringSecrets;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use thiserror::Error;
+use tokio::sync::{broadcast, watch};
+use tokio::task::JoinHandle;
+
+/// The keyring entry name of an account's password or token.
+pub const PASSWORD_SECRET: &str = "password";
+
+/// The plugins this build knows. Only the binary names concrete plugins.
+#[derive(Clone, Default)]
+pub struct Registry {
+    protocols: BTreeMap<ProtocolId, Arc<dyn Protocol>>,
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a plugin.
+    pub fn with(mut self, protocol: Arc<dyn Protocol>) -> Self {
+        self.protocols.insert(protocol.info().id, protocol);
+        self
+    }
+
+    /// A plugin by id.
+    pub fn get(&self, id: &ProtocolId) -> Option<&Arc<dyn Protocol>> {
+        self.protocols.get(id)
+    }
+
+    /// All plugins.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<dyn Protocol>> {
+        self.protocols.values()
+    }
+}
+
+/// Tunables of the engine.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// First wait before reconnecting.
+    pub backoff_initial: Duration,
+    /// Longest wait between reconnects.
+    pub backoff_max: Duration,
+    /// Capacity of each account's command and event channels.
+    pub channel_capacity: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            backoff_initial: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(60),
+            channel_capacity: 256,
+        }
+    }
+}
+
+/// Errors of the engine.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The keyring failed.
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    /// The profile directory could not be created.
+    #[error("profile directory: {0}")]
+    Io(#[from] std::io::Error),
+    /// No plugin of that name in this build.
+    #[error("unknown network: {0}")]
+    UnknownProtocol(String),
+    /// No account matches.
+    #[error("no account matches {0:?}")]
+    UnknownAccount(String),
+    /// More than one account matches.
+    #[error("{0:?} matches several accounts; use the account id")]
+    AmbiguousAccount(String),
+    /// A required setting is missing, or a secret was put in the settings.
+    #[error("invalid account settings: {0}")]
+    Settings(String),
+    /// An address the network does not accept.
+    #[error(transparent)]
+    Address(#[from] koine_api::AddressError),
+}
+
+struct Inner {
+    profile: Profile,
+    store: Mutex<Store>,
+    registry: Registry,
+    config: EngineConfig,
+    events: broadcast::Sender<EngineEvent>,
+    running: Mutex<HashMap<AccountId, Running>>,
+}
+
+struct Running {
+    shared: Arc<AccountShared>,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+/// A handle to the engine; cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+impl Engine {
+    /// Opens the profile (creating it if needed) with the given plugins.
+    pub fn open(
+        profile: Profile,
+        registry: Registry,
+        config: EngineConfig,
+    ) -> Result<Self, EngineError> {
+        profile.ensure()?;
+        let store = Store::open(&profile.database())?;
+        let (events, _) = broadcast::channel(4096);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                profile,
+                store: Mutex::new(store),
+                registry,
+                config,
+                events,
+                running: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    /// The profile in use.
+    pub fn profile(&self) -> &Profile {
+        &self.inner.profile
+    }
+
+    /// The plugins.
+    pub fn registry(&self) -> &Registry {
+        &self.inner.registry
+    }
+
+    /// Listens to engine events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
+        self.inner.events.subscribe()
+    }
+
+    fn store(&self) -> MutexGuard<'_, Store> {
+        lock(&self.inner.store)
+    }
+
+    /// Adds an account: settings in the store, the secret in the keyring.
+    pub async fn add_account(
+        &self,
+        protocol: &ProtocolId,
+        label: &str,
+        settings: Settings,
+        secret: Option<Secret>,
+    ) -> Result<AccountRecord, EngineError> {
+        let plugin = self
+            .inner
+            .registry
+            .get(protocol)
+            .ok_or_else(|| EngineError::UnknownProtocol(protocol.to_string()))?;
+        let info = plugin.info();
+        for field in &info.account_fields {
+            let value = settings.get(&field.key);
+            if field.kind == FieldKind::Secret {
+                if value.is_some() {
+                    return Err(EngineError::Settings(format!(
+                        "{} is a secret: pass it through the keyring prompt, not the settings",
+                        field.key
+                    )));
+                }
+                if field.required && secret.is_none() {
+                    return Err(EngineError::Settings(format!("{} is required", field.key)));
+                }
+            } else if field.required && value.is_none_or(str::is_empty) && field.default.is_none() {
+                return Err(EngineError::Settings(format!("{} is required", field.key)));
+            }
+        }
+        let mut settings = settings;
+        for field in &info.account_fields {
+            if let (None, Some(default)) = (settings.get(&field.key), &field.default) {
+                settings.set(field.key.clone(), default.clone());
+            }
+        }
+        let record = AccountRecord {
+            id: AccountId::new(format!(
+                "acct-{}",
+                &uuid::Uuid::new_v4().simple().to_string()[..12]
+            )),
+            protocol: protocol.clone(),
+            label: label.to_owned(),
+            settings,
+            enabled: true,
+            created_at: Timestamp::now(),
+        };
+        if let Some(secret) = secret {
+            let secrets = KeyringSecrets::scoped(record.id.as_str());
+            tokio::task::spawn_blocking(move || secrets.set(PASSWORD_SECRET, &secret))
+                .await
+                .map_err(|e| SecretError::Other(e.to_string()))??;
+        }
+        self.store().insert_account(&record)?;
+        Ok(record)
+    }
+
+    /// All accounts.
+    pub fn accounts(&self) -> Result<Vec<AccountRecord>, EngineError> {
+        Ok(self.store().accounts()?)
+    }
+
+    /// Finds an account by id or by its label (which must be unambiguous).
+    pub fn find_account(&self, id_or_label: &str) -> Result<AccountRecord, EngineError> {
+        let accounts = self.accounts()?;
+        if let Some(a) = accounts.iter().find(|a| a.id.as_str() == id_or_label) {
+            return Ok(a.clone());
+        }
+        let mut matching = accounts.into_iter().filter(|a| a.label == id_or_label);
+        match (matching.next(), matching.next()) {
+            (Some(a), None) => Ok(a),
+            (Some(_), Some(_)) => Err(EngineError::AmbiguousAccount(id_or_label.to_owned())),
+            (None, _) => Err(EngineError::UnknownAccount(id_or_label.to_owned())),
+        }
+    }
+
+    /// Stops and removes an account with its history, its plugin data and its
+    /// password in the keyring.
+    pub async fn remove_account(&self, id: &AccountId) -> Result<(), EngineError> {
+        self.stop(id).await;
+        let secrets = KeyringSecrets::scoped(id.as_str());
+        tokio::task::spawn_blocking(move || secrets.delete(PASSWORD_SECRET))
+            .await
+            .map_err(|e| SecretError::Other(e.to_string()))??;
+        if !self.store().remove_account(id)? {
+            return Err(EngineError::UnknownAccount(id.to_string()));
+        }
+        let dir = self.inner.profile.account_dir(id.as_str());
+        if dir.exists() {
+            std::fs::remove_dir_all(dir)?;
+        }
+        Ok(())
+    }
+
+    /// Starts every enabled account.
+    pub fn start_all(&self) -> Result<(), EngineError> {
+        for account in self.accounts()? {
+            if account.enabled {
+                self.start(&account.id)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts one account's task (no-op when running).
+    pub fn start(&self, id: &AccountId) -> Result<(), EngineError> {
+        let account = self.store().account(id)?;
+        let protocol = self
+            .inner
+            .registry
+            .get(&account.protocol)
+            .cloned()
+            .ok_or_else(|| EngineError::UnknownProtocol(account.protocol.to_string()))?;
+        let mut running = lock(&self.inner.running);
+        if running.get(id).is_some_and(|r| !r.task.is_finished()) {
+            return Ok(());
+        }
+        let shared = Arc::new(AccountShared::default());
+        let (stop, stop_rx) = watch::channel(false);
+        let task = tokio::spawn(account_task::supervise(
+            self.clone(),
+            account,
+            protocol,
+            shared.clone(),
+            stop_rx,
+        ));
+        running.insert(id.clone(), Running { shared, stop, task });
+        Ok(())
+    }
+
+    /// Stops one account's task and waits for it.
+    pub async fn stop(&self, id: &AccountId) {
+        let running = lock(&self.inner.running).remove(id);
+        if let Some(running) = running {
+            let _ = running.stop.send(true);
+            let _ = running.task.await;
+        }
+    }
+
+    /// Stops every account.
+    pub async fn shutdown(&self) {
+        let ids: Vec<AccountId> = lock(&self.inner.running).keys().cloned().collect();
+        for id in ids {
+            self.stop(&id).await;
+        }
+    }
+
+    /// Sends a message. It is committed to the store and the outbox before
+    /// any plugin sees it; it goes out now if the account is online, or when it
+    /// next connects.
+    pub async fn send(
+        &self,
+        account: &AccountId,
+        to: &ConversationKey,
+        content: Content,
+        reply_to: Option<RemoteId>,
+    ) -> Result<(LocalId, MessageId), EngineError> {
+        let record = self.store().account(account)?;
+        let protocol = self
+            .inner
+            .registry
+            .get(&record.protocol)
+            .ok_or_else(|| EngineError::UnknownProtocol(record.protocol.to_string()))?;
+        let me = protocol
+            .parse_address(&record.label)
+            .unwrap_or_else(|_| Address::Room(record.label.clone()));
+        let local_id = LocalId::new(uuid::Uuid::new_v4().to_string());
+        let command = Command::SendMessage {
+            local_id: local_id.clone(),
+            conversation: to.clone(),
+            content,
+            reply_to,
+        };
+        let message_id = {
+            let mut store = self.store();
+            let peer = protocol.parse_address(to.as_str()).ok();
+            let (conversation, _) = store.ensure_conversation(account, to, peer.as_ref(), false)?;
+            store.queue_message(&Outgoing {
+                account,
+                conversation,
+                sender: &me,
+                command: &command,
+                timestamp: Timestamp::now(),
+            })?
+        };
+        self.dispatch(account, command).await;
+        Ok((local_id, message_id))
+    }
+
+    /// Sends any other command. Durable ones (edit, reaction, deletion) go
+    /// through the outbox like messages.
+    pub async fn command(&self, account: &AccountId, command: Command) -> Result<(), EngineError> {
+        if command.local_id().is_some() {
+            self.store().enqueue(account, &command)?;
+        }
+        self.dispatch(account, command).await;
+        Ok(())
+    }
+
+    /// Hands a command to the account's live session, if there is one.
+    async fn dispatch(&self, account: &AccountId, command: Command) {
+        let shared = lock(&self.inner.running)
+            .get(account)
+            .map(|r| r.shared.clone());
+        if let Some(shared) = shared {
+            shared.dispatch(command).await;
+        }
+    }
+
+    /// The unified conversation list.
+    pub fn conversations(&self) -> Result<Vec<ConversationRecord>, EngineError> {
+        Ok(self.store().conversations()?)
+    }
+
+    /// A page of a conversation, oldest first.
+    pub fn messages(
+        &self,
+        conversation: ConversationId,
+        before: Option<MessageId>,
+        limit: u32,
+    ) -> Result<Vec<StoredMessage>, EngineError> {
+        Ok(self.store().messages(conversation, before, limit)?)
+    }
+
+    /// Full-text search over every account's history.
+    pub fn search(&self, query: &str, limit: u32) -> Result<Vec<SearchHit>, EngineError> {
+        Ok(self.store().search(query, limit)?)
+    }
+
+    /// How many durable commands wait in the outbox.
+    pub fn outbox_len(&self) -> Result<u64, EngineError> {
+        Ok(self.store().outbox_len()?)
+    }
+
+    /// Runs `f` with the store locked (for reads the API above lacks).
+    pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
+        f(&mut self.store())
+    }
+
+    fn emit(&self, event: EngineEvent) {
+        // No listener is fine: events are also in the store.
+        let _ = self.inner.events.send(event);
+    }
+}
+
+/// Locks a mutex, recovering from poisoning (a panicked holder cannot leave
+/// SQLite half-written: every write is a transaction).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests;
