@@ -1,0 +1,365 @@
+//! History from the server archive (XEP-0313 MAM v2, paged with XEP-0059 RSM).
+//!
+//! - `FetchHistory` asks the archive for one conversation, newest page first
+//!   (`<before/>`), or the page before a message whose archive id is known.
+//!   The page is reported oldest first, de-duplicated by archive id and by
+//!   remote id (origin-id / id), so a message seen live and in the archive
+//!   keeps one identity.
+//! - After a fresh login (no stream resumption), the whole archive after the
+//!   last archive id seen is replayed as `MessageReceived`, page by page, so
+//!   nothing sent while the app was closed is lost. The marker is kept in
+//!   `mam.json` in the data directory.
+
+use crate::chat;
+use crate::error::XmppError;
+use crate::ns;
+use crate::session::{PendingIq, Session};
+use crate::store;
+use koine_api::{ConversationKey, Direction, Event, Notice, RemoteId};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use tokio_xmpp::minidom::Element;
+use tokio_xmpp::parsers::message::Message;
+
+/// Page size of the catch-up replay.
+const CATCH_UP_PAGE: u32 = 250;
+
+/// What a query is for.
+#[derive(Debug, Clone)]
+pub enum Purpose {
+    /// A page for `FetchHistory`.
+    Page(ConversationKey),
+    /// The replay after a fresh login.
+    CatchUp,
+}
+
+/// One query in flight.
+#[derive(Debug, Clone)]
+pub struct Query {
+    /// Its query id.
+    pub id: String,
+    /// Why it was sent.
+    pub purpose: Purpose,
+}
+
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Marker {
+    last: Option<String>,
+}
+
+/// Archive bookkeeping of one session.
+#[derive(Debug, Default)]
+pub struct State {
+    marker: Marker,
+    dirty: bool,
+    archive_ids: HashMap<String, String>,
+    collected: HashMap<String, Vec<(String, Message)>>,
+}
+
+impl State {
+    const FILE: &'static str = "mam.json";
+
+    /// Loads the marker.
+    pub fn load(dir: &Path) -> Self {
+        Self {
+            marker: store::load(dir, Self::FILE),
+            ..Default::default()
+        }
+    }
+
+    /// Saves the marker if it moved.
+    pub fn save(&mut self, dir: &Path) {
+        if self.dirty {
+            if let Err(e) = store::save(dir, Self::FILE, &self.marker) {
+                tracing::warn!(error = %e, "could not save the archive marker");
+            }
+            self.dirty = false;
+        }
+    }
+
+    /// A live message with archive id `archive_id` was seen.
+    pub fn seen(&mut self, remote_id: &str, archive_id: &str) {
+        self.archive_ids
+            .insert(remote_id.to_owned(), archive_id.to_owned());
+        self.marker.last = Some(archive_id.to_owned());
+        self.dirty = true;
+    }
+}
+
+/// Whether `m` is a MAM result wrapper.
+pub fn is_result(m: &Message) -> bool {
+    m.payloads.iter().any(|p| p.is("result", ns::MAM))
+}
+
+/// The `<query/>` element.
+pub fn query_element(
+    query_id: &str,
+    with: Option<&str>,
+    before: Option<Option<&str>>,
+    after: Option<&str>,
+    max: u32,
+) -> Option<Element> {
+    let with = with
+        .map(|w| format!("<field var='with'><value>{}</value></field>", ns::escape(w)))
+        .unwrap_or_default();
+    let before = match before {
+        Some(Some(id)) => format!("<before>{}</before>", ns::escape(id)),
+        Some(None) => "<before/>".to_owned(),
+        None => String::new(),
+    };
+    let after = after
+        .map(|a| format!("<after>{}</after>", ns::escape(a)))
+        .unwrap_or_default();
+    ns::element(&format!(
+        "<query xmlns='{mam}' queryid='{qid}'><x xmlns='{data}' type='submit'>\
+         <field var='FORM_TYPE' type='hidden'><value>{mam}</value></field>{with}</x>\
+         <set xmlns='{rsm}'><max>{max}</max>{before}{after}</set></query>",
+        mam = ns::MAM,
+        data = ns::DATA,
+        rsm = ns::RSM,
+        qid = ns::escape(query_id),
+    ))
+}
+
+impl Session {
+    /// Sends a `FetchHistory` query.
+    pub(crate) async fn fetch_history(
+        &mut self,
+        conversation: ConversationKey,
+        before: Option<RemoteId>,
+        limit: u32,
+    ) -> Result<(), XmppError> {
+        let id = uuid::Uuid::new_v4().to_string();
+        let before_archive = before
+            .as_ref()
+            .and_then(|b| self.mam.archive_ids.get(b.as_str()).cloned());
+        let max = limit.clamp(1, 500);
+        let Some(q) = query_element(
+            &id,
+            Some(conversation.as_str()),
+            Some(before_archive.as_deref()),
+            None,
+            max,
+        ) else {
+            return Ok(());
+        };
+        self.mam.collected.insert(id.clone(), Vec::new());
+        self.iq_set(
+            None,
+            q,
+            PendingIq::Mam(Query {
+                id,
+                purpose: Purpose::Page(conversation),
+            }),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Starts the replay after a fresh login.
+    pub(crate) async fn catch_up(&mut self) -> Result<(), XmppError> {
+        let last = self.mam.marker.last.clone();
+        self.catch_up_after(last).await
+    }
+
+    async fn catch_up_after(&mut self, after: Option<String>) -> Result<(), XmppError> {
+        let id = uuid::Uuid::new_v4().to_string();
+        let q = match &after {
+            Some(a) => query_element(&id, None, None, Some(a), CATCH_UP_PAGE),
+            // First login: the most recent page only.
+            None => query_element(&id, None, Some(None), None, 50),
+        };
+        let Some(q) = q else { return Ok(()) };
+        self.mam.collected.insert(id.clone(), Vec::new());
+        self.iq_set(
+            None,
+            q,
+            PendingIq::Mam(Query {
+                id,
+                purpose: Purpose::CatchUp,
+            }),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// A `<result/>` message arrived.
+    pub(crate) async fn on_mam_result(&mut self, m: Message) -> Result<(), XmppError> {
+        let from_ok = m.from.as_ref().is_none_or(|f| f.as_str() == self.own);
+        let Some(result) = m.payloads.iter().find(|p| p.is("result", ns::MAM)) else {
+            return Ok(());
+        };
+        let (Some(qid), Some(archive_id)) = (result.attr("queryid"), result.attr("id")) else {
+            return self.notice_malformed("MAM result without ids".into()).await;
+        };
+        if !from_ok || !self.mam.collected.contains_key(qid) {
+            return self
+                .notice_malformed("MAM result for no query of ours".into())
+                .await;
+        }
+        match chat::forwarded_message(result) {
+            Ok(inner) => {
+                if let Some(list) = self.mam.collected.get_mut(qid) {
+                    list.push((archive_id.to_owned(), inner));
+                }
+                Ok(())
+            }
+            Err(e) => self.notice_malformed(format!("MAM result: {e}")).await,
+        }
+    }
+
+    pub(crate) async fn mam_failed(&mut self, q: Query) -> Result<(), XmppError> {
+        self.mam.collected.remove(&q.id);
+        self.events
+            .emit(Event::Notice(Notice::Unsupported {
+                feature: "mam".into(),
+            }))
+            .await?;
+        if let Purpose::Page(conversation) = q.purpose {
+            self.events
+                .emit(Event::HistoryPage {
+                    conversation,
+                    messages: Vec::new(),
+                    more: false,
+                })
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The `<fin/>` of a query arrived.
+    pub(crate) async fn mam_done(
+        &mut self,
+        q: Query,
+        payload: Option<Element>,
+    ) -> Result<(), XmppError> {
+        let collected = self.mam.collected.remove(&q.id).unwrap_or_default();
+        let fin = payload.filter(|p| p.is("fin", ns::MAM));
+        let complete = fin
+            .as_ref()
+            .is_some_and(|f| matches!(f.attr("complete"), Some("true") | Some("1")));
+        let last = fin
+            .as_ref()
+            .and_then(|f| f.get_child("set", ns::RSM))
+            .and_then(|s| s.get_child("last", ns::RSM))
+            .map(|l| l.text());
+
+        let routes = self.routes.clone();
+        let own = self.own.clone();
+        let mut seen_archive = HashSet::new();
+        let mut seen_remote = HashSet::new();
+        let mut messages = Vec::new();
+        let mut others = Vec::new();
+        let mut newest_archive = None;
+        for (archive_id, inner) in collected {
+            if !seen_archive.insert(archive_id.clone()) {
+                continue;
+            }
+            let direction = if inner
+                .from
+                .as_ref()
+                .is_some_and(|f| f.to_bare().as_str() == own)
+            {
+                Direction::Outgoing
+            } else {
+                Direction::Incoming
+            };
+            let cx = chat::Context {
+                own: &own,
+                routes: &routes,
+                fallback_time: None,
+            };
+            let reading = match chat::read(&inner, direction, &cx) {
+                Ok(r) => r,
+                Err(e) => {
+                    self.notice_malformed(format!("archived message: {e}"))
+                        .await?;
+                    continue;
+                }
+            };
+            for e in reading.events {
+                match e {
+                    Event::MessageReceived(msg)
+                        if seen_remote.insert(msg.remote_id.as_str().to_owned()) =>
+                    {
+                        self.mam
+                            .archive_ids
+                            .insert(msg.remote_id.as_str().to_owned(), archive_id.clone());
+                        messages.push(msg);
+                    }
+                    e @ Event::MessageChanged { .. } => others.push(e),
+                    _ => {}
+                }
+            }
+            newest_archive = Some(archive_id);
+        }
+        match q.purpose {
+            Purpose::Page(conversation) => {
+                self.events
+                    .emit(Event::HistoryPage {
+                        conversation,
+                        messages,
+                        more: !complete,
+                    })
+                    .await?;
+                for e in others {
+                    self.events.emit(e).await?;
+                }
+            }
+            Purpose::CatchUp => {
+                let mut keys: Vec<ConversationKey> =
+                    messages.iter().map(|m| m.conversation.clone()).collect();
+                keys.dedup();
+                for k in keys {
+                    self.ensure_conversation(&k).await?;
+                }
+                let count = messages.len() as u64;
+                for m in messages {
+                    self.events.emit(Event::MessageReceived(m)).await?;
+                }
+                for e in others {
+                    self.events.emit(e).await?;
+                }
+                if let Some(newest) = last.or(newest_archive) {
+                    self.mam.marker.last = Some(newest.clone());
+                    self.mam.dirty = true;
+                    self.mam.save(&self.data_dir);
+                    if !complete && count > 0 && self.mam.marker.last.is_some() {
+                        self.catch_up_after(Some(newest)).await?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_escapes_and_pages() {
+        let q =
+            query_element("q1", Some("a&b@x.org"), Some(Some("arch-1")), None, 20).expect("xml");
+        let set = q.get_child("set", ns::RSM).expect("set");
+        assert_eq!(
+            set.get_child("before", ns::RSM).map(|b| b.text()),
+            Some("arch-1".into())
+        );
+        assert_eq!(
+            set.get_child("max", ns::RSM).map(|b| b.text()),
+            Some("20".into())
+        );
+        let x = q.get_child("x", ns::DATA).expect("form");
+        assert!(x.children().any(|f| f.attr("var") == Some("with")
+            && f.children().next().map(|v| v.text()) == Some("a&b@x.org".into())));
+        let newest = query_element("q2", None, Some(None), None, 5).expect("xml");
+        assert!(
+            newest
+                .get_child("set", ns::RSM)
+                .and_then(|s| s.get_child("before", ns::RSM))
+                .is_some()
+        );
+    }
+}

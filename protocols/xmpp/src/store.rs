@@ -1,0 +1,73 @@
+//! Small JSON files in the plugin's data directory: stream-management state,
+//! pinned certificates, acknowledged local ids and the last archive id seen.
+//!
+//! Writes go to a temporary file that is renamed over the old one, so a crash
+//! leaves either the old or the new state, never half of one.
+
+use crate::error::XmppError;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::path::{Path, PathBuf};
+
+/// Reads `name` from `dir`; absent → default; unreadable → default (the file
+/// is local state, losing it costs a resumption, never correctness).
+pub fn load<T: DeserializeOwned + Default>(dir: &Path, name: &str) -> T {
+    let path = dir.join(name);
+    match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+            tracing::warn!(file = %path.display(), error = %e, "ignoring unreadable state file");
+            T::default()
+        }),
+        Err(_) => T::default(),
+    }
+}
+
+/// Writes `value` to `dir/name` atomically.
+pub fn save<T: Serialize>(dir: &Path, name: &str, value: &T) -> Result<(), XmppError> {
+    let path: PathBuf = dir.join(name);
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let bytes = serde_json::to_vec(value).map_err(|e| XmppError::Storage(e.to_string()))?;
+    std::fs::write(&tmp, bytes).map_err(|e| XmppError::Storage(e.to_string()))?;
+    std::fs::rename(&tmp, &path).map_err(|e| XmppError::Storage(e.to_string()))?;
+    Ok(())
+}
+
+/// Certificates the user pinned, per host.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct Pins {
+    /// `(host, SHA-256 fingerprint)` pairs.
+    pub pins: Vec<(String, String)>,
+}
+
+impl Pins {
+    /// The file name.
+    pub const FILE: &'static str = "pinned-certificates.json";
+
+    /// The fingerprints pinned for `host`.
+    pub fn for_host(&self, host: &str) -> Vec<String> {
+        self.pins
+            .iter()
+            .filter(|(h, _)| h == host)
+            .map(|(_, f)| f.clone())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_tolerates_garbage() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let mut p = Pins::default();
+        p.pins.push(("a.example".into(), "AB:CD".into()));
+        save(dir.path(), Pins::FILE, &p).expect("save");
+        let back: Pins = load(dir.path(), Pins::FILE);
+        assert_eq!(back.for_host("a.example"), vec!["AB:CD".to_owned()]);
+        assert!(back.for_host("b.example").is_empty());
+        std::fs::write(dir.path().join(Pins::FILE), "{not json").expect("write");
+        let garbage: Pins = load(dir.path(), Pins::FILE);
+        assert!(garbage.pins.is_empty());
+    }
+}

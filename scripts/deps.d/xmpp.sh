@@ -1,0 +1,11 @@
+# Test dependencies of the XMPP plugin (sourced by scripts/test).
+# Prosody (the real server the tests start on loopback) and openssl (the tests
+# make their own CA). Idempotent and quick when already installed. Debian's
+# prosody package may start a stock server on 5222 on systemd hosts; the tests
+# use their own ports and config, so it does not matter.
+for pkg in prosody openssl; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || {
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >/dev/null
+    }
+done
