@@ -1,1 +1,27 @@
-fn main() {}
+//! Koine: one window for your chats on several networks, showing the route of
+//! every message. With no arguments it opens the window; subcommands give
+//! headless access for scripting and tests.
+
+mod cli;
+mod logging;
+mod plugins;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = cli::Args::parse();
+    match cli::run(args) {
+        Ok(code) => code,
+        Err(e) => {
+            // One clear line, no backtrace.
+            let mut text = e.to_string();
+            for cause in e.chain().skip(1) {
+                text.push_str(": ");
+                text.push_str(&cause.to_string());
+            }
+            eprintln!("koine: error: {text}");
+            ExitCode::FAILURE
+        }
+    }
+}

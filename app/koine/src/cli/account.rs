@@ -1,0 +1,139 @@
+//! `koine account ...` and `koine networks`.
+
+use anyhow::{Context, bail};
+use clap::Subcommand;
+use koine_api::{FieldKind, ProtocolId, Secret, Settings};
+use koine_core::Engine;
+use std::io::{BufRead, IsTerminal};
+use std::process::ExitCode;
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Add an account. The password is read from standard input
+    /// (--password-stdin) or asked for on the terminal, and kept only in the
+    /// OS keyring.
+    Add {
+        /// The network (see `koine networks`).
+        network: String,
+        /// The account's user id on that network (JID, MXID, phone number...).
+        label: String,
+        /// A setting, as key=value (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        settings: Vec<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List accounts.
+    List {
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove an account, its history, its plugin data and its password.
+    Remove {
+        /// Account id or label.
+        account: String,
+    },
+}
+
+pub async fn run(engine: &Engine, command: AccountCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        AccountCommand::Add {
+            network,
+            label,
+            settings,
+            password_stdin,
+        } => {
+            let protocol = ProtocolId::new(network.clone());
+            let plugin = engine
+                .registry()
+                .get(&protocol)
+                .with_context(|| format!("unknown network {network:?} (see `koine networks`)"))?;
+            let mut parsed = Settings::default();
+            for pair in settings {
+                let Some((key, value)) = pair.split_once('=') else {
+                    bail!("--set expects KEY=VALUE, got {pair:?}");
+                };
+                parsed.set(key.trim(), value.trim());
+            }
+            let wants_secret = plugin
+                .info()
+                .account_fields
+                .iter()
+                .any(|f| f.kind == FieldKind::Secret);
+            let secret = if !wants_secret {
+                None
+            } else if password_stdin {
+                let mut line = String::new();
+                std::io::stdin()
+                    .lock()
+                    .read_line(&mut line)
+                    .context("reading the password from standard input")?;
+                Some(Secret::new(line.trim_end_matches(['\r', '\n'])))
+            } else if std::io::stdin().is_terminal() {
+                Some(Secret::new(
+                    rpassword::prompt_password(format!("Password for {label}: "))
+                        .context("reading the password")?,
+                ))
+            } else {
+                bail!("this network needs a password: pass --password-stdin");
+            };
+            let record = engine
+                .add_account(&protocol, &label, parsed, secret)
+                .await?;
+            println!("{}", record.id);
+            Ok(ExitCode::SUCCESS)
+        }
+        AccountCommand::List { json } => {
+            for a in engine.accounts()? {
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::json!({
+                            "id": a.id, "network": a.protocol, "label": a.label,
+                            "enabled": a.enabled, "settings": a.settings,
+                        })
+                    );
+                } else {
+                    println!("{}\t{}\t{}", a.id, a.protocol, a.label);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        AccountCommand::Remove { account } => {
+            let record = engine.find_account(&account)?;
+            engine.remove_account(&record.id).await?;
+            println!("removed {}", record.id);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+pub fn networks(engine: &Engine) -> ExitCode {
+    for plugin in engine.registry().iter() {
+        let info = plugin.info();
+        println!("{}\t{}", info.id, info.name);
+        for field in info.account_fields {
+            let kind = match field.kind {
+                FieldKind::Secret => "secret (asked for, kept in the keyring)".to_owned(),
+                FieldKind::Choice(c) => format!("one of {}", c.join(", ")),
+                other => format!("{other:?}").to_lowercase(),
+            };
+            let required = if field.required {
+                "required"
+            } else {
+                "optional"
+            };
+            let default = field
+                .default
+                .map(|d| format!(", default {d}"))
+                .unwrap_or_default();
+            println!(
+                "  --set {}=...\t{} ({kind}, {required}{default})",
+                field.key, field.label.fallback
+            );
+        }
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,80 @@
+//! Command-line interface.
+
+mod account;
+mod query;
+mod send;
+mod tail;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use koine_core::{Engine, EngineConfig, Profile};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Koine: your chats on several networks in one window, with the route of
+/// every message.
+#[derive(Debug, Parser)]
+#[command(name = "koine", version, about, long_about = None)]
+pub struct Args {
+    /// Use this profile directory instead of the default (also: KOINE_HOME).
+    #[arg(long, global = true, value_name = "DIR")]
+    profile: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Add, list or remove accounts.
+    #[command(subcommand)]
+    Account(account::AccountCommand),
+    /// List the networks this build supports and their account fields.
+    Networks,
+    /// Send a message (queued first; sent as soon as the account is online).
+    Send(send::SendArgs),
+    /// Connect every account and stream messages and state changes.
+    Tail(tail::TailArgs),
+    /// Search all history.
+    Search(query::SearchArgs),
+    /// List conversations across all accounts.
+    Conversations(query::ListArgs),
+    /// Export one conversation or all, as JSON.
+    Export(query::ExportArgs),
+}
+
+/// Runs the command line.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let Some(command) = args.command else {
+        println!(
+            "Koine {}: the window is not part of this build yet; see `koine --help` for the headless commands.",
+            env!("CARGO_PKG_VERSION")
+        );
+        return Ok(ExitCode::SUCCESS);
+    };
+    let profile = Profile::resolve(args.profile.as_deref())?;
+    profile
+        .ensure()
+        .with_context(|| format!("creating the profile at {}", profile.root().display()))?;
+    crate::logging::init(&profile);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let engine = Engine::open(profile, crate::plugins::registry(), EngineConfig::default())
+            .context("opening the profile")?;
+        let code = match command {
+            Command::Account(cmd) => account::run(&engine, cmd).await?,
+            Command::Networks => account::networks(&engine),
+            Command::Send(a) => send::run(&engine, a).await?,
+            Command::Tail(a) => tail::run(&engine, a).await?,
+            Command::Search(a) => query::search(&engine, a)?,
+            Command::Conversations(a) => query::conversations(&engine, a)?,
+            Command::Export(a) => query::export(&engine, a)?,
+        };
+        engine.shutdown().await;
+        Ok(code)
+    })
+}

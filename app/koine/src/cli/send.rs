@@ -1,0 +1,162 @@
+//! `koine send`.
+
+use anyhow::{Context, bail};
+use clap::Args;
+use koine_api::{Attachment, AttachmentSource, Content, ConversationKey, DeliveryState, RemoteId};
+use koine_core::{AccountStatus, Engine, EngineEvent};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Exit code when the message is safely queued but not yet sent.
+const QUEUED: u8 = 3;
+/// Exit code when the network refused the message.
+const REFUSED: u8 = 2;
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// Account id or label.
+    account: String,
+    /// Recipient address (phone number, JID, MXID, provider:id), or a
+    /// conversation key with --conversation.
+    to: String,
+    /// The text.
+    text: String,
+    /// Treat TO as a conversation key (a room id) rather than an address.
+    #[arg(long)]
+    conversation: bool,
+    /// Attach a file (repeatable).
+    #[arg(long = "attach", value_name = "FILE")]
+    attachments: Vec<PathBuf>,
+    /// Reply to this message (its network id).
+    #[arg(long, value_name = "REMOTE_ID")]
+    reply_to: Option<String>,
+    /// Seconds to wait for the network to accept it before leaving it in
+    /// the outbox (exit code 3).
+    #[arg(long, default_value_t = 30)]
+    wait: u64,
+}
+
+fn mime_of(path: &std::path::Path) -> &'static str {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    match ext.as_str() {
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "txt" => "text/plain",
+        "pdf" => "application/pdf",
+        "ogg" | "opus" => "audio/ogg",
+        "mp4" => "video/mp4",
+        _ => "application/octet-stream",
+    }
+}
+
+fn attachment(path: &std::path::Path) -> anyhow::Result<Attachment> {
+    let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    if !meta.is_file() {
+        bail!("{} is not a file", path.display());
+    }
+    let absolute = std::fs::canonicalize(path)?;
+    Ok(Attachment {
+        name: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "file".into()),
+        mime: mime_of(path).to_owned(),
+        size: meta.len(),
+        source: AttachmentSource::LocalPath(absolute.to_string_lossy().into_owned()),
+        sha256: None,
+    })
+}
+
+pub async fn run(engine: &Engine, args: SendArgs) -> anyhow::Result<ExitCode> {
+    let account = engine.find_account(&args.account)?;
+    let plugin = engine
+        .registry()
+        .get(&account.protocol)
+        .with_context(|| format!("this build has no {} plugin", account.protocol))?;
+    let key = if args.conversation {
+        ConversationKey::new(args.to.clone())
+    } else {
+        ConversationKey::new(plugin.parse_address(&args.to)?.to_string())
+    };
+    let content = Content {
+        text: args.text.clone(),
+        attachments: args
+            .attachments
+            .iter()
+            .map(|p| attachment(p))
+            .collect::<anyhow::Result<_>>()?,
+    };
+    let mut events = engine.subscribe();
+    engine.start(&account.id)?;
+    let (local_id, _) = engine
+        .send(&account.id, &key, content, args.reply_to.map(RemoteId::new))
+        .await?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(args.wait);
+    loop {
+        let event = match tokio::time::timeout_at(deadline, events.recv()).await {
+            Err(_) => {
+                println!(
+                    "{}",
+                    serde_json::json!({"local_id": local_id, "state": "queued"})
+                );
+                eprintln!(
+                    "koine: not sent yet: kept in the outbox, it goes out the next time Koine connects"
+                );
+                return Ok(ExitCode::from(QUEUED));
+            }
+            Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => continue,
+            Ok(Err(_)) => bail!("the engine stopped"),
+            Ok(Ok(event)) => event,
+        };
+        match event {
+            EngineEvent::MessageUpdated { message, .. }
+                if message.local_id.as_ref() == Some(&local_id)
+                    && message.state >= DeliveryState::Sent
+                    && message.state != DeliveryState::Failed =>
+            {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "local_id": local_id, "state": message.state,
+                        "remote_id": message.remote_id, "route": message.route,
+                    })
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            EngineEvent::SendFailed {
+                local_id: id,
+                error,
+                will_retry: false,
+                ..
+            } if id == local_id => {
+                println!(
+                    "{}",
+                    serde_json::json!({"local_id": local_id, "state": "failed", "error": error})
+                );
+                eprintln!("koine: error: not sent: {error}");
+                return Ok(ExitCode::from(REFUSED));
+            }
+            EngineEvent::AccountStatus {
+                account: a,
+                status: AccountStatus::Failed { reason },
+            } if a == account.id => {
+                println!(
+                    "{}",
+                    serde_json::json!({"local_id": local_id, "state": "queued"})
+                );
+                bail!(
+                    "{} cannot connect: {reason} (the message stays in the outbox)",
+                    account.label
+                );
+            }
+            _ => {}
+        }
+    }
+}

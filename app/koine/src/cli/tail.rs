@@ -1,0 +1,79 @@
+//! `koine tail`.
+
+use clap::Args;
+use koine_core::{Engine, EngineEvent};
+use std::io::Write;
+use std::process::ExitCode;
+
+#[derive(Debug, Args)]
+pub struct TailArgs {
+    /// One JSON object per line (machine-readable).
+    #[arg(long)]
+    json: bool,
+    /// Only this account (id or label).
+    #[arg(long)]
+    account: Option<String>,
+}
+
+pub async fn run(engine: &Engine, args: TailArgs) -> anyhow::Result<ExitCode> {
+    let mut events = engine.subscribe();
+    match &args.account {
+        Some(a) => engine.start(&engine.find_account(a)?.id)?,
+        None => engine.start_all()?,
+    }
+    let stop = shutdown_signal();
+    tokio::pin!(stop);
+    let mut out = std::io::stdout().lock();
+    loop {
+        tokio::select! {
+            _ = &mut stop => break,
+            event = events.recv() => match event {
+                Ok(event) => {
+                    if args.json {
+                        serde_json::to_writer(&mut out, &event)?;
+                        writeln!(out)?;
+                    } else {
+                        writeln!(out, "{}", human(&event))?;
+                    }
+                    out.flush()?;
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!(skipped = n, "tail fell behind");
+                }
+                Err(_) => break,
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn human(event: &EngineEvent) -> String {
+    match event {
+        EngineEvent::AccountStatus { account, status } => format!("[{account}] {status:?}"),
+        EngineEvent::MessageStored { account, message } => format!(
+            "[{account}] {} {}: {}",
+            message.timestamp.0,
+            message
+                .sender_name
+                .clone()
+                .unwrap_or_else(|| message.sender.to_string()),
+            message.content.text
+        ),
+        other => format!("{other:?}"),
+    }
+}
