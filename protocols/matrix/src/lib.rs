@@ -1,1 +1,123 @@
-//! Koine plugin for Matrix
+//! Koine plugin for Matrix, on matrix-sdk 0.18.
+//!
+//! [`Matrix`] implements [`koine_api::Protocol`]: password login (the
+//! session then restored from the keyring), the classic `/sync` loop with the
+//! resume token in the SDK's encrypted SQLite store, room list and direct
+//! chats, messages with replies, edits, reactions, redactions, receipts,
+//! typing and media, invites as requests, Megolm end-to-end encryption (on by
+//! default in new direct chats), and the route of every room: your
+//! homeserver, federation to the other members' servers, and any bridge that
+//! announces itself in room state.
+//!
+//! Account settings: [`account::USER_ID`] (required) and
+//! [`account::HOMESERVER`] (optional base URL; `https`, or `http` on loopback
+//! only). The secret is the account password. See `README.md` for the
+//! decisions behind the design.
+
+#![deny(missing_docs)]
+
+pub mod account;
+mod backfill;
+mod commands;
+mod crypto;
+mod error;
+mod invites;
+pub mod route;
+mod session;
+pub mod timeline;
+mod transport;
+
+pub use error::MatrixError;
+
+use koine_api::{
+    AccountField, Address, AddressError, Capabilities, E2eScheme, FieldKind, Label, Mxid, Protocol,
+    ProtocolId, ProtocolInfo, SessionContext, SessionFuture,
+};
+
+/// The Matrix protocol plugin.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Matrix;
+
+impl Matrix {
+    /// The plugin.
+    pub fn new() -> Self {
+        Self
+    }
+}
+
+/// Largest attachment offered to the homeserver (Synapse's default upload limit).
+const MAX_UPLOAD: u64 = 50 * 1024 * 1024;
+
+impl Protocol for Matrix {
+    fn info(&self) -> ProtocolInfo {
+        let mut capabilities = Capabilities::text_only();
+        capabilities.group_chats = true;
+        capabilities.edits = true;
+        capabilities.reactions = true;
+        capabilities.replies = true;
+        capabilities.deletes = true;
+        capabilities.read_receipts = true;
+        capabilities.typing = true;
+        capabilities.history = true;
+        capabilities.max_attachment_bytes = Some(MAX_UPLOAD);
+        capabilities.e2e = vec![E2eScheme::Megolm];
+        capabilities.blocking = true;
+        capabilities.reporting = true;
+        ProtocolInfo {
+            id: ProtocolId::new("matrix"),
+            name: "Matrix".into(),
+            capabilities,
+            account_fields: vec![
+                AccountField {
+                    key: account::USER_ID.into(),
+                    label: Label::new("matrix-field-user-id", "Matrix ID"),
+                    kind: FieldKind::Text,
+                    required: true,
+                    default: None,
+                },
+                AccountField {
+                    key: "password".into(),
+                    label: Label::new("matrix-field-password", "Password"),
+                    kind: FieldKind::Secret,
+                    required: true,
+                    default: None,
+                },
+                AccountField {
+                    key: account::HOMESERVER.into(),
+                    label: Label::new("matrix-field-homeserver", "Homeserver URL"),
+                    kind: FieldKind::Text,
+                    required: false,
+                    default: None,
+                },
+            ],
+            account_label: Label::new("matrix-field-user-id", "Matrix ID"),
+        }
+    }
+
+    fn parse_address(&self, input: &str) -> Result<Address, AddressError> {
+        Mxid::parse(input).map(Address::Mxid)
+    }
+
+    fn run(&self, context: SessionContext) -> SessionFuture {
+        Box::pin(session::run(context))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_user_ids_only() {
+        assert!(Matrix.parse_address("@alice:Example.org").is_ok());
+        assert!(Matrix.parse_address("alice@example.org").is_err());
+        assert!(Matrix.parse_address("").is_err());
+    }
+
+    #[test]
+    fn declares_megolm_and_no_roster() {
+        let info = Matrix.info();
+        assert_eq!(info.capabilities.e2e, vec![E2eScheme::Megolm]);
+        assert!(!info.capabilities.roster);
+    }
+}

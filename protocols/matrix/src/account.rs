@@ -1,0 +1,269 @@
+//! Account settings, the secrets kept in the keyring, and building a logged-in
+//! client: password login, session restore, logout.
+//!
+//! Secrets never touch a file: the access token and device id (the
+//! [`MatrixSession`]) and the passphrase that encrypts the SDK's SQLite state
+//! and crypto stores live in the account's keyring scope. The store files in
+//! the data directory are useless without that passphrase.
+
+use crate::error::MatrixError;
+use koine_api::{Secret, SecretStore, Settings, SettingsError};
+use matrix_sdk::Client;
+use matrix_sdk::authentication::matrix::MatrixSession;
+use matrix_sdk::ruma::api::error::ErrorKind;
+use matrix_sdk::ruma::{OwnedUserId, UserId};
+use matrix_sdk::store::RoomLoadSettings;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use url::Url;
+
+/// Settings key: the user id, `@alice:example.org`.
+pub const USER_ID: &str = "user_id";
+/// Settings key: the homeserver's client-server API base URL. Optional: when
+/// absent the server name's `.well-known` is asked.
+pub const HOMESERVER: &str = "homeserver";
+
+/// Keyring entry holding the serialized [`MatrixSession`].
+const SESSION_SECRET: &str = "matrix-session";
+/// Keyring entry holding the passphrase of the encrypted SQLite stores.
+const STORE_SECRET: &str = "matrix-store-passphrase";
+/// Device display name shown in other clients' device lists.
+const DEVICE_NAME: &str = "Koine";
+
+/// The parsed account settings.
+#[derive(Debug, Clone)]
+pub struct AccountSettings {
+    /// Who logs in.
+    pub user_id: OwnedUserId,
+    /// Where, when given explicitly.
+    pub homeserver: Option<Url>,
+}
+
+impl AccountSettings {
+    /// Reads and checks the settings.
+    pub fn parse(settings: &Settings) -> Result<Self, SettingsError> {
+        let raw = settings.require(USER_ID)?;
+        let user_id = UserId::parse(raw.trim()).map_err(|e| SettingsError::Invalid {
+            key: USER_ID.into(),
+            reason: e.to_string(),
+        })?;
+        let homeserver = match settings
+            .get(HOMESERVER)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            None => None,
+            Some(s) => {
+                let url = Url::parse(s).map_err(|e| SettingsError::Invalid {
+                    key: HOMESERVER.into(),
+                    reason: e.to_string(),
+                })?;
+                if !matches!(url.scheme(), "https" | "http") {
+                    return Err(SettingsError::Invalid {
+                        key: HOMESERVER.into(),
+                        reason: "the scheme must be https (or http on loopback)".into(),
+                    });
+                }
+                if url.scheme() == "http" && !is_loopback(&url) {
+                    return Err(SettingsError::Invalid {
+                        key: HOMESERVER.into(),
+                        reason: "plain http is only accepted on loopback".into(),
+                    });
+                }
+                Some(url)
+            }
+        };
+        Ok(Self {
+            user_id,
+            homeserver,
+        })
+    }
+}
+
+/// Whether a URL points at this machine.
+pub(crate) fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
+        None => false,
+    }
+}
+
+/// Runs a keyring call off the async threads (D-Bus may block).
+async fn keyring<T: Send + 'static>(
+    secrets: &Arc<dyn SecretStore>,
+    f: impl FnOnce(&dyn SecretStore) -> Result<T, koine_api::SecretError> + Send + 'static,
+) -> Result<T, MatrixError> {
+    let secrets = Arc::clone(secrets);
+    tokio::task::spawn_blocking(move || f(secrets.as_ref()))
+        .await
+        .map_err(|e| MatrixError::Storage(format!("keyring task: {e}")))?
+        .map_err(MatrixError::from)
+}
+
+/// The store passphrase, created (32 random bytes, hex) on first use.
+/// Returns `(passphrase, created_now)`.
+async fn store_passphrase(secrets: &Arc<dyn SecretStore>) -> Result<(Secret, bool), MatrixError> {
+    if let Some(existing) = keyring(secrets, |s| s.get(STORE_SECRET)).await? {
+        return Ok((existing, false));
+    }
+    let bytes: [u8; 32] = rand::random();
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let secret = Secret::new(hex);
+    let stored = secret.clone();
+    keyring(secrets, move |s| s.set(STORE_SECRET, &stored)).await?;
+    Ok((secret, true))
+}
+
+async fn saved_session(
+    secrets: &Arc<dyn SecretStore>,
+) -> Result<Option<MatrixSession>, MatrixError> {
+    let Some(raw) = keyring(secrets, |s| s.get(SESSION_SECRET)).await? else {
+        return Ok(None);
+    };
+    // A session we cannot read is treated as absent: log in again.
+    Ok(serde_json::from_str(raw.expose()).ok())
+}
+
+async fn save_session(
+    secrets: &Arc<dyn SecretStore>,
+    session: &MatrixSession,
+) -> Result<(), MatrixError> {
+    let json = serde_json::to_string(session).map_err(|e| MatrixError::Storage(e.to_string()))?;
+    let secret = Secret::new(json);
+    keyring(secrets, move |s| s.set(SESSION_SECRET, &secret)).await
+}
+
+fn store_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("matrix-store")
+}
+
+async fn wipe_store(data_dir: &Path) -> Result<(), MatrixError> {
+    match tokio::fs::remove_dir_all(store_dir(data_dir)).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(MatrixError::Storage(e.to_string())),
+    }
+}
+
+async fn build_client(
+    account: &AccountSettings,
+    data_dir: &Path,
+    passphrase: &Secret,
+) -> Result<Client, MatrixError> {
+    let builder = Client::builder().sqlite_store(store_dir(data_dir), Some(passphrase.expose()));
+    let builder = match &account.homeserver {
+        Some(url) => builder.homeserver_url(url.as_str()),
+        None => builder.server_name(account.user_id.server_name()),
+    };
+    Ok(builder.build().await?)
+}
+
+/// How the client got its session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginKind {
+    /// A new device from a password login.
+    Password,
+    /// The device restored from the keyring.
+    Restored,
+}
+
+/// Builds a logged-in client: restores the session from the keyring when one
+/// is there and the server still accepts it, else logs in with the password
+/// (a new device, and a fresh store).
+pub async fn connect(
+    account: &AccountSettings,
+    password: Option<&Secret>,
+    secrets: &Arc<dyn SecretStore>,
+    data_dir: &Path,
+) -> Result<(Client, LoginKind), MatrixError> {
+    let (passphrase, new_passphrase) = store_passphrase(secrets).await?;
+    if new_passphrase {
+        // A store from an earlier passphrase cannot be opened any more.
+        wipe_store(data_dir).await?;
+    }
+    if let Some(session) = saved_session(secrets).await? {
+        if session.meta.user_id == account.user_id {
+            let client = build_client(account, data_dir, &passphrase).await?;
+            client
+                .matrix_auth()
+                .restore_session(session, RoomLoadSettings::default())
+                .await?;
+            match client.whoami().await {
+                Ok(_) => return Ok((client, LoginKind::Restored)),
+                Err(e)
+                    if matches!(
+                        e.client_api_error_kind(),
+                        Some(ErrorKind::UnknownToken { .. } | ErrorKind::Forbidden)
+                    ) =>
+                {
+                    // The token was revoked (logged out elsewhere): start over.
+                    keyring(secrets, |s| s.delete(SESSION_SECRET)).await?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        drop_store_for_new_device(data_dir).await?;
+    }
+    let password = password.ok_or(MatrixError::AuthFailed)?;
+    let client = build_client(account, data_dir, &passphrase).await?;
+    let response = client
+        .matrix_auth()
+        .login_username(account.user_id.as_str(), password.expose())
+        .initial_device_display_name(DEVICE_NAME)
+        .send()
+        .await;
+    let response = match response {
+        Ok(r) => r,
+        Err(e) => {
+            if matches!(
+                e.client_api_error_kind(),
+                Some(ErrorKind::Forbidden | ErrorKind::InvalidParam | ErrorKind::UserDeactivated)
+            ) {
+                return Err(MatrixError::AuthFailed);
+            }
+            return Err(e.into());
+        }
+    };
+    let session = MatrixSession::from(&response);
+    save_session(secrets, &session).await?;
+    Ok((client, LoginKind::Password))
+}
+
+async fn drop_store_for_new_device(data_dir: &Path) -> Result<(), MatrixError> {
+    // The crypto store belongs to one device: a new login needs a new store.
+    wipe_store(data_dir).await
+}
+
+/// Logs the account's device out on the server and forgets everything the
+/// plugin kept for it: the session and store passphrase in the keyring and
+/// the store files. Call it when the user removes the account.
+pub async fn logout(
+    settings: &Settings,
+    secrets: Arc<dyn SecretStore>,
+    data_dir: &Path,
+) -> Result<(), MatrixError> {
+    let account = AccountSettings::parse(settings)?;
+    if let Some(session) = saved_session(&secrets).await? {
+        let (passphrase, _) = store_passphrase(&secrets).await?;
+        let client = build_client(&account, data_dir, &passphrase).await?;
+        client
+            .matrix_auth()
+            .restore_session(session, RoomLoadSettings::default())
+            .await?;
+        match client.matrix_auth().logout().await {
+            Ok(_) => {}
+            // Already gone on the server: nothing more to do there.
+            Err(e)
+                if matches!(
+                    e.client_api_error_kind(),
+                    Some(ErrorKind::UnknownToken { .. })
+                ) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    keyring(&secrets, |s| s.delete(SESSION_SECRET)).await?;
+    keyring(&secrets, |s| s.delete(STORE_SECRET)).await?;
+    wipe_store(data_dir).await
+}

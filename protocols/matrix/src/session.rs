@@ -1,0 +1,563 @@
+//! One account's session: the sync loop and the command handler.
+//!
+//! The sync runs in its own task (classic `/sync`, long-polling) and hands each
+//! response to the session task, which turns it into Koine events and only
+//! then records the response's `next_batch` as the point to resume from. The
+//! resume token lives in the SDK's encrypted SQLite state store (custom
+//! value `koine.since`), so a restart resumes exactly after the last response
+//! whose events reached the engine: nothing is lost, and what is repeated the
+//! engine de-duplicates by event id.
+
+use crate::account::{self, AccountSettings};
+use crate::error::MatrixError;
+use crate::route::{self, RouteFacts};
+use crate::timeline::{self, Item};
+use crate::{backfill, commands, transport};
+use koine_api::{
+    Address, ChatState, ConnectionState, Conversation, ConversationKey, ConversationKind,
+    DeliveryState, Event, EventSink, Hop, HopKind, InputSource, Message, MessageChange, Mxid,
+    Notice, RemoteId, Route, SessionContext, SessionError, TransportSecurity, Visibility,
+};
+use matrix_sdk::config::{SyncSettings, SyncToken};
+use matrix_sdk::deserialized_responses::TimelineEvent;
+use matrix_sdk::ruma::events::receipt::ReceiptType;
+use matrix_sdk::ruma::events::{AnySyncEphemeralRoomEvent, StateEventType};
+use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedUserId, RoomId, UserId};
+use matrix_sdk::sync::SyncResponse;
+use matrix_sdk::{Client, Room, RoomMemberships};
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Custom-value key of the resume token in the state store.
+const SINCE_KEY: &[u8] = b"koine.since";
+/// How long one `/sync` long-polls.
+const SYNC_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The state of one running session.
+pub(crate) struct Session {
+    pub(crate) client: Client,
+    pub(crate) events: EventSink,
+    pub(crate) own: OwnedUserId,
+    pub(crate) own_server: String,
+    pub(crate) link: TransportSecurity,
+    /// The last route reported per room.
+    pub(crate) routes: HashMap<OwnedRoomId, Route>,
+    /// Reaction events seen this session: reaction id → (target, key, by).
+    pub(crate) reactions: HashMap<OwnedEventId, (OwnedEventId, String, OwnedUserId)>,
+    /// Invites already reported.
+    pub(crate) invites: HashSet<OwnedRoomId>,
+    /// Display names by (room, user), filled lazily.
+    names: HashMap<(OwnedRoomId, OwnedUserId), Option<String>>,
+}
+
+enum SyncItem {
+    Response {
+        since: Option<String>,
+        response: Box<SyncResponse>,
+    },
+    Failed(MatrixError),
+}
+
+pub(crate) async fn run(mut cx: SessionContext) -> Result<(), SessionError> {
+    let account = AccountSettings::parse(&cx.settings)?;
+    cx.events
+        .emit(Event::ConnectionChanged(ConnectionState::Connecting))
+        .await?;
+    let (client, _kind) =
+        account::connect(&account, cx.secret.as_ref(), &cx.secrets, &cx.data_dir).await?;
+    let link = transport::link_security(&client.homeserver()).await?;
+    let mut session = Session {
+        client: client.clone(),
+        events: cx.events.clone(),
+        own_server: account.user_id.server_name().as_str().to_owned(),
+        own: account.user_id.clone(),
+        link,
+        routes: HashMap::new(),
+        invites: HashSet::new(),
+        reactions: HashMap::new(),
+        names: HashMap::new(),
+    };
+
+    // The first sync comes before Online: the engine replays its outbox on
+    // Online, and sends need the room list.
+    let since = session.load_since().await?;
+    let first = client
+        .sync_once(sync_settings(since.clone(), Duration::ZERO))
+        .await
+        .map_err(MatrixError::from)?;
+    session.process(since, first.clone()).await?;
+    session.store_since(&first.next_batch).await?;
+    session.report_room_list().await?;
+    cx.events
+        .emit(Event::ConnectionChanged(ConnectionState::Online {
+            link: session.link_hop(),
+        }))
+        .await?;
+    crate::crypto::start(&session.client, &cx, &account).await;
+
+    let (sync_tx, mut sync_rx) = mpsc::channel(1);
+    let sync_task = tokio::spawn(sync_loop(client.clone(), first.next_batch, sync_tx));
+    let result = session.serve(&mut cx, &mut sync_rx).await;
+    sync_task.abort();
+    result
+}
+
+fn sync_settings(since: Option<String>, timeout: Duration) -> SyncSettings {
+    let settings = SyncSettings::default().timeout(timeout);
+    match since {
+        Some(token) => settings.token(SyncToken::Specific(token)),
+        None => settings.token(SyncToken::NoToken),
+    }
+}
+
+/// Syncs forever, handing each response over; on a network error it waits
+/// (backing off up to 10 s) and tries again with the same token.
+async fn sync_loop(client: Client, mut since: String, tx: mpsc::Sender<SyncItem>) {
+    let mut backoff = Duration::from_millis(250);
+    loop {
+        match client
+            .sync_once(sync_settings(Some(since.clone()), SYNC_TIMEOUT))
+            .await
+        {
+            Ok(response) => {
+                backoff = Duration::from_millis(250);
+                let next = response.next_batch.clone();
+                let item = SyncItem::Response {
+                    since: Some(since.clone()),
+                    response: Box::new(response),
+                };
+                if tx.send(item).await.is_err() {
+                    return;
+                }
+                since = next;
+            }
+            Err(e) => {
+                let fatal = crate::error::is_auth_error(&e);
+                let err = MatrixError::from(e);
+                if tx.send(SyncItem::Failed(err)).await.is_err() || fatal {
+                    return;
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(10));
+            }
+        }
+    }
+}
+
+impl Session {
+    /// Serves commands and sync responses until the engine closes the
+    /// command channel.
+    async fn serve(
+        &mut self,
+        cx: &mut SessionContext,
+        sync_rx: &mut mpsc::Receiver<SyncItem>,
+    ) -> Result<(), SessionError> {
+        let mut offline = false;
+        loop {
+            tokio::select! {
+                command = cx.commands.recv() => match command {
+                    None => return Ok(()),
+                    Some(command) => commands::handle(self, command).await?,
+                },
+                item = sync_rx.recv() => match item {
+                    None => return Err(SessionError::Network("the sync task stopped".into())),
+                    Some(SyncItem::Response { since, response }) => {
+                        if offline {
+                            offline = false;
+                            self.events.emit(Event::ConnectionChanged(ConnectionState::Online {
+                                link: self.link_hop(),
+                            })).await?;
+                        }
+                        let next = response.next_batch.clone();
+                        self.process(since, *response).await?;
+                        self.store_since(&next).await?;
+                    }
+                    Some(SyncItem::Failed(error)) => {
+                        let error = SessionError::from(error);
+                        if error == SessionError::AuthFailed {
+                            return Err(error);
+                        }
+                        if !offline {
+                            offline = true;
+                            self.events.emit(Event::ConnectionChanged(ConnectionState::Offline {
+                                reason: "network".into(),
+                            })).await?;
+                        }
+                    }
+                },
+            }
+        }
+    }
+
+    pub(crate) fn link_hop(&self) -> Hop {
+        Hop::new(&self.own_server, HopKind::ClientLink, self.link.clone())
+            .reading(Visibility::MetadataOnly)
+            .seeing_your_ip()
+    }
+
+    async fn load_since(&self) -> Result<Option<String>, MatrixError> {
+        let raw = self
+            .client
+            .state_store()
+            .get_custom_value(SINCE_KEY)
+            .await
+            .map_err(|e| MatrixError::Storage(e.to_string()))?;
+        Ok(raw.and_then(|v| String::from_utf8(v).ok()))
+    }
+
+    async fn store_since(&self, token: &str) -> Result<(), MatrixError> {
+        self.client
+            .state_store()
+            .set_custom_value(SINCE_KEY, token.as_bytes().to_vec())
+            .await
+            .map_err(|e| MatrixError::Storage(e.to_string()))?;
+        Ok(())
+    }
+
+    /// Reports every joined room (the room list), with its route.
+    async fn report_room_list(&mut self) -> Result<(), SessionError> {
+        for room in self.client.joined_rooms() {
+            self.report_conversation(&room, true).await?;
+        }
+        Ok(())
+    }
+
+    /// The route of a room, from the store (no network round trip).
+    pub(crate) async fn room_route(&self, room: &Room) -> Route {
+        let members = room
+            .members_no_sync(RoomMemberships::JOIN | RoomMemberships::INVITE)
+            .await
+            .unwrap_or_default();
+        let member_servers = members
+            .iter()
+            .map(|m| m.user_id().server_name().as_str().to_ascii_lowercase())
+            .collect();
+        let encrypted = room.encryption_state().is_encrypted();
+        let mut verified = encrypted && members.len() <= 50;
+        if verified {
+            let encryption = self.client.encryption();
+            for member in members.iter().filter(|m| m.user_id() != self.own) {
+                let ok = matches!(
+                    encryption.get_user_identity(member.user_id()).await,
+                    Ok(Some(identity)) if identity.is_verified()
+                );
+                if !ok {
+                    verified = false;
+                    break;
+                }
+            }
+        }
+        let mut bridges = Vec::new();
+        for event_type in route::BRIDGE_EVENT_TYPES {
+            let Ok(states) = room
+                .get_state_events(StateEventType::from(event_type))
+                .await
+            else {
+                continue;
+            };
+            for state in states {
+                let json = match &state {
+                    matrix_sdk::deserialized_responses::RawAnySyncOrStrippedState::Sync(raw) => {
+                        raw.json().get().to_owned()
+                    }
+                    matrix_sdk::deserialized_responses::RawAnySyncOrStrippedState::Stripped(
+                        raw,
+                    ) => raw.json().get().to_owned(),
+                };
+                let value: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+                let content = value.get("content").cloned().unwrap_or_default();
+                if content.as_object().is_none_or(|o| o.is_empty()) {
+                    continue; // an emptied bridge event: the bridge left
+                }
+                let state_key = value
+                    .get("state_key")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("");
+                let (bridge, error) = route::parse_bridge(state_key, &content);
+                if let Some(error) = error {
+                    let _ = self
+                        .events
+                        .emit(Event::Notice(Notice::MalformedInput {
+                            source: InputSource::Server,
+                            detail: error.to_string(),
+                        }))
+                        .await;
+                }
+                bridges.push(bridge);
+            }
+        }
+        route::build(&RouteFacts {
+            own_server: self.own_server.clone(),
+            link: self.link.clone(),
+            member_servers,
+            encrypted,
+            verified,
+            bridges,
+        })
+    }
+
+    /// Reports a room (title, kind, route) when it is new or its route changed.
+    pub(crate) async fn report_conversation(
+        &mut self,
+        room: &Room,
+        force: bool,
+    ) -> Result<Route, SessionError> {
+        let route = self.room_route(room).await;
+        if !force && self.routes.get(room.room_id()) == Some(&route) {
+            return Ok(route);
+        }
+        self.routes.insert(room.room_id().to_owned(), route.clone());
+        let direct = room.is_direct().await.unwrap_or(false);
+        let peer = room
+            .direct_targets()
+            .into_iter()
+            .find_map(|t| t.as_user_id().and_then(|u| Mxid::parse(u.as_str()).ok()))
+            .map(Address::Mxid);
+        let title = match room.display_name().await {
+            Ok(name) => name.to_string(),
+            Err(_) => room.room_id().to_string(),
+        };
+        self.events
+            .emit(Event::ConversationUpserted(Conversation {
+                key: ConversationKey::new(room.room_id().as_str()),
+                title,
+                kind: if direct {
+                    ConversationKind::Direct
+                } else {
+                    ConversationKind::Group
+                },
+                peer,
+                route: route.clone(),
+                read_only: false,
+            }))
+            .await?;
+        Ok(route)
+    }
+
+    /// Handles one sync response.
+    async fn process(
+        &mut self,
+        since: Option<String>,
+        response: SyncResponse,
+    ) -> Result<(), SessionError> {
+        for (room_id, update) in response.rooms.joined {
+            let Some(room) = self.client.get_room(&room_id) else {
+                continue;
+            };
+            let route = self.report_conversation(&room, false).await?;
+            let mut events: Vec<TimelineEvent> = Vec::new();
+            if update.timeline.limited
+                && let (Some(since), Some(prev_batch)) = (&since, &update.timeline.prev_batch)
+            {
+                // A gap: fetch what the limited timeline left out.
+                match backfill::fill_gap(&room, prev_batch, since).await {
+                    Ok(missing) => events.extend(missing),
+                    Err(e) => {
+                        self.events
+                            .emit(Event::Notice(Notice::MalformedInput {
+                                source: InputSource::Server,
+                                detail: format!("back-fill of {room_id} failed: {e}"),
+                            }))
+                            .await?;
+                    }
+                }
+            }
+            events.extend(update.timeline.events);
+            let mut seen = HashSet::new();
+            for event in events {
+                if let Some(id) = event.event_id()
+                    && !seen.insert(id)
+                {
+                    continue;
+                }
+                self.timeline_event(&room, &route, &event).await?;
+            }
+            for raw in update.ephemeral {
+                self.ephemeral(&room_id, raw).await?;
+            }
+        }
+        for (room_id, _) in response.rooms.invited {
+            crate::invites::report(self, &room_id).await?;
+        }
+        Ok(())
+    }
+
+    async fn display_name(&mut self, room: &Room, user: &UserId) -> Option<String> {
+        let key = (room.room_id().to_owned(), user.to_owned());
+        if let Some(name) = self.names.get(&key) {
+            return name.clone();
+        }
+        let name = match room.get_member_no_sync(user).await {
+            Ok(Some(member)) => member.display_name().map(str::to_owned),
+            _ => None,
+        };
+        self.names.insert(key, name.clone());
+        name
+    }
+
+    /// Converts and reports one timeline event.
+    pub(crate) async fn timeline_event(
+        &mut self,
+        room: &Room,
+        route: &Route,
+        event: &TimelineEvent,
+    ) -> Result<(), SessionError> {
+        if let Some(message) = self.message_of(room, route, event).await {
+            return self
+                .events
+                .emit(Event::MessageReceived(message))
+                .await
+                .map_err(Into::into);
+        }
+        let conversation = ConversationKey::new(room.room_id().as_str());
+        let event = match timeline::convert(event, &self.own) {
+            Item::Edit { target, text, at } => Event::MessageChanged {
+                conversation,
+                remote_id: RemoteId::new(target.as_str()),
+                change: MessageChange::Edited { text },
+                at,
+            },
+            Item::Reaction {
+                event_id,
+                target,
+                by,
+                key,
+                at,
+            } => {
+                self.reactions
+                    .insert(event_id, (target.clone(), key.clone(), by.clone()));
+                match Mxid::parse(by.as_str()) {
+                    Ok(by) => Event::MessageChanged {
+                        conversation,
+                        remote_id: RemoteId::new(target.as_str()),
+                        change: MessageChange::ReactionAdded {
+                            by: Address::Mxid(by),
+                            key,
+                        },
+                        at,
+                    },
+                    Err(e) => malformed(InputSource::Server, e.to_string()),
+                }
+            }
+            Item::Redaction { target, at } => match self.reactions.remove(&target) {
+                Some((reacted, key, by)) => match Mxid::parse(by.as_str()) {
+                    Ok(by) => Event::MessageChanged {
+                        conversation,
+                        remote_id: RemoteId::new(reacted.as_str()),
+                        change: MessageChange::ReactionRemoved {
+                            by: Address::Mxid(by),
+                            key,
+                        },
+                        at,
+                    },
+                    Err(e) => malformed(InputSource::Server, e.to_string()),
+                },
+                None => Event::MessageChanged {
+                    conversation,
+                    remote_id: RemoteId::new(target.as_str()),
+                    change: MessageChange::Deleted,
+                    at,
+                },
+            },
+            Item::Undecryptable { event_id, detail } => malformed(
+                InputSource::Peer,
+                format!(
+                    "could not decrypt {event_id} in {}: {detail}",
+                    room.room_id()
+                ),
+            ),
+            Item::Malformed(detail) => malformed(InputSource::Server, detail),
+            Item::Message(_) | Item::Skip => return Ok(()),
+        };
+        self.events.emit(event).await.map_err(Into::into)
+    }
+
+    /// The event as a Koine message, when it is one.
+    pub(crate) async fn message_of(
+        &mut self,
+        room: &Room,
+        route: &Route,
+        event: &TimelineEvent,
+    ) -> Option<Message> {
+        let Item::Message(m) = timeline::convert(event, &self.own) else {
+            return None;
+        };
+        let sender = Mxid::parse(m.sender.as_str()).ok()?;
+        let sender_name = self.display_name(room, &m.sender).await;
+        Some(Message {
+            conversation: ConversationKey::new(room.room_id().as_str()),
+            remote_id: RemoteId::new(m.event_id.as_str()),
+            local_id: m.local_id,
+            sender: Address::Mxid(sender),
+            sender_name,
+            direction: m.direction,
+            timestamp: m.timestamp,
+            content: m.content,
+            reply_to: m.reply_to,
+            route: route.clone(),
+        })
+    }
+
+    /// Receipts and typing notifications.
+    async fn ephemeral(
+        &mut self,
+        room_id: &RoomId,
+        raw: matrix_sdk::ruma::serde::Raw<AnySyncEphemeralRoomEvent>,
+    ) -> Result<(), SessionError> {
+        let conversation = ConversationKey::new(room_id.as_str());
+        let event = match raw.deserialize() {
+            Ok(e) => e,
+            Err(e) => {
+                return self
+                    .events
+                    .emit(malformed(InputSource::Server, e.to_string()))
+                    .await
+                    .map_err(Into::into);
+            }
+        };
+        match event {
+            AnySyncEphemeralRoomEvent::Receipt(receipt) => {
+                for (event_id, by_type) in receipt.content.0 {
+                    let read_by_other = by_type
+                        .get(&ReceiptType::Read)
+                        .into_iter()
+                        .chain(by_type.get(&ReceiptType::ReadPrivate))
+                        .any(|users| users.keys().any(|u| *u != self.own));
+                    if read_by_other {
+                        self.events
+                            .emit(Event::DeliveryUpdated {
+                                conversation: conversation.clone(),
+                                remote_id: RemoteId::new(event_id.as_str()),
+                                state: DeliveryState::Read,
+                            })
+                            .await?;
+                    }
+                }
+            }
+            AnySyncEphemeralRoomEvent::Typing(typing) => {
+                let typing_now: HashSet<_> = typing.content.user_ids.into_iter().collect();
+                for user in &typing_now {
+                    if *user == self.own {
+                        continue;
+                    }
+                    if let Ok(from) = Mxid::parse(user.as_str()) {
+                        self.events
+                            .emit(Event::ChatStateChanged {
+                                conversation: conversation.clone(),
+                                from: Address::Mxid(from),
+                                state: ChatState::Composing,
+                            })
+                            .await?;
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn malformed(source: InputSource, detail: String) -> Event {
+    Event::Notice(Notice::MalformedInput { source, detail })
+}

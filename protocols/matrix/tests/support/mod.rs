@@ -1,0 +1,464 @@
+//! Test support: a real Synapse on loopback, users registered through the
+//! shared secret, and a few raw client-server calls for setting up rooms.
+//!
+//! Every server gets its own temp dir, a free port on 127.0.0.1, a generated
+//! config, and is killed when dropped. Synapse comes from the venv that
+//! `scripts/deps.d/matrix.sh` installs (`KOINE_MATRIX_VENV_BIN`).
+
+#![allow(dead_code)]
+
+use anyhow::{Context, bail};
+use hmac::{Hmac, Mac};
+use koine_api::{Address, Mxid, Secret, Settings};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use tokio::process::{Child, Command};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// The server name every test server uses.
+pub const SERVER_NAME: &str = "koine.test";
+/// Every test user's password.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// At most this many Synapses run at once in one test binary (2 cores).
+fn slots() -> Arc<Semaphore> {
+    static SLOTS: OnceLock<Arc<Semaphore>> = OnceLock::new();
+    SLOTS.get_or_init(|| Arc::new(Semaphore::new(3))).clone()
+}
+
+fn venv_bin() -> PathBuf {
+    if let Ok(bin) = std::env::var("KOINE_MATRIX_VENV_BIN") {
+        return PathBuf::from(bin);
+    }
+    let cache = std::env::var("KOINE_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| "/root".into()))
+                .join(".cache/koine")
+        });
+    cache.join("venvs/matrix/bin")
+}
+
+/// The venv's python, for the interop peer.
+pub fn python() -> PathBuf {
+    venv_bin().join("python")
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// A running Synapse.
+pub struct Synapse {
+    dir: tempfile::TempDir,
+    port: u16,
+    secret: String,
+    child: Option<Child>,
+    http: reqwest::Client,
+    _slot: OwnedSemaphorePermit,
+}
+
+impl Synapse {
+    /// Starts a fresh server.
+    pub async fn start() -> anyhow::Result<Self> {
+        let slot = slots().acquire_owned().await.context("semaphore")?;
+        let dir = tempfile::tempdir()?;
+        let port = free_port()?;
+        let secret = format!("shared-{}", uuid::Uuid::new_v4().simple());
+        write_config(dir.path(), port, &secret)?;
+        let mut server = Self {
+            dir,
+            port,
+            secret,
+            child: None,
+            http: reqwest::Client::new(),
+            _slot: slot,
+        };
+        server.spawn().await?;
+        Ok(server)
+    }
+
+    async fn spawn(&mut self) -> anyhow::Result<()> {
+        let python = python();
+        if !python.exists() {
+            bail!(
+                "no Synapse venv at {}: source scripts/deps.d/matrix.sh first",
+                python.display()
+            );
+        }
+        let log = std::fs::File::create(self.dir.path().join("stdout.log"))?;
+        let child = Command::new(python)
+            .args(["-m", "synapse.app.homeserver", "-c"])
+            .arg(self.dir.path().join("homeserver.yaml"))
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting synapse")?;
+        self.child = Some(child);
+        self.wait_ready().await
+    }
+
+    async fn wait_ready(&mut self) -> anyhow::Result<()> {
+        let url = format!("{}/_matrix/client/versions", self.url());
+        for _ in 0..600 {
+            if let Some(child) = self.child.as_mut()
+                && let Some(status) = child.try_wait()?
+            {
+                let log =
+                    std::fs::read_to_string(self.dir.path().join("stdout.log")).unwrap_or_default();
+                bail!("synapse exited with {status}: {log}");
+            }
+            if let Ok(r) = self.http.get(&url).send().await
+                && r.status().is_success()
+            {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("synapse did not become ready")
+    }
+
+    /// Stops the server (SIGKILL: the tests also cover a crash).
+    pub async fn stop(&mut self) -> anyhow::Result<()> {
+        if let Some(mut child) = self.child.take() {
+            child.kill().await?;
+        }
+        Ok(())
+    }
+
+    /// Starts the stopped server again on the same port and data.
+    pub async fn restart(&mut self) -> anyhow::Result<()> {
+        self.stop().await?;
+        self.spawn().await
+    }
+
+    /// The client-server API base URL.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The data dir.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Registers a user through the shared-secret admin API.
+    pub async fn register(&self, localpart: &str) -> anyhow::Result<TestUser> {
+        let url = format!("{}/_synapse/admin/v1/register", self.url());
+        let nonce: Value = self
+            .http
+            .get(&url)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let nonce = nonce["nonce"].as_str().context("nonce")?.to_owned();
+        let mut mac = Hmac::<sha1::Sha1>::new_from_slice(self.secret.as_bytes())?;
+        mac.update(format!("{nonce}\0{localpart}\0{PASSWORD}\0notadmin").as_bytes());
+        let mac = hex::encode(mac.finalize().into_bytes());
+        let body = json!({"nonce": nonce, "username": localpart, "password": PASSWORD, "admin": false, "mac": mac});
+        let r: Value = self
+            .http
+            .post(&url)
+            .json(&body)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        Ok(TestUser {
+            user_id: r["user_id"].as_str().context("user_id")?.to_owned(),
+            token: r["access_token"]
+                .as_str()
+                .context("access_token")?
+                .to_owned(),
+            base: self.url(),
+            http: self.http.clone(),
+        })
+    }
+
+    /// Settings of a Koine account for `user` on this server.
+    pub fn settings(&self, user: &TestUser) -> Settings {
+        let mut s = Settings::default();
+        s.set("user_id", &user.user_id);
+        s.set("homeserver", self.url());
+        s
+    }
+}
+
+impl Drop for Synapse {
+    fn drop(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.start_kill();
+        }
+    }
+}
+
+fn write_config(dir: &Path, port: u16, secret: &str) -> anyhow::Result<()> {
+    let d = dir.display();
+    let log_config = format!(
+        "version: 1\nformatters:\n  f:\n    format: '%(asctime)s %(levelname)s %(name)s %(message)s'\n\
+         handlers:\n  file:\n    class: logging.FileHandler\n    filename: {d}/synapse.log\n    formatter: f\n\
+         root:\n  level: WARNING\n  handlers: [file]\ndisable_existing_loggers: false\n"
+    );
+    std::fs::write(dir.join("log.yaml"), log_config)?;
+    let rate = "{per_second: 100000, burst_count: 100000}";
+    let config = format!(
+        r#"server_name: "{SERVER_NAME}"
+pid_file: {d}/homeserver.pid
+listeners:
+  - port: {port}
+    bind_addresses: ['127.0.0.1']
+    type: http
+    tls: false
+    x_forwarded: false
+    resources:
+      - names: [client]
+        compress: false
+database:
+  name: sqlite3
+  args:
+    database: {d}/homeserver.db
+log_config: {d}/log.yaml
+media_store_path: {d}/media
+signing_key_path: {d}/signing.key
+report_stats: false
+trusted_key_servers: []
+suppress_key_server_warning: true
+registration_shared_secret: "{secret}"
+enable_registration: false
+macaroon_secret_key: "{secret}-macaroon"
+form_secret: "{secret}-form"
+presence:
+  enabled: false
+rc_message: {rate}
+rc_registration: {rate}
+rc_login:
+  address: {rate}
+  account: {rate}
+  failed_attempts: {rate}
+rc_joins:
+  local: {rate}
+  remote: {rate}
+rc_joins_per_room: {rate}
+rc_invites:
+  per_room: {rate}
+  per_user: {rate}
+  per_issuer: {rate}
+rc_admin_redaction: {rate}
+rc_key_requests: {rate}
+rc_3pid_validation: {rate}
+rc_room_creation: {rate}
+rc_reports: {rate}
+rc_delayed_event_mgmt: {rate}
+"#
+    );
+    std::fs::write(dir.join("homeserver.yaml"), config)?;
+    Ok(())
+}
+
+/// A registered user with an access token for raw API calls (set-up only:
+/// the plugin under test logs in on its own).
+#[derive(Clone)]
+pub struct TestUser {
+    /// The full user id.
+    pub user_id: String,
+    /// An access token of the registration's own device.
+    pub token: String,
+    base: String,
+    http: reqwest::Client,
+}
+
+impl TestUser {
+    /// The user's address.
+    pub fn address(&self) -> Address {
+        Address::Mxid(Mxid::parse(&self.user_id).expect("valid user id"))
+    }
+
+    /// The password, as Koine gets it.
+    pub fn secret(&self) -> Secret {
+        Secret::new(PASSWORD)
+    }
+
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
+        let mut request = self
+            .http
+            .request(method, format!("{}/_matrix/client/v3{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await?;
+        let status = response.status();
+        let value: Value = response.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            bail!("{path}: {status} {value}");
+        }
+        Ok(value)
+    }
+
+    /// Creates a room with `invite`d users, encrypted or not, marked direct
+    /// when `direct`; returns the room id.
+    pub async fn create_room(
+        &self,
+        invite: &[&TestUser],
+        direct: bool,
+        encrypted: bool,
+    ) -> anyhow::Result<String> {
+        let mut initial_state = vec![];
+        if encrypted {
+            initial_state.push(json!({"type": "m.room.encryption", "state_key": "",
+                "content": {"algorithm": "m.megolm.v1.aes-sha2"}}));
+        }
+        let invite: Vec<&str> = invite.iter().map(|u| u.user_id.as_str()).collect();
+        let body = json!({"invite": invite, "is_direct": direct, "preset": "trusted_private_chat",
+            "initial_state": initial_state});
+        let r = self
+            .call(reqwest::Method::POST, "/createRoom", Some(body))
+            .await?;
+        let room = r["room_id"].as_str().context("room_id")?.to_owned();
+        if direct {
+            for other in &invite {
+                self.set_direct(other, &room).await?;
+            }
+        }
+        Ok(room)
+    }
+
+    /// Records `room` as the direct chat with `other` in `m.direct`.
+    pub async fn set_direct(&self, other: &str, room: &str) -> anyhow::Result<()> {
+        let path = format!("/user/{}/account_data/m.direct", enc(&self.user_id));
+        let mut current = self
+            .call(reqwest::Method::GET, &path, None)
+            .await
+            .unwrap_or(json!({}));
+        if !current.is_object() {
+            current = json!({});
+        }
+        current[other] = json!([room]);
+        self.call(reqwest::Method::PUT, &path, Some(current))
+            .await?;
+        Ok(())
+    }
+
+    /// Joins a room (accepts an invite).
+    pub async fn join(&self, room: &str) -> anyhow::Result<()> {
+        self.call(
+            reqwest::Method::POST,
+            &format!("/join/{}", enc(room)),
+            Some(json!({})),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Sets a state event.
+    pub async fn put_state(
+        &self,
+        room: &str,
+        event_type: &str,
+        key: &str,
+        content: Value,
+    ) -> anyhow::Result<()> {
+        let path = format!(
+            "/rooms/{}/state/{}/{}",
+            enc(room),
+            enc(event_type),
+            enc(key)
+        );
+        self.call(reqwest::Method::PUT, &path, Some(content))
+            .await?;
+        Ok(())
+    }
+
+    /// Sends a plaintext `m.text` (for unencrypted rooms); returns the event id.
+    pub async fn send_text(&self, room: &str, text: &str) -> anyhow::Result<String> {
+        let txn = uuid::Uuid::new_v4().simple().to_string();
+        let path = format!("/rooms/{}/send/m.room.message/{txn}", enc(room));
+        let r = self
+            .call(
+                reqwest::Method::PUT,
+                &path,
+                Some(json!({"msgtype": "m.text", "body": text})),
+            )
+            .await?;
+        Ok(r["event_id"].as_str().context("event_id")?.to_owned())
+    }
+}
+
+fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+/// A Koine session of `user` on `server` with its state in `dir` (a restart
+/// with the same dir finds its keyring scope and store again).
+pub fn koine_session(
+    server: &Synapse,
+    user: &TestUser,
+    dir: &Path,
+) -> anyhow::Result<koine_conformance::RunningSession> {
+    let protocol: Arc<dyn koine_api::Protocol> = Arc::new(koine_matrix::Matrix);
+    let account = koine_conformance::TestAccount {
+        settings: server.settings(user),
+        secret: Some(user.secret()),
+        address: user.address(),
+    };
+    koine_conformance::RunningSession::start(&protocol, &account, dir, Duration::from_secs(60))
+}
+
+/// The keyring scope [`koine_session`] gives a session with data dir `dir`.
+pub fn keyring_scope(dir: &Path) -> koine_keyring::KeyringSecrets {
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    koine_keyring::KeyringSecrets::scoped(format!("conformance-{name}"))
+}
+
+/// Waits for a message with this text and returns it.
+pub async fn wait_text(
+    session: &mut koine_conformance::RunningSession,
+    text: &str,
+) -> anyhow::Result<koine_api::Message> {
+    session
+        .wait_for(&format!("message {text:?}"), |e| match e {
+            koine_api::Event::MessageReceived(m) if m.content.text == text => Some(m.clone()),
+            _ => None,
+        })
+        .await
+}
+
+impl TestUser {
+    /// The ids of this user's devices.
+    pub async fn devices(&self) -> anyhow::Result<Vec<String>> {
+        let r = self.call(reqwest::Method::GET, "/devices", None).await?;
+        Ok(r["devices"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|d| d["device_id"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+}
