@@ -1,0 +1,78 @@
+//! The shared conformance suite against a real Synapse on loopback.
+//!
+//! The two accounts share an encrypted direct chat made at start (A invites,
+//! B joins, both mark it direct), so the suite's messages are Megolm-encrypted
+//! between Koine devices; the conversation key is that room's id.
+
+mod support;
+
+use koine_api::{ConversationKey, Protocol};
+use koine_conformance::{Harness, TestAccount, TestServer};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use support::{Synapse, TestUser};
+
+struct MatrixHarness;
+
+struct Server {
+    synapse: Synapse,
+    users: [TestUser; 2],
+    room: String,
+}
+
+impl Harness for MatrixHarness {
+    type Server = Server;
+
+    fn protocol(&self) -> Arc<dyn Protocol> {
+        Arc::new(koine_matrix::Matrix)
+    }
+
+    async fn start(&self) -> anyhow::Result<Server> {
+        let synapse = Synapse::start().await?;
+        let a = synapse.register("alice").await?;
+        let b = synapse.register("bob").await?;
+        let room = a.create_room(&[&b], true, true).await?;
+        b.join(&room).await?;
+        b.set_direct(&a.user_id, &room).await?;
+        Ok(Server {
+            synapse,
+            users: [a, b],
+            room,
+        })
+    }
+}
+
+impl TestServer for Server {
+    fn account(&self, index: usize) -> TestAccount {
+        let user = &self.users[index.min(1)];
+        TestAccount {
+            settings: self.synapse.settings(user),
+            secret: Some(user.secret()),
+            address: user.address(),
+        }
+    }
+
+    fn bad_credentials(&self) -> TestAccount {
+        let mut account = self.account(0);
+        account.secret = Some(koine_api::Secret::new("not the password"));
+        account
+    }
+
+    fn route_host(&self) -> String {
+        support::SERVER_NAME.into()
+    }
+
+    fn pointed_at(&self, account: &TestAccount, endpoint: SocketAddr) -> TestAccount {
+        let mut pointed = account.clone();
+        pointed
+            .settings
+            .set("homeserver", format!("http://{endpoint}"));
+        pointed
+    }
+
+    fn conversation_key(&self, _to: &TestAccount) -> ConversationKey {
+        ConversationKey::new(&self.room)
+    }
+}
+
+koine_conformance::suite!(MatrixHarness);
