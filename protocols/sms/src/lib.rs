@@ -31,7 +31,7 @@ pub mod smsgate;
 
 use koine_api::{
     AccountField, Address, AddressError, Capabilities, FieldKind, Label, Protocol, ProtocolId,
-    ProtocolInfo, SessionContext, SessionError, SessionFuture,
+    ProtocolInfo, SessionContext, SessionFuture,
 };
 use settings::Backend;
 
@@ -168,10 +168,8 @@ impl Protocol for SmsRelay {
                     kdeconnect::session::run(context, s).await
                 }
                 Backend::SmsGate => {
-                    Err(SessionError::Settings(koine_api::SettingsError::Invalid {
-                        key: "backend".into(),
-                        reason: "smsgate is not available yet".into(),
-                    }))
+                    let s = settings::GateSettings::from_settings(&context.settings)?;
+                    smsgate::session::run(context, s).await
                 }
             }
         })

@@ -96,6 +96,13 @@ impl PacketWriter {
         Ok(())
     }
 
+    /// Sends raw bytes (the simulated phone uses it to misbehave on purpose).
+    pub async fn send_raw(&mut self, bytes: &[u8]) -> Result<(), LinkError> {
+        self.inner.write_all(bytes).await?;
+        self.inner.flush().await?;
+        Ok(())
+    }
+
     /// Closes the stream.
     pub async fn shutdown(&mut self) {
         let _ = self.inner.shutdown().await;

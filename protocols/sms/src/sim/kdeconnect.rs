@@ -6,7 +6,7 @@
 
 use super::{Part, Phone, PhoneEvent};
 use crate::error::LinkError;
-use crate::kdeconnect::identity::{Identity, PROTOCOL_VERSION, Pair};
+use crate::kdeconnect::identity::{Identity, Pair};
 use crate::kdeconnect::link::{self, KnownPeer, Link};
 use crate::kdeconnect::packet::{Packet, PayloadInfo, kind};
 use crate::kdeconnect::payload;
@@ -131,6 +131,11 @@ impl KdePhone {
         }
     }
 
+    /// The phone's device id.
+    pub fn device_id(&self) -> &str {
+        &self.config.device_id
+    }
+
     /// The phone's certificate fingerprint.
     pub fn fingerprint(&self) -> String {
         self.identity()
@@ -198,6 +203,14 @@ impl KdePhone {
             timestamp: Some(self.phone.now_ms() / 1000),
         };
         self.send(Packet::new(kind::PAIR, &pair))
+    }
+
+    /// Forgets a paired desktop (the user unpaired it on the phone).
+    pub fn unpair(&self, device_id: &str) {
+        if let Ok(mut s) = self.state.lock() {
+            s.paired.remove(device_id);
+        }
+        self.save();
     }
 
     /// Drops the current desktop connection (Wi-Fi lost).
@@ -335,43 +348,26 @@ impl KdePhone {
                 return Ok(());
             }
             let now_secs = self.phone.now_ms() / 1000;
-            let accept = if *awaiting_our_request {
+            let answering_ours = *awaiting_our_request;
+            *awaiting_our_request = false;
+            let accept = if answering_ours {
                 // The desktop accepted the phone's own request.
                 true
             } else if !pair.clock_ok(now_secs) {
+                // Like the app: clocks more than 30 minutes apart are refused.
                 false
             } else {
                 self.config.accept_pairing
             };
-            *awaiting_our_request = false;
             if accept {
-                self.trust(
-                    &desktop.device_id,
-                    fp,
-                    link.version
-                        .max(desktop.protocol_version.min(PROTOCOL_VERSION)),
-                );
-                if !paired || pair.timestamp.is_some() {
-                    link.writer
-                        .send(&Packet::new(
-                            kind::PAIR,
-                            &Pair {
-                                pair: true,
-                                timestamp: None,
-                            },
-                        ))
-                        .await?;
-                }
-            } else {
-                link.writer
-                    .send(&Packet::new(
-                        kind::PAIR,
-                        &Pair {
-                            pair: false,
-                            timestamp: None,
-                        },
-                    ))
-                    .await?;
+                self.trust(&desktop.device_id, fp, link.version);
+            }
+            if !answering_ours {
+                let answer = Pair {
+                    pair: accept,
+                    timestamp: None,
+                };
+                link.writer.send(&Packet::new(kind::PAIR, &answer)).await?;
             }
             return Ok(());
         }

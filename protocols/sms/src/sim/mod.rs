@@ -172,6 +172,19 @@ impl Phone {
         sub_id: i64,
         parts: &[Part],
     ) -> Option<SmsMessage> {
+        self.send_with(to, body, sub_id, parts, |_| {})
+    }
+
+    /// Like [`Phone::send`], calling `stored` with the new message before
+    /// anything about it is reported.
+    pub fn send_with(
+        &self,
+        to: &[String],
+        body: &str,
+        sub_id: i64,
+        parts: &[Part],
+        stored: impl FnOnce(&SmsMessage),
+    ) -> Option<SmsMessage> {
         let now = self.now_ms();
         let normalized: Vec<String> = to
             .iter()
@@ -183,6 +196,7 @@ impl Phone {
             .collect();
         let msg = self
             .with_store(|s| s.add(&normalized, body, message_type::OUTBOX, now, sub_id, parts))?;
+        stored(&msg);
         let _ = self.events.send(PhoneEvent::Message(msg.clone()));
         let valid = !normalized.is_empty()
             && normalized
