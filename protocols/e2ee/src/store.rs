@@ -15,7 +15,7 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS sealed (
     PRIMARY KEY (kind, key)) WITHOUT ROWID;";
 
 pub(crate) struct SealedStore {
-    conn: Connection,
+    conn: std::sync::Mutex<Connection>,
     cipher: Aes256Gcm,
 }
 
@@ -34,24 +34,34 @@ fn aad(kind: &str, key: &str) -> Vec<u8> {
 }
 
 impl SealedStore {
+    fn c(&self) -> std::sync::MutexGuard<'_, Connection> {
+        match self.conn.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
     pub(crate) fn open(path: &Path, key: &Zeroizing<[u8; 32]>) -> Result<Self, E2eeError> {
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.execute_batch(SCHEMA)?;
         let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key.as_slice()));
-        Ok(Self { conn, cipher })
+        Ok(Self {
+            conn: std::sync::Mutex::new(conn),
+            cipher,
+        })
     }
 
     pub(crate) fn is_empty(&self) -> Result<bool, E2eeError> {
         let n: i64 = self
-            .conn
+            .c()
             .query_row("SELECT COUNT(*) FROM sealed", [], |r| r.get(0))?;
         Ok(n == 0)
     }
 
     pub(crate) fn wipe(&self) -> Result<(), E2eeError> {
-        self.conn.execute("DELETE FROM sealed", [])?;
+        self.c().execute("DELETE FROM sealed", [])?;
         Ok(())
     }
 
@@ -89,7 +99,8 @@ impl SealedStore {
     }
 
     pub(crate) fn load_all(&self) -> Result<Vec<(String, String, Vec<u8>)>, E2eeError> {
-        let mut stmt = self.conn.prepare("SELECT kind, key, value FROM sealed")?;
+        let conn = self.c();
+        let mut stmt = conn.prepare("SELECT kind, key, value FROM sealed")?;
         let rows = stmt.query_map([], |r| {
             Ok((
                 r.get::<_, String>(0)?,
@@ -120,7 +131,8 @@ impl SealedStore {
                 Change::Delete(kind, key) => sealed.push((kind, key, None)),
             }
         }
-        let tx = self.conn.transaction()?;
+        let mut conn = self.c();
+        let tx = conn.transaction()?;
         for (kind, key, value) in sealed {
             match value {
                 Some(v) => {

@@ -9,5 +9,8 @@
 
 #![deny(missing_docs)]
 
+mod plugin;
 pub mod server;
 pub mod wire;
+
+pub use plugin::GatekeeperProtocol;

@@ -1,0 +1,114 @@
+//! Media (PROTOCOL.md §7): a fresh AES-256-GCM key per file, the ciphertext
+//! uploaded to the sender's media host, fetched by the recipient through the
+//! gatekeeper's proxy, hashes checked on both sides.
+
+use crate::wire::http::{self, percent_encode};
+use crate::wire::proto::Media;
+use aes_gcm::aead::{Aead, KeyInit};
+use aes_gcm::{Aes256Gcm, Key, Nonce};
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+/// The largest file.
+pub const MAX_FILE: u64 = 16 * 1024 * 1024;
+
+/// Media failures.
+#[derive(Debug, Error)]
+pub enum MediaError {
+    /// Over the size limit.
+    #[error("file too large")]
+    TooLarge,
+    /// The host or proxy refused or failed.
+    #[error("http: {0}")]
+    Http(String),
+    /// Hash, size or decryption check failed.
+    #[error("media integrity: {0}")]
+    Integrity(&'static str),
+}
+
+fn sha(b: &[u8]) -> Vec<u8> {
+    Sha256::digest(b).to_vec()
+}
+
+/// Encrypts and uploads a file; returns the `Media` entry for the content.
+pub async fn upload(
+    host: &str,
+    bearer: &str,
+    bytes: &[u8],
+    name: &str,
+    mime: &str,
+) -> Result<Media, MediaError> {
+    if bytes.len() as u64 > MAX_FILE {
+        return Err(MediaError::TooLarge);
+    }
+    let key: [u8; 32] = rand::random();
+    let nonce: [u8; 12] = rand::random();
+    let ct = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key))
+        .encrypt(Nonce::from_slice(&nonce), bytes)
+        .map_err(|_| MediaError::Integrity("encryption failed"))?;
+    let r = http::request("PUT", &format!("{host}/v1/media"), Some(bearer), &ct, 4096)
+        .await
+        .map_err(|e| MediaError::Http(e.to_string()))?;
+    if r.status != 201 {
+        return Err(MediaError::Http(format!("upload answered {}", r.status)));
+    }
+    let url = String::from_utf8(r.body).map_err(|_| MediaError::Http("bad url".into()))?;
+    Ok(Media {
+        url,
+        key: key.to_vec(),
+        nonce: nonce.to_vec(),
+        ciphertext_sha256: sha(&ct),
+        plaintext_sha256: sha(bytes),
+        size: bytes.len() as u64,
+        mime: mime.to_owned(),
+        name: name.to_owned(),
+    })
+}
+
+/// Fetches through the proxy, checks and decrypts.
+pub async fn download(proxy: &str, session: &str, m: &Media) -> Result<Vec<u8>, MediaError> {
+    if m.size > MAX_FILE {
+        return Err(MediaError::TooLarge);
+    }
+    let url = format!("{proxy}/v1/proxy?url={}", percent_encode(&m.url));
+    let r = http::request("GET", &url, Some(session), &[], MAX_FILE as usize + 64)
+        .await
+        .map_err(|e| MediaError::Http(e.to_string()))?;
+    if r.status != 200 {
+        return Err(MediaError::Http(format!("proxy answered {}", r.status)));
+    }
+    if sha(&r.body) != m.ciphertext_sha256 {
+        return Err(MediaError::Integrity("ciphertext hash mismatch"));
+    }
+    if m.key.len() != 32 || m.nonce.len() != 12 {
+        return Err(MediaError::Integrity("bad key or nonce length"));
+    }
+    let pt = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&m.key))
+        .decrypt(Nonce::from_slice(&m.nonce), r.body.as_slice())
+        .map_err(|_| MediaError::Integrity("decryption failed"))?;
+    if pt.len() as u64 != m.size || sha(&pt) != m.plaintext_sha256 {
+        return Err(MediaError::Integrity("plaintext hash or size mismatch"));
+    }
+    Ok(pt)
+}
+
+/// A file name safe to create in the media directory.
+pub fn safe_name(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(100)
+        .collect();
+    let trimmed = cleaned.trim_start_matches('.');
+    if trimmed.is_empty() {
+        "file".into()
+    } else {
+        trimmed.to_owned()
+    }
+}

@@ -1,0 +1,169 @@
+//! The plugin: [`GatekeeperProtocol`].
+
+mod link;
+mod media;
+mod route;
+mod session;
+mod state;
+
+use crate::wire::Peer;
+use koine_api::{
+    AccountField, Address, AddressError, Capabilities, E2eScheme, FieldKind, Label, Protocol,
+    ProtocolId, ProtocolInfo, SessionContext, SessionError, SessionFuture, Settings, SettingsError,
+};
+
+/// Gatekeeper interop (EU DMA) over Koine's open protocol (`PROTOCOL.md`):
+/// Noise transport, XML stanzas, protobuf payloads, Signal end to end.
+///
+/// Account settings (keys of [`Settings`]):
+///
+/// | key | meaning |
+/// |---|---|
+/// | `user` | the account: `+E164` (a gatekeeper user) or `provider:id` (a third-party user) |
+/// | `endpoint` | the gatekeeper's Noise endpoint, `host:port` |
+/// | `server_name` | the gatekeeper's name shown in routes (default: the endpoint's host) |
+/// | `operator` | who runs the gatekeeper, shown in routes (optional) |
+/// | `server_key` | the server's static key, hex: pins it and uses Noise IK; without it the first connection runs XX and pins the key it learns |
+/// | `gatekeeper_http` | the gatekeeper's HTTP base URL (media proxy) |
+/// | `provider_url` | the provider's HTTP base URL (auth, media host); third-party users only |
+///
+/// The secret is the account's password. The Noise client key and the E2EE
+/// store's key live in the account's keyring scope.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GatekeeperProtocol;
+
+/// Parsed settings.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    pub user: Peer,
+    pub endpoint: String,
+    pub server_name: String,
+    pub operator: Option<String>,
+    pub server_key: Option<Vec<u8>>,
+    pub gatekeeper_http: String,
+    pub provider_url: Option<String>,
+}
+
+fn invalid(key: &str, reason: &str) -> SettingsError {
+    SettingsError::Invalid {
+        key: key.into(),
+        reason: reason.into(),
+    }
+}
+
+impl Config {
+    pub fn from_settings(s: &Settings) -> Result<Self, SettingsError> {
+        let user = Peer::parse(s.require("user")?).map_err(|e| invalid("user", &e.to_string()))?;
+        let endpoint = s.require("endpoint")?.to_owned();
+        let host = endpoint
+            .rsplit_once(':')
+            .map(|(h, _)| h.to_owned())
+            .ok_or_else(|| invalid("endpoint", "expected host:port"))?;
+        let server_key = match s.get("server_key").filter(|k| !k.is_empty()) {
+            Some(k) => {
+                let b = hex::decode(k).map_err(|_| invalid("server_key", "not hex"))?;
+                if b.len() != 32 {
+                    return Err(invalid("server_key", "not 32 bytes"));
+                }
+                Some(b)
+            }
+            None => None,
+        };
+        let gatekeeper_http = s
+            .require("gatekeeper_http")?
+            .trim_end_matches('/')
+            .to_owned();
+        crate::wire::http::Url::parse(&format!("{gatekeeper_http}/"))
+            .map_err(|e| invalid("gatekeeper_http", &e.to_string()))?;
+        let provider_url = match (&user, s.get("provider_url").filter(|v| !v.is_empty())) {
+            (Peer::ThirdParty(_), None) => {
+                return Err(SettingsError::Missing("provider_url".into()));
+            }
+            (_, Some(u)) => {
+                let u = u.trim_end_matches('/').to_owned();
+                crate::wire::http::Url::parse(&format!("{u}/"))
+                    .map_err(|e| invalid("provider_url", &e.to_string()))?;
+                Some(u)
+            }
+            (_, None) => None,
+        };
+        Ok(Self {
+            user,
+            endpoint,
+            server_name: s
+                .get("server_name")
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+                .unwrap_or(host),
+            operator: s
+                .get("operator")
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned),
+            server_key,
+            gatekeeper_http,
+            provider_url,
+        })
+    }
+}
+
+fn field(key: &str, label: &str, kind: FieldKind, required: bool) -> AccountField {
+    AccountField {
+        key: key.into(),
+        label: Label::new(format!("gatekeeper-field-{}", key.replace('_', "-")), label),
+        kind,
+        required,
+        default: None,
+    }
+}
+
+impl Protocol for GatekeeperProtocol {
+    fn info(&self) -> ProtocolInfo {
+        let mut caps = Capabilities::text_only();
+        caps.reactions = true;
+        caps.replies = true;
+        caps.delivery_receipts = true;
+        caps.read_receipts = true;
+        caps.typing = true;
+        caps.max_attachment_bytes = Some(media::MAX_FILE);
+        caps.e2e = vec![E2eScheme::Signal];
+        caps.blocking = true;
+        caps.reporting = true;
+        ProtocolInfo {
+            id: ProtocolId::new("gatekeeper"),
+            name: "Gatekeeper interop".into(),
+            capabilities: caps,
+            account_fields: vec![
+                field("user", "Phone number or provider:id", FieldKind::Text, true),
+                field(
+                    "endpoint",
+                    "Gatekeeper endpoint (host:port)",
+                    FieldKind::Text,
+                    true,
+                ),
+                field("server_key", "Server key (hex)", FieldKind::Text, false),
+                field(
+                    "gatekeeper_http",
+                    "Gatekeeper media proxy URL",
+                    FieldKind::Text,
+                    true,
+                ),
+                field("provider_url", "Provider URL", FieldKind::Text, false),
+                field("server_name", "Server name", FieldKind::Text, false),
+                field("operator", "Operator", FieldKind::Text, false),
+                field("password", "Password", FieldKind::Secret, true),
+            ],
+            account_label: Label::new("gatekeeper-field-user", "Phone number or provider:id"),
+        }
+    }
+
+    fn parse_address(&self, input: &str) -> Result<Address, AddressError> {
+        Peer::parse(input).map(|p| p.to_address())
+    }
+
+    fn run(&self, cx: SessionContext) -> SessionFuture {
+        Box::pin(async move {
+            let config = Config::from_settings(&cx.settings).map_err(SessionError::Settings)?;
+            session::run(config, cx).await
+        })
+    }
+}

@@ -1,0 +1,156 @@
+//! A real reference server process for tests: spawned from the binary built
+//! by this package, on loopback with dynamic ports, its own SQLite file and
+//! log in a temp dir, killed on drop.
+
+#![allow(dead_code)]
+
+use koine_api::{Address, Secret, Settings};
+use koine_conformance::TestAccount;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_koine-gatekeeper-server");
+
+pub struct Ready {
+    pub noise: String,
+    pub gatekeeper_http: String,
+    pub provider_http: String,
+    pub server_key: String,
+}
+
+pub struct Server {
+    pub dir: tempfile::TempDir,
+    pub child: Option<Child>,
+    pub ready: Ready,
+    pub extra: Vec<String>,
+}
+
+fn field(line: &str, key: &str) -> anyhow::Result<String> {
+    let v: serde_json::Value = serde_json::from_str(line)?;
+    v.get(key)
+        .and_then(|x| x.as_str())
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("ready line lacks {key}: {line}"))
+}
+
+impl Server {
+    pub fn db(&self) -> PathBuf {
+        self.dir.path().join("gatekeeper.sqlite")
+    }
+
+    pub fn log(&self) -> PathBuf {
+        self.dir.path().join("server.log")
+    }
+
+    /// Starts a server with extra `serve` flags.
+    pub fn start_with(extra: &[&str]) -> anyhow::Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let mut s = Self {
+            dir,
+            child: None,
+            ready: Ready {
+                noise: String::new(),
+                gatekeeper_http: String::new(),
+                provider_http: String::new(),
+                server_key: String::new(),
+            },
+            extra: extra.iter().map(|s| s.to_string()).collect(),
+        };
+        s.spawn(None)?;
+        Ok(s)
+    }
+
+    pub fn start() -> anyhow::Result<Self> {
+        Self::start_with(&[])
+    }
+
+    /// (Re)spawns the process; `same_ports` rebinds the previous addresses.
+    pub fn spawn(&mut self, same_ports: Option<()>) -> anyhow::Result<()> {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log())?;
+        let mut cmd = Command::new(BIN);
+        cmd.arg("--db").arg(self.db()).arg("serve");
+        if same_ports.is_some() {
+            let strip = |u: &str| u.trim_start_matches("http://").to_owned();
+            cmd.args(["--noise", &self.ready.noise]);
+            cmd.args(["--gatekeeper-http", &strip(&self.ready.gatekeeper_http)]);
+            cmd.args(["--provider-http", &strip(&self.ready.provider_http)]);
+        }
+        cmd.args(&self.extra);
+        let mut child = cmd
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .spawn()?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line)?;
+        self.child = Some(child);
+        self.ready = Ready {
+            noise: field(&line, "noise")?,
+            gatekeeper_http: field(&line, "gatekeeper_http")?,
+            provider_http: field(&line, "provider_http")?,
+            server_key: field(&line, "server_key")?,
+        };
+        Ok(())
+    }
+
+    /// kill -9.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    pub fn admin(&self, args: &[&str]) -> anyhow::Result<()> {
+        admin(&self.db(), args)
+    }
+
+    /// A registered user: `+E164` or `provider:id`.
+    pub fn user(&self, address: &str, password: &str) -> anyhow::Result<TestAccount> {
+        self.admin(&["add-user", address, password])?;
+        Ok(self.account(address, password))
+    }
+
+    /// Settings for an address (registered or not).
+    pub fn account(&self, address: &str, password: &str) -> TestAccount {
+        let mut s = Settings::default();
+        s.set("user", address);
+        s.set("endpoint", &self.ready.noise);
+        s.set("server_name", "gatekeeper.test");
+        s.set("operator", "Reference gatekeeper");
+        s.set("server_key", &self.ready.server_key);
+        s.set("gatekeeper_http", &self.ready.gatekeeper_http);
+        if !address.starts_with('+') {
+            s.set("provider_url", &self.ready.provider_http);
+        }
+        TestAccount {
+            settings: s,
+            secret: Some(Secret::new(password)),
+            address: Address::parse_any(address).expect("test address"),
+        }
+    }
+}
+
+pub fn admin(db: &Path, args: &[&str]) -> anyhow::Result<()> {
+    let out = Command::new(BIN).arg("--db").arg(db).args(args).output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "admin {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(())
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
