@@ -39,6 +39,7 @@ pub(crate) enum PendingIq {
     RosterSet,
     DiscoInfo { domain: String },
     Carbons,
+    Ready,
     Mam(crate::mam::Query),
     Ignore,
 }
@@ -253,12 +254,6 @@ impl Session {
             mam: crate::mam::State::load(&cx.data_dir),
         };
         session.persist_sm();
-        session
-            .events
-            .emit(Event::ConnectionChanged(ConnectionState::Online {
-                link: session.routes.link(),
-            }))
-            .await?;
         for u in to_resend {
             session.resend(&u.xml, u.local_id).await?;
         }
@@ -266,10 +261,17 @@ impl Session {
             .iq_get(None, roster::get_query(), PendingIq::Roster)
             .await?;
         if fresh {
+            session
+                .send_stanza(Stanza::Presence(Presence::available()), None)
+                .await?;
             let carbons = Element::builder("enable", ns::CARBONS).build();
             session.iq_set(None, carbons, PendingIq::Carbons).await?;
-            session.catch_up().await?;
         }
+        // The server handles a session's stanzas in order: once this ping is
+        // answered, our presence is in place and messages reach us live.
+        let ping = Element::builder("ping", "urn:xmpp:ping").build();
+        session.iq_get(None, ping, PendingIq::Ready).await?;
+        session.catch_up().await?;
         session.flush().await?;
         Ok(session)
     }
@@ -615,6 +617,9 @@ impl Session {
             return Ok(());
         };
         let bare = from.bare();
+        if bare.as_str() == self.own {
+            return Ok(()); // our own resources
+        }
         match p.type_ {
             PresenceType::Subscribe => {
                 if let Some(item) = self.roster.get(bare.as_str()) {
@@ -736,8 +741,11 @@ impl Session {
                     return Ok(());
                 };
                 tracing::debug!(?pending, ?from, ?error, "iq error");
-                if let PendingIq::Mam(q) = pending {
-                    self.mam_failed(q).await?;
+                match pending {
+                    PendingIq::Mam(q) => self.mam_failed(q).await?,
+                    // A server without ping still handled our presence first.
+                    PendingIq::Ready => self.on_iq_result(PendingIq::Ready, None, None).await?,
+                    _ => {}
                 }
             }
             Iq::Set {
@@ -845,9 +853,6 @@ impl Session {
                         items.iter().map(roster::Item::contact).collect(),
                     ))
                     .await?;
-                // Initial presence after the roster, as RFC 6121 recommends.
-                self.send_stanza(Stanza::Presence(Presence::available()), None)
-                    .await?;
             }
             PendingIq::DiscoInfo { domain } => {
                 let Some(q) = payload.filter(|p| p.is("query", ns::DISCO_INFO)) else {
@@ -877,6 +882,13 @@ impl Session {
                 }
             }
             PendingIq::Mam(q) => self.mam_done(q, payload).await?,
+            PendingIq::Ready => {
+                self.events
+                    .emit(Event::ConnectionChanged(ConnectionState::Online {
+                        link: self.routes.link(),
+                    }))
+                    .await?;
+            }
             PendingIq::RosterSet | PendingIq::Carbons | PendingIq::Ignore => {}
         }
         Ok(())
