@@ -126,7 +126,10 @@ pub async fn connects_with_good_credentials<H: Harness>(harness: &H) -> anyhow::
 pub async fn refuses_bad_credentials<H: Harness>(harness: &H) -> anyhow::Result<()> {
     let fx = Fixture::new(harness).await?;
     let mut session = fx.session(&fx.server.bad_credentials(), "bad")?;
-    let end = session.ended().await?;
+    let end = session
+        .ended_without_online()
+        .await
+        .context("bad credentials must never reach Online")?;
     let went_online = session.log.iter().any(|e| {
         matches!(
             e,
@@ -294,7 +297,10 @@ pub async fn survives_malformed_server_input<H: Harness>(harness: &H) -> anyhow:
         let garbage = GarbageServer::start(variant).await?;
         let pointed = fx.server.pointed_at(&account, garbage.addr());
         let mut session = fx.session(&pointed, &format!("garbage{variant}"))?;
-        let end = session.ended().await?;
+        let end = session
+            .ended_without_online()
+            .await
+            .with_context(|| format!("variant {variant}: garbage must never reach Online"))?;
         let went_online = session.log.iter().any(|e| {
             matches!(
                 e,

@@ -7,7 +7,7 @@
 //! an account at another endpoint), then calling [`suite!`] in an
 //! integration test:
 //!
-//! ```ignore
+//! ```text
 //! // protocols/example/tests/conformance.rs
 //! koine_conformance::suite!(example_harness());
 //! ```

@@ -132,6 +132,16 @@ impl RunningSession {
 
     /// Waits for the session to end by itself (without closing its commands).
     pub async fn ended(&mut self) -> anyhow::Result<SessionEnd> {
+        self.ended_inner(false).await
+    }
+
+    /// Like [`RunningSession::ended`], but fails at once if the session
+    /// reports `Online` (for sessions that must never get there).
+    pub async fn ended_without_online(&mut self) -> anyhow::Result<SessionEnd> {
+        self.ended_inner(true).await
+    }
+
+    async fn ended_inner(&mut self, online_is_failure: bool) -> anyhow::Result<SessionEnd> {
         let task = self
             .task
             .take()
@@ -149,7 +159,14 @@ impl RunningSession {
                     });
                 }
                 event = self.events.recv() => {
-                    if let Some(event) = event { self.log.push(event); }
+                    if let Some(event) = event {
+                        let online = matches!(event, Event::ConnectionChanged(ConnectionState::Online { .. }));
+                        self.log.push(event);
+                        if online && online_is_failure {
+                            task.abort();
+                            bail!("the session went online; events: {:?}", self.log);
+                        }
+                    }
                 }
                 _ = tokio::time::sleep_until(deadline) => {
                     task.abort();
