@@ -185,6 +185,7 @@ struct Session {
     sent: SentLog,
     history: HashMap<i64, (ConversationKey, u32)>,
     held: Vec<Held>,
+    seen_outgoing: HashSet<i64>,
 }
 
 fn offline(reason: &str) -> Event {
@@ -283,6 +284,7 @@ pub async fn run(cx: SessionContext, settings: KdeSettings) -> Result<(), Sessio
         sent,
         history: HashMap::new(),
         held: Vec::new(),
+        seen_outgoing: HashSet::new(),
     };
     session.start().await?;
     session.serve().await
@@ -411,7 +413,11 @@ impl Session {
     async fn offer_pairing(&mut self) -> Result<(), SessionError> {
         let timestamp = now_millis() / 1000;
         let key = self.key(timestamp)?;
-        let prompt = PromptId::new(format!("kdeconnect-pair-{}-{timestamp}", self.device_id));
+        let prompt = PromptId::new(format!(
+            "kdeconnect-pair-{}-{}",
+            self.device_id,
+            uuid::Uuid::new_v4().simple()
+        ));
         self.stage = Some(PairStage::OfferToUser {
             prompt: prompt.clone(),
             timestamp,
@@ -612,6 +618,9 @@ impl Session {
         self.sent.record(&local_id, None)?;
         self.send_packet(&Packet::new(kind::SMS_REQUEST, &request))
             .await?;
+        let numbers: Vec<String> = numbers.iter().map(|n| n.as_str().to_owned()).collect();
+        let conversation =
+            conversation::key_for(&numbers, &self.settings.region).unwrap_or(conversation);
         self.pending.push(PendingSend {
             local_id,
             conversation,
@@ -775,8 +784,11 @@ impl Session {
                 }
                 let timestamp = pair.timestamp.unwrap_or(now);
                 let key = self.key(timestamp)?;
-                let prompt =
-                    PromptId::new(format!("kdeconnect-pair-{}-{timestamp}", self.device_id));
+                let prompt = PromptId::new(format!(
+                    "kdeconnect-pair-{}-{}",
+                    self.device_id,
+                    uuid::Uuid::new_v4().simple()
+                ));
                 self.stage = Some(PairStage::PhoneAsked {
                     prompt: prompt.clone(),
                 });
@@ -896,7 +908,9 @@ impl Session {
                     message_type::FAILED => Some(DeliveryState::Failed),
                     _ => None,
                 };
-                self.emit(Event::MessageReceived(message.clone())).await?;
+                if self.seen_outgoing.insert(m.uid) {
+                    self.emit(Event::MessageReceived(message.clone())).await?;
+                }
                 if let Some(state) = state {
                     self.emit(Event::DeliveryUpdated {
                         conversation: key,
