@@ -115,15 +115,21 @@ pub fn networks(engine: &Engine) -> ExitCode {
         let info = plugin.info();
         println!("{}\t{}", info.id, info.name);
         for field in info.account_fields {
-            let kind = match field.kind {
-                FieldKind::Secret => "secret (asked for, kept in the keyring)".to_owned(),
-                FieldKind::Choice(c) => format!("one of {}", c.join(", ")),
-                other => format!("{other:?}").to_lowercase(),
-            };
             let required = if field.required {
                 "required"
             } else {
                 "optional"
+            };
+            if field.kind == FieldKind::Secret {
+                println!(
+                    "  {}: {} (asked for when the account is added, kept only in the keyring; {required})",
+                    field.key, field.label.fallback
+                );
+                continue;
+            }
+            let kind = match field.kind {
+                FieldKind::Choice(c) => format!("one of {}", c.join(", ")),
+                other => format!("{other:?}").to_lowercase(),
             };
             let default = field
                 .default
