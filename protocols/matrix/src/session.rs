@@ -352,7 +352,16 @@ impl Session {
             {
                 // A gap: fetch what the limited timeline left out.
                 match backfill::fill_gap(&room, prev_batch, since).await {
-                    Ok(missing) => events.extend(missing),
+                    Ok(missing) => {
+                        self.events
+                            .emit(Event::Notice(Notice::Progress {
+                                task: "backfill".into(),
+                                done: missing.len() as u64,
+                                total: Some(missing.len() as u64),
+                            }))
+                            .await?;
+                        events.extend(missing);
+                    }
                     Err(e) => {
                         self.events
                             .emit(Event::Notice(Notice::MalformedInput {
