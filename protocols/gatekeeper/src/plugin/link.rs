@@ -73,11 +73,19 @@ impl Link {
         let noise = match (noise, pinned) {
             (Ok(n), _) => n,
             // With IK, a server holding another key cannot answer: the
-            // handshake fails on the first message.
+            // handshake fails on the first message and the server hangs up.
             (Err(TransportError::Wire(WireError::Noise(d))), Some(_)) => {
                 return Err(SessionError::Untrusted(format!(
                     "the server does not hold the pinned key ({d})"
                 )));
+            }
+            (
+                Err(TransportError::Closed | TransportError::Wire(WireError::Truncated { .. })),
+                Some(_),
+            ) => {
+                return Err(SessionError::Untrusted(
+                    "the server ended the IK handshake: it does not hold the pinned key".into(),
+                ));
             }
             (Err(e), _) => return Err(session_error(e)),
         };

@@ -154,3 +154,137 @@ impl Drop for Server {
         self.kill();
     }
 }
+
+/// A plugin session the test can abort abruptly (like a killed process).
+pub struct Live {
+    pub commands: tokio::sync::mpsc::Sender<koine_api::Command>,
+    pub events: tokio::sync::mpsc::Receiver<koine_api::Event>,
+    pub task: tokio::task::JoinHandle<Result<(), koine_api::SessionError>>,
+}
+
+impl Live {
+    pub fn start(account: &TestAccount, data_dir: &Path) -> anyhow::Result<Self> {
+        use koine_api::{AccountId, EventSink, Protocol, SessionContext};
+        std::fs::create_dir_all(data_dir)?;
+        let scope = format!(
+            "gatekeeper-test-{}",
+            data_dir.to_string_lossy().replace(['/', '.'], "_")
+        );
+        let (commands, rx) = tokio::sync::mpsc::channel(64);
+        let (sink, events) = EventSink::channel(1024);
+        let cx = SessionContext {
+            account: AccountId::new(scope.clone()),
+            settings: account.settings.clone(),
+            secret: account.secret.clone(),
+            secrets: std::sync::Arc::new(koine_keyring::KeyringSecrets::scoped(scope)),
+            data_dir: data_dir.to_path_buf(),
+            commands: rx,
+            events: sink,
+        };
+        let task = tokio::spawn(koine_gatekeeper::GatekeeperProtocol.run(cx));
+        Ok(Self {
+            commands,
+            events,
+            task,
+        })
+    }
+
+    pub async fn wait<T>(
+        &mut self,
+        what: &str,
+        mut pick: impl FnMut(&koine_api::Event) -> Option<T>,
+    ) -> anyhow::Result<T> {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            match tokio::time::timeout_at(deadline, self.events.recv()).await {
+                Ok(Some(e)) => {
+                    if let Some(t) = pick(&e) {
+                        return Ok(t);
+                    }
+                }
+                Ok(None) => anyhow::bail!("session ended while waiting for {what}"),
+                Err(_) => anyhow::bail!("timed out waiting for {what}"),
+            }
+        }
+    }
+
+    pub async fn online(&mut self) -> anyhow::Result<koine_api::Hop> {
+        self.wait("online", |e| match e {
+            koine_api::Event::ConnectionChanged(koine_api::ConnectionState::Online { link }) => {
+                Some(link.clone())
+            }
+            _ => None,
+        })
+        .await
+    }
+
+    pub async fn drain(&mut self, window: std::time::Duration) -> Vec<koine_api::Event> {
+        let deadline = tokio::time::Instant::now() + window;
+        let mut out = Vec::new();
+        while let Ok(Some(e)) = tokio::time::timeout_at(deadline, self.events.recv()).await {
+            out.push(e);
+        }
+        out
+    }
+
+    pub async fn send(&self, c: koine_api::Command) -> anyhow::Result<()> {
+        self.commands
+            .send(c)
+            .await
+            .map_err(|_| anyhow::anyhow!("session gone"))
+    }
+
+    /// Ends the session as a crash would: no goodbye, nothing flushed.
+    pub fn kill(self) {
+        self.task.abort();
+    }
+
+    /// Closes the command channel (as the engine does to stop) and waits
+    /// for the session's end.
+    pub async fn ended(self) -> anyhow::Result<Result<(), koine_api::SessionError>> {
+        let Live {
+            commands,
+            mut events,
+            task,
+        } = self;
+        drop(commands);
+        let drain = tokio::spawn(async move { while events.recv().await.is_some() {} });
+        let r = tokio::time::timeout(std::time::Duration::from_secs(30), task).await??;
+        drain.abort();
+        Ok(r)
+    }
+}
+
+pub fn text(to: &str, body: &str, id: &str) -> koine_api::Command {
+    koine_api::Command::SendMessage {
+        local_id: koine_api::LocalId::new(id),
+        conversation: koine_api::ConversationKey::new(to),
+        content: koine_api::Content::text(body),
+        reply_to: None,
+    }
+}
+
+/// Waits for the outcome of a send: `Ok(route)` or `Err(error)`.
+pub async fn outcome(
+    live: &mut Live,
+    id: &str,
+) -> anyhow::Result<Result<koine_api::Route, koine_api::SendError>> {
+    live.wait(&format!("outcome of {id}"), |e| match e {
+        koine_api::Event::SendAcked {
+            local_id, route, ..
+        } if local_id.as_str() == id => Some(Ok(route.clone())),
+        koine_api::Event::SendFailed { local_id, error } if local_id.as_str() == id => {
+            Some(Err(error.clone()))
+        }
+        _ => None,
+    })
+    .await
+}
+
+pub async fn received(live: &mut Live, body: &str) -> anyhow::Result<koine_api::Message> {
+    live.wait(&format!("message {body:?}"), |e| match e {
+        koine_api::Event::MessageReceived(m) if m.content.text == body => Some(m.clone()),
+        _ => None,
+    })
+    .await
+}
