@@ -38,10 +38,10 @@ async fn collect(
     let mut missing = want.clone();
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for event in &session.log {
-        if let Event::MessageReceived(m) = event {
-            if missing.remove(&m.content.text) || want.contains(&m.content.text) {
-                *seen.entry(m.remote_id.to_string()).or_default() += 1;
-            }
+        if let Event::MessageReceived(m) = event
+            && (missing.remove(&m.content.text) || want.contains(&m.content.text))
+        {
+            *seen.entry(m.remote_id.to_string()).or_default() += 1;
         }
     }
     while !missing.is_empty() {
@@ -56,10 +56,10 @@ async fn collect(
     }
     // Anything repeated shortly after?
     for event in session.drain_for(std::time::Duration::from_secs(2)).await {
-        if let Event::MessageReceived(m) = event {
-            if want.contains(&m.content.text) {
-                *seen.entry(m.remote_id.to_string()).or_default() += 1;
-            }
+        if let Event::MessageReceived(m) = event
+            && want.contains(&m.content.text)
+        {
+            *seen.entry(m.remote_id.to_string()).or_default() += 1;
         }
     }
     Ok(seen)
