@@ -1,0 +1,11 @@
+//! Fuzzes the HTTP/1.1 request reader that receives SMSGate webhooks.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_time().build() else {
+        return;
+    };
+    let _ = rt.block_on(koine_sms::smsgate::http::read_request(data));
+});
