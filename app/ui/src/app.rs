@@ -1,0 +1,349 @@
+//! The window's state and its pure `update`: no I/O here. Every effect on the
+//! engine is returned as an [`Effect`] that the shell (`crate::run`) turns
+//! into a task, so the simulator tests drive this exact code.
+
+use iced::widget::text_editor;
+use koine_api::{AccountId, ConversationKey, ProtocolId, Timestamp};
+use koine_core::{
+    AccountRecord, AccountStatus, ConversationId, ConversationRecord, EngineEvent, StoredMessage,
+};
+use std::collections::HashMap;
+
+/// How many messages a chat loads at once.
+pub const PAGE: u32 = 200;
+
+/// What happened: user input, or an answer from the engine.
+#[derive(Debug, Clone)]
+pub enum Message {
+    /// Accounts and conversations as read from the store.
+    ListsLoaded {
+        /// Every account.
+        accounts: Vec<AccountRecord>,
+        /// The unified list, requests included.
+        conversations: Vec<ConversationRecord>,
+    },
+    /// An event from the engine's broadcast.
+    Engine(Box<EngineEvent>),
+    /// The event stream fell behind: re-read everything.
+    Resync,
+    /// The user picked a conversation.
+    Select(ConversationId),
+    /// A page of messages arrived.
+    MessagesLoaded(ConversationId, Vec<StoredMessage>),
+    /// The user edited the composer.
+    Compose(text_editor::Action),
+    /// Enter in the composer, or the send button.
+    Send,
+    /// The engine refused a message.
+    SendFailed(String),
+    /// Open or close the route inspector.
+    ToggleInspector,
+    /// Esc: close panels.
+    CloseInspector,
+    /// Reconnect an account now.
+    Retry(AccountId),
+    /// Nothing to do (a finished background write).
+    Done,
+}
+
+/// An intent for the engine, produced by [`App::update`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Re-read accounts and conversations.
+    LoadLists,
+    /// Read the latest page of a conversation.
+    LoadMessages(ConversationId),
+    /// Send a text message.
+    Send {
+        /// From which account.
+        account: AccountId,
+        /// Into which conversation.
+        conversation: ConversationId,
+        /// Its key on the network.
+        key: ConversationKey,
+        /// The text.
+        text: String,
+    },
+    /// Keep (or clear) a conversation's draft.
+    SaveDraft(ConversationId, Option<String>),
+    /// Mark a conversation read.
+    MarkRead(ConversationId),
+    /// Reconnect an account.
+    Retry(AccountId),
+}
+
+/// One account row.
+#[derive(Debug, Clone)]
+pub struct AccountRow {
+    /// The stored account.
+    pub record: AccountRecord,
+    /// Its last known status.
+    pub status: AccountStatus,
+}
+
+/// The whole window's state.
+pub struct App {
+    /// Accounts in order.
+    pub accounts: Vec<AccountRow>,
+    /// Every conversation (inbox and requests).
+    pub conversations: Vec<ConversationRecord>,
+    /// Display names of the networks.
+    pub network_names: HashMap<ProtocolId, String>,
+    /// The open chat.
+    pub selected: Option<ConversationId>,
+    /// Its loaded messages, oldest first.
+    pub messages: Vec<StoredMessage>,
+    /// The composer of the open chat.
+    pub composer: text_editor::Content,
+    /// Drafts of the other chats.
+    pub drafts: HashMap<ConversationId, String>,
+    /// Whether the route inspector is shown.
+    pub inspector_open: bool,
+    /// The last error to show above the composer.
+    pub error: Option<String>,
+    /// "Now", for day separators (fixed in tests).
+    pub now: Timestamp,
+}
+
+impl App {
+    /// An empty window.
+    pub fn new(network_names: HashMap<ProtocolId, String>) -> Self {
+        Self {
+            accounts: Vec::new(),
+            conversations: Vec::new(),
+            network_names,
+            selected: None,
+            messages: Vec::new(),
+            composer: text_editor::Content::new(),
+            drafts: HashMap::new(),
+            inspector_open: false,
+            error: None,
+            now: Timestamp::now(),
+        }
+    }
+
+    /// The open conversation.
+    pub fn current(&self) -> Option<&ConversationRecord> {
+        let id = self.selected?;
+        self.conversations.iter().find(|c| c.id == id)
+    }
+
+    /// The network name of an account.
+    pub fn network_of(&self, account: &AccountId) -> String {
+        self.accounts
+            .iter()
+            .find(|a| &a.record.id == account)
+            .map(|a| {
+                self.network_names
+                    .get(&a.record.protocol)
+                    .cloned()
+                    .unwrap_or_else(|| a.record.protocol.to_string())
+            })
+            .unwrap_or_default()
+    }
+
+    /// The protocol of an account (for the badge).
+    pub fn protocol_of(&self, account: &AccountId) -> Option<&ProtocolId> {
+        self.accounts
+            .iter()
+            .find(|a| &a.record.id == account)
+            .map(|a| &a.record.protocol)
+    }
+
+    /// The inbox: accepted conversations, pinned first, then most recent.
+    pub fn inbox(&self) -> Vec<&ConversationRecord> {
+        let mut list: Vec<_> = self
+            .conversations
+            .iter()
+            .filter(|c| !c.is_request)
+            .collect();
+        list.sort_by(|a, b| {
+            b.pinned
+                .cmp(&a.pinned)
+                .then(b.last_activity.cmp(&a.last_activity))
+        });
+        list
+    }
+
+    /// The requests, most recent first.
+    pub fn requests(&self) -> Vec<&ConversationRecord> {
+        let mut list: Vec<_> = self.conversations.iter().filter(|c| c.is_request).collect();
+        list.sort_by_key(|c| std::cmp::Reverse(c.last_activity));
+        list
+    }
+
+    /// Handles one message; returns what the engine must do.
+    pub fn update(&mut self, message: Message) -> Vec<Effect> {
+        match message {
+            Message::ListsLoaded {
+                accounts,
+                conversations,
+            } => {
+                let old: HashMap<AccountId, AccountStatus> = self
+                    .accounts
+                    .drain(..)
+                    .map(|a| (a.record.id, a.status))
+                    .collect();
+                self.accounts = accounts
+                    .into_iter()
+                    .map(|record| AccountRow {
+                        status: old
+                            .get(&record.id)
+                            .cloned()
+                            .unwrap_or(AccountStatus::Stopped),
+                        record,
+                    })
+                    .collect();
+                for c in &conversations {
+                    if Some(c.id) != self.selected
+                        && let Some(draft) = &c.draft
+                    {
+                        self.drafts.entry(c.id).or_insert_with(|| draft.clone());
+                    }
+                }
+                self.conversations = conversations;
+                Vec::new()
+            }
+            Message::Engine(event) => self.on_engine(*event),
+            Message::Resync => {
+                let mut effects = vec![Effect::LoadLists];
+                effects.extend(self.selected.map(Effect::LoadMessages));
+                effects
+            }
+            Message::Select(id) => self.select(id),
+            Message::MessagesLoaded(id, messages) => {
+                if Some(id) == self.selected {
+                    self.messages = messages;
+                }
+                Vec::new()
+            }
+            Message::Compose(action) => {
+                self.composer.perform(action);
+                Vec::new()
+            }
+            Message::Send => self.send(),
+            Message::SendFailed(reason) => {
+                self.error = Some(crate::fl!("send-failed", reason = reason));
+                Vec::new()
+            }
+            Message::ToggleInspector => {
+                self.inspector_open = !self.inspector_open && self.selected.is_some();
+                Vec::new()
+            }
+            Message::CloseInspector => {
+                self.inspector_open = false;
+                Vec::new()
+            }
+            Message::Retry(account) => vec![Effect::Retry(account)],
+            Message::Done => Vec::new(),
+        }
+    }
+
+    fn select(&mut self, id: ConversationId) -> Vec<Effect> {
+        if self.selected == Some(id) {
+            return Vec::new();
+        }
+        let mut effects = Vec::new();
+        if let Some(previous) = self.selected {
+            let text = composer_text(&self.composer);
+            let draft = (!text.trim().is_empty()).then_some(text);
+            match &draft {
+                Some(d) => {
+                    self.drafts.insert(previous, d.clone());
+                }
+                None => {
+                    self.drafts.remove(&previous);
+                }
+            }
+            effects.push(Effect::SaveDraft(previous, draft));
+        }
+        self.selected = Some(id);
+        self.messages.clear();
+        self.error = None;
+        let draft = self.drafts.get(&id).cloned().unwrap_or_default();
+        self.composer = text_editor::Content::with_text(&draft);
+        self.composer
+            .perform(text_editor::Action::Move(text_editor::Motion::DocumentEnd));
+        if let Some(c) = self.conversations.iter_mut().find(|c| c.id == id)
+            && c.unread > 0
+        {
+            c.unread = 0;
+            effects.push(Effect::MarkRead(id));
+        }
+        effects.push(Effect::LoadMessages(id));
+        effects
+    }
+
+    fn send(&mut self) -> Vec<Effect> {
+        let text = composer_text(&self.composer);
+        let text = text.trim_end_matches('\n').to_owned();
+        if text.trim().is_empty() {
+            return Vec::new();
+        }
+        let Some(c) = self.current() else {
+            return Vec::new();
+        };
+        if c.read_only {
+            return Vec::new();
+        }
+        let effect = Effect::Send {
+            account: c.account.clone(),
+            conversation: c.id,
+            key: c.key.clone(),
+            text,
+        };
+        let id = c.id;
+        self.composer = text_editor::Content::new();
+        self.drafts.remove(&id);
+        self.error = None;
+        vec![effect, Effect::SaveDraft(id, None)]
+    }
+
+    fn on_engine(&mut self, event: EngineEvent) -> Vec<Effect> {
+        match event {
+            EngineEvent::AccountStatus { account, status } => {
+                if let Some(row) = self.accounts.iter_mut().find(|a| a.record.id == account) {
+                    row.status = status;
+                    Vec::new()
+                } else {
+                    vec![Effect::LoadLists]
+                }
+            }
+            EngineEvent::MessageStored { message, .. } => {
+                let mut effects = vec![Effect::LoadLists];
+                if Some(message.conversation) == self.selected {
+                    if !self.messages.iter().any(|m| m.id == message.id) {
+                        self.messages.push(message);
+                    }
+                    effects.push(Effect::MarkRead(self.selected.unwrap_or(ConversationId(0))));
+                }
+                effects
+            }
+            EngineEvent::MessageUpdated { message, .. } => {
+                if let Some(m) = self.messages.iter_mut().find(|m| m.id == message.id) {
+                    *m = message;
+                }
+                Vec::new()
+            }
+            EngineEvent::ConversationChanged { .. } | EngineEvent::RequestReceived { .. } => {
+                vec![Effect::LoadLists]
+            }
+            EngineEvent::SendFailed {
+                error, will_retry, ..
+            } if !will_retry => {
+                self.error = Some(crate::fl!("send-failed", reason = error.to_string()));
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// The composer's text without the trailing newline the editor keeps.
+pub fn composer_text(content: &text_editor::Content) -> String {
+    let mut text = content.text();
+    if text.ends_with('\n') {
+        text.pop();
+    }
+    text
+}

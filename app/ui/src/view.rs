@@ -1,0 +1,282 @@
+//! The main window: accounts and lists on the left, the chat on the right,
+//! the route inspector beside the chat when open.
+
+use crate::app::{App, Message};
+use crate::{badge, fl, inspector, route, time};
+use iced::keyboard::{Key, key::Named};
+use iced::widget::{Space, button, column, container, row, rule, scrollable, text, text_editor};
+use iced::{Alignment, Element, Fill, Length};
+use koine_api::{DeliveryState, Direction};
+use koine_core::{AccountStatus, ConversationRecord, StoredMessage};
+
+/// The id of the composer (tests focus it).
+pub const COMPOSER_ID: &str = "composer";
+
+/// The whole window.
+pub fn view(app: &App) -> Element<'_, Message> {
+    let sidebar = container(sidebar(app)).width(320).height(Fill);
+    let mut main = row![sidebar, rule::vertical(1), chat(app)].height(Fill);
+    if app.inspector_open {
+        let net = app
+            .current()
+            .map(|c| app.network_of(&c.account))
+            .unwrap_or_default();
+        main = main.push(rule::vertical(1)).push(
+            container(inspector::view(
+                app.current().and_then(|c| c.route.as_ref()),
+                &net,
+            ))
+            .width(420)
+            .height(Fill),
+        );
+    }
+    main.into()
+}
+
+fn sidebar(app: &App) -> Element<'_, Message> {
+    let mut col = column![text(fl!("accounts-heading")).size(18)].spacing(6);
+    if app.accounts.is_empty() {
+        col = col.push(text(fl!("accounts-empty")).size(13));
+    }
+    for account in &app.accounts {
+        let (status, retry) = match &account.status {
+            AccountStatus::Stopped => (fl!("account-stopped"), false),
+            AccountStatus::Connecting => (fl!("account-connecting"), false),
+            AccountStatus::Online { .. } => (fl!("account-online"), false),
+            AccountStatus::Offline {
+                reason,
+                retry_in_ms,
+            } => (
+                fl!(
+                    "account-offline",
+                    reason = reason.clone(),
+                    seconds = retry_in_ms.div_ceil(1000)
+                ),
+                true,
+            ),
+            AccountStatus::Failed { reason } => {
+                (fl!("account-failed", reason = reason.clone()), true)
+            }
+        };
+        let mut line = row![
+            badge::view(&account.record.protocol, 18.0),
+            column![
+                text(account.record.label.clone()).size(14),
+                text(status).size(12),
+            ]
+            .width(Fill),
+        ]
+        .spacing(8)
+        .align_y(Alignment::Center);
+        if retry {
+            line = line.push(
+                button(text(fl!("account-retry")).size(12))
+                    .on_press(Message::Retry(account.record.id.clone())),
+            );
+        }
+        col = col.push(line);
+    }
+
+    col = col.push(rule::horizontal(1));
+    col = col.push(text(fl!("inbox-heading")).size(18));
+    let inbox = app.inbox();
+    if inbox.is_empty() {
+        col = col.push(text(fl!("inbox-empty")).size(13));
+    }
+    for c in inbox {
+        col = col.push(conversation_row(app, c));
+    }
+
+    col = col.push(rule::horizontal(1));
+    let requests = app.requests();
+    col = col.push(text(format!("{} ({})", fl!("requests-heading"), requests.len())).size(18));
+    if requests.is_empty() {
+        col = col.push(text(fl!("requests-empty")).size(13));
+    } else {
+        col = col.push(text(fl!("requests-hint")).size(12));
+    }
+    for c in requests {
+        col = col.push(conversation_row(app, c));
+    }
+    scrollable(col.padding(10)).height(Fill).into()
+}
+
+fn conversation_row<'a>(app: &'a App, c: &'a ConversationRecord) -> Element<'a, Message> {
+    let mut title = row![text(c.title.clone()).size(15).width(Fill)].spacing(6);
+    if c.pinned {
+        title = title.push(text(fl!("pinned-marker")).size(11));
+    }
+    title = title.push(text(time::activity(c.last_activity, app.now)).size(11));
+    let mut second = row![text(app.network_of(&c.account)).size(11).width(Fill)];
+    if c.unread > 0 {
+        second = second.push(text(fl!("unread-count", count = c.unread)).size(11));
+    }
+    let badge = match app.protocol_of(&c.account) {
+        Some(p) => badge::view(p, 22.0),
+        None => Space::new().width(22).into(),
+    };
+    let content = row![badge, column![title, second].spacing(2)]
+        .spacing(8)
+        .align_y(Alignment::Center);
+    let selected = app.selected == Some(c.id);
+    button(content)
+        .width(Fill)
+        .style(if selected {
+            button::primary
+        } else {
+            button::text
+        })
+        .on_press(Message::Select(c.id))
+        .into()
+}
+
+fn chat(app: &App) -> Element<'_, Message> {
+    let Some(c) = app.current() else {
+        return container(text(fl!("chat-none-selected")))
+            .center(Fill)
+            .into();
+    };
+    let network = app.network_of(&c.account);
+    let line = route::route_line(&network, c.route.as_ref());
+    let line = if route::is_end_to_end(c.route.as_ref()) {
+        text(line).size(13).style(text::success)
+    } else {
+        text(line).size(13).style(text::danger)
+    };
+    let header = row![
+        column![text(c.title.clone()).size(20), line]
+            .width(Fill)
+            .spacing(2),
+        button(text(fl!("route-details")).size(13)).on_press(Message::ToggleInspector),
+    ]
+    .spacing(8)
+    .padding(10)
+    .align_y(Alignment::Center);
+
+    let mut list = column![].spacing(6).padding(10);
+    if app.messages.is_empty() {
+        list = list.push(text(fl!("chat-empty")).size(13));
+    }
+    let mut last_day = None;
+    for m in &app.messages {
+        let d = time::day(m.timestamp);
+        if last_day != Some(d) {
+            last_day = Some(d);
+            list = list.push(
+                container(text(time::day_label(m.timestamp, app.now)).size(12)).center_x(Fill),
+            );
+        }
+        list = list.push(message_view(m));
+    }
+    let messages = scrollable(list).anchor_bottom().height(Fill).width(Fill);
+
+    let mut bottom = column![].spacing(4).padding(10);
+    if let Some(error) = &app.error {
+        bottom = bottom.push(text(error.clone()).style(text::danger).size(13));
+    }
+    if c.read_only {
+        bottom = bottom.push(text(fl!("chat-read-only")));
+    } else {
+        let editor = text_editor(&app.composer)
+            .id(COMPOSER_ID)
+            .placeholder(fl!("composer-placeholder"))
+            .on_action(Message::Compose)
+            .height(Length::Shrink)
+            .key_binding(|press| {
+                let enter = matches!(press.key, Key::Named(Named::Enter));
+                if enter
+                    && !press.modifiers.shift()
+                    && matches!(press.status, text_editor::Status::Focused { .. })
+                {
+                    Some(text_editor::Binding::Custom(Message::Send))
+                } else {
+                    text_editor::Binding::from_key_press(press)
+                }
+            });
+        bottom = bottom.push(
+            row![
+                editor,
+                button(text(fl!("composer-send"))).on_press(Message::Send)
+            ]
+            .spacing(8)
+            .align_y(Alignment::End),
+        );
+    }
+    column![header, rule::horizontal(1), messages, bottom]
+        .width(Fill)
+        .height(Fill)
+        .into()
+}
+
+fn ticks(state: DeliveryState) -> (&'static str, String) {
+    match state {
+        DeliveryState::Queued => ("◷", fl!("delivery-queued")),
+        DeliveryState::Sent => ("✓", fl!("delivery-sent")),
+        DeliveryState::Delivered => ("✓✓", fl!("delivery-delivered")),
+        DeliveryState::Read => ("✓✓", fl!("delivery-read")),
+        DeliveryState::Failed => ("!", String::new()),
+    }
+}
+
+fn message_view(m: &StoredMessage) -> Element<'_, Message> {
+    let outgoing = m.direction == Direction::Outgoing;
+    let sender = m
+        .sender_name
+        .clone()
+        .unwrap_or_else(|| m.sender.to_string());
+    let mut meta = row![text(time::clock(m.timestamp)).size(11)].spacing(6);
+    if !outgoing {
+        meta = row![
+            text(sender).size(12),
+            text(time::clock(m.timestamp)).size(11)
+        ]
+        .spacing(6);
+    }
+    if m.edited_at.is_some() {
+        meta = meta.push(text(fl!("message-edited")).size(11));
+    }
+    if outgoing {
+        let (symbol, words) = ticks(m.state);
+        let words = if m.state == DeliveryState::Failed {
+            fl!(
+                "delivery-failed",
+                reason = m.error.clone().unwrap_or_default()
+            )
+        } else {
+            words
+        };
+        meta = meta.push(text(format!("{symbol} {words}")).size(11));
+    }
+    let body = if m.deleted {
+        text(fl!("message-deleted")).size(14)
+    } else {
+        text(m.content.text.clone()).size(14)
+    };
+    let mut bubble = column![meta, body].spacing(2);
+    if !m.content.attachments.is_empty() {
+        bubble = bubble.push(
+            text(fl!(
+                "message-attachments",
+                count = m.content.attachments.len()
+            ))
+            .size(12),
+        );
+    }
+    if !m.reactions.is_empty() {
+        let reactions: Vec<&str> = m.reactions.iter().map(|(_, e)| e.as_str()).collect();
+        bubble = bubble.push(text(reactions.join(" ")).size(13));
+    }
+    let bubble = container(bubble)
+        .padding(8)
+        .max_width(560)
+        .style(if outgoing {
+            container::primary
+        } else {
+            container::rounded_box
+        });
+    if outgoing {
+        row![Space::new().width(Fill), bubble].into()
+    } else {
+        row![bubble, Space::new().width(Fill)].into()
+    }
+}

@@ -1,0 +1,93 @@
+# Koine's window (crate koine-ui). Variables must match i18n/fr/koine-ui.ftl.
+
+app-title = Koine
+
+## Accounts
+accounts-heading = Accounts
+accounts-empty = No accounts yet. Add one with `koine account add`.
+account-stopped = Stopped
+account-connecting = Connecting…
+account-online = Online
+account-offline = Offline: { $reason } (retrying in { $seconds } s)
+account-failed = Stopped: { $reason }
+account-retry = Retry
+
+## Conversation lists
+inbox-heading = Conversations
+inbox-empty = No conversations yet.
+requests-heading = Requests
+requests-empty = No pending requests.
+requests-hint = People you do not know yet. Nothing is shown to them until you answer.
+unread-count = { $count ->
+    [one] { $count } unread
+   *[other] { $count } unread
+}
+pinned-marker = Pinned
+
+## Chat
+chat-none-selected = Select a conversation on the left.
+chat-empty = No messages yet.
+chat-read-only = This conversation is read-only.
+composer-placeholder = Write a message. Enter sends, Shift+Enter starts a new line.
+composer-send = Send
+day-today = Today
+day-yesterday = Yesterday
+delivery-queued = Waiting to be sent
+delivery-sent = Sent
+delivery-delivered = Delivered
+delivery-read = Read
+delivery-failed = Not sent: { $reason }
+message-edited = (edited)
+message-deleted = This message was deleted.
+message-attachments = { $count ->
+    [one] { $count } attachment
+   *[other] { $count } attachments
+}
+send-failed = Could not send: { $reason }
+
+## The route line
+route-unknown = route not known yet
+route-federation = federation
+route-e2e-verified = end-to-end encrypted, verified
+route-e2e-unverified = end-to-end encrypted, not verified
+route-e2e-identity-changed = end-to-end encrypted, but their key changed: verify again
+route-not-e2e-readers = not end-to-end encrypted: { $readers } can read your messages
+route-not-e2e = not end-to-end encrypted
+route-details = Route details
+
+## The route inspector
+inspector-title = How this conversation travels
+inspector-close = Close
+inspector-you = You
+inspector-them = Them
+inspector-band = end-to-end encrypted span
+inspector-reads-content = reads your messages
+inspector-reads-metadata = sees who, when and how much, not the content
+inspector-sees-ip = sees your IP address
+inspector-operator = operated by { $operator }
+inspector-operator-unknown = operator not known
+inspector-e2e-scheme = End-to-end encryption: { $scheme }
+inspector-e2e-none = No end-to-end encryption: the hops marked as reading can see every message.
+inspector-e2e-ends = End-to-end encryption ends at { $host }.
+inspector-verified = Keys verified.
+inspector-unverified = Keys not verified yet.
+inspector-identity-changed = Their identity key changed since you last talked.
+inspector-fingerprint = Safety number or fingerprint: { $fingerprint }
+hop-client-link = your server
+hop-federation = their server
+hop-bridge = bridge to { $network }
+hop-gateway = gateway
+hop-gateway-to = gateway to { $network }
+hop-relay-device = your relaying device
+hop-carrier = mobile carrier
+hop-proxy = proxy
+hop-media-host = file host
+hop-other = other hop
+transport-tls = TLS { $version }, certificate verified
+transport-tls-pinned = TLS { $version }, certificate pinned by you
+transport-noise = Noise ({ $protocol })
+transport-lan = local network TLS, pinned at pairing ({ $fingerprint })
+transport-cellular = cellular radio encryption; the carrier holds the keys
+transport-plaintext = no encryption
+transport-unknown = link not visible to this device
+transport-other = other protection

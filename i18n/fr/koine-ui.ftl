@@ -1,0 +1,93 @@
+# La fenêtre de Koine (crate koine-ui). Les variables doivent correspondre à i18n/en/koine-ui.ftl.
+
+app-title = Koine
+
+## Comptes
+accounts-heading = Comptes
+accounts-empty = Aucun compte pour l’instant. Ajoutez-en un avec `koine account add`.
+account-stopped = Arrêté
+account-connecting = Connexion…
+account-online = En ligne
+account-offline = Hors ligne : { $reason } (nouvel essai dans { $seconds } s)
+account-failed = Arrêté : { $reason }
+account-retry = Réessayer
+
+## Listes de conversations
+inbox-heading = Conversations
+inbox-empty = Aucune conversation pour l’instant.
+requests-heading = Demandes
+requests-empty = Aucune demande en attente.
+requests-hint = Des personnes que vous ne connaissez pas encore. Rien ne leur est montré avant votre réponse.
+unread-count = { $count ->
+    [one] { $count } non lu
+   *[other] { $count } non lus
+}
+pinned-marker = Épinglée
+
+## Discussion
+chat-none-selected = Choisissez une conversation à gauche.
+chat-empty = Aucun message pour l’instant.
+chat-read-only = Cette conversation est en lecture seule.
+composer-placeholder = Écrivez un message. Entrée envoie, Maj+Entrée passe à la ligne.
+composer-send = Envoyer
+day-today = Aujourd’hui
+day-yesterday = Hier
+delivery-queued = En attente d’envoi
+delivery-sent = Envoyé
+delivery-delivered = Distribué
+delivery-read = Lu
+delivery-failed = Non envoyé : { $reason }
+message-edited = (modifié)
+message-deleted = Ce message a été supprimé.
+message-attachments = { $count ->
+    [one] { $count } pièce jointe
+   *[other] { $count } pièces jointes
+}
+send-failed = Envoi impossible : { $reason }
+
+## La ligne de route
+route-unknown = route encore inconnue
+route-federation = fédération
+route-e2e-verified = chiffré de bout en bout, vérifié
+route-e2e-unverified = chiffré de bout en bout, non vérifié
+route-e2e-identity-changed = chiffré de bout en bout, mais sa clé a changé : vérifiez à nouveau
+route-not-e2e-readers = pas chiffré de bout en bout : { $readers } peut lire vos messages
+route-not-e2e = pas chiffré de bout en bout
+route-details = Détails de la route
+
+## L’inspecteur de route
+inspector-title = Comment voyage cette conversation
+inspector-close = Fermer
+inspector-you = Vous
+inspector-them = Votre correspondant
+inspector-band = portion chiffrée de bout en bout
+inspector-reads-content = lit vos messages
+inspector-reads-metadata = voit qui, quand et combien, pas le contenu
+inspector-sees-ip = voit votre adresse IP
+inspector-operator = exploité par { $operator }
+inspector-operator-unknown = exploitant inconnu
+inspector-e2e-scheme = Chiffrement de bout en bout : { $scheme }
+inspector-e2e-none = Pas de chiffrement de bout en bout : les étapes marquées comme lisant voient chaque message.
+inspector-e2e-ends = Le chiffrement de bout en bout s’arrête à { $host }.
+inspector-verified = Clés vérifiées.
+inspector-unverified = Clés pas encore vérifiées.
+inspector-identity-changed = Sa clé d’identité a changé depuis votre dernier échange.
+inspector-fingerprint = Numéro de sécurité ou empreinte : { $fingerprint }
+hop-client-link = votre serveur
+hop-federation = son serveur
+hop-bridge = passerelle vers { $network }
+hop-gateway = passerelle
+hop-gateway-to = passerelle vers { $network }
+hop-relay-device = votre appareil relais
+hop-carrier = opérateur mobile
+hop-proxy = mandataire
+hop-media-host = hébergeur de fichiers
+hop-other = autre étape
+transport-tls = TLS { $version }, certificat vérifié
+transport-tls-pinned = TLS { $version }, certificat épinglé par vous
+transport-noise = Noise ({ $protocol })
+transport-lan = TLS sur le réseau local, épinglé à l’appairage ({ $fingerprint })
+transport-cellular = chiffrement radio cellulaire ; l’opérateur détient les clés
+transport-plaintext = aucun chiffrement
+transport-unknown = lien invisible depuis cet appareil
+transport-other = autre protection
