@@ -33,20 +33,23 @@ pub fn fts_query(input: &str) -> Option<String> {
 }
 
 impl Store {
-    /// Messages matching `input` (accent- and case-insensitive, last word as a
-    /// prefix), best match first, newest first among equals.
+    /// Messages matching `input` (accent- and case-insensitive, every word
+    /// must match, the last one as a prefix), newest first.
     pub fn search(&self, input: &str, limit: u32) -> Result<Vec<SearchHit>> {
         let Some(query) = fts_query(input) else {
             return Ok(Vec::new());
         };
+        // FTS5 walks its index in rowid order and stops at the limit, so the
+        // newest matches come back without ranking every match (a common word
+        // matches a third of a million-message history).
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {COLUMNS}, c.account_id, c.title
-             FROM messages_fts f
+             FROM (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1
+                   ORDER BY rowid DESC LIMIT ?2) f
              JOIN messages m ON m.id = f.rowid
              JOIN conversations c ON c.id = m.conversation_id
-             WHERE messages_fts MATCH ?1 AND m.deleted = 0
-             ORDER BY f.rank, m.timestamp DESC
-             LIMIT ?2"
+             WHERE m.deleted = 0
+             ORDER BY m.id DESC"
         ))?;
         let rows = stmt
             .query_map(rusqlite::params![query, limit], |r| {
