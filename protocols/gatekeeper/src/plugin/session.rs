@@ -493,8 +493,15 @@ impl Session {
             Ok(_) => return Ok(Err(ErrorCode::Internal)),
             Err(code) => return Ok(Err(code)),
         };
-        let b: PreKeyBundle = proto::decode("PreKeyBundle", &payload)
-            .map_err(|e| SessionError::Protocol(e.into()))?;
+        let b: PreKeyBundle = match proto::decode("PreKeyBundle", &payload) {
+            Ok(b) => b,
+            Err(e) => {
+                // A bad bundle fails this send; the session goes on.
+                self.notice_malformed(InputSource::Server, e.to_string())
+                    .await?;
+                return Ok(Err(ErrorCode::BadRequest));
+            }
+        };
         let spk = b.signed_pre_key.unwrap_or_default();
         let bundle = koine_e2ee::PreKeyBundle {
             identity_key: b.identity_key,

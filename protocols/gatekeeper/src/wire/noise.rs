@@ -168,6 +168,20 @@ impl NoiseSession {
         Ok(out)
     }
 
+    /// Encrypts raw stream bytes (not a whole frame) as one transport
+    /// message with its length: for tests that forge broken frame streams.
+    pub fn seal_raw(&mut self, plaintext: &[u8]) -> Result<Vec<u8>, WireError> {
+        let mut buf = vec![0u8; plaintext.len() + TAG];
+        let n = self
+            .transport
+            .write_message(plaintext, &mut buf)
+            .map_err(noise_err)?;
+        let len = u16::try_from(n).map_err(|_| WireError::Noise("message too long".into()))?;
+        let mut out = len.to_be_bytes().to_vec();
+        out.extend_from_slice(&buf[..n]);
+        Ok(out)
+    }
+
     /// Decrypts one transport message and returns the frames it completed.
     pub fn open(&mut self, message: &[u8]) -> Result<Vec<Vec<u8>>, WireError> {
         let mut buf = vec![0u8; message.len()];
