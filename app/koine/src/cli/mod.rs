@@ -45,18 +45,19 @@ enum Command {
 
 /// Runs the command line.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let Some(command) = args.command else {
-        println!(
-            "Koine {}: the window is not part of this build yet; see `koine --help` for the headless commands.",
-            env!("CARGO_PKG_VERSION")
-        );
-        return Ok(ExitCode::SUCCESS);
-    };
     let profile = Profile::resolve(args.profile.as_deref())?;
     profile
         .ensure()
         .with_context(|| format!("creating the profile at {}", profile.root().display()))?;
     crate::logging::init(&profile);
+    let Some(command) = args.command else {
+        // The window: iced runs its own async runtime, on which the engine's
+        // account tasks then live.
+        let engine = Engine::open(profile, crate::plugins::registry(), EngineConfig::default())
+            .context("opening the profile")?;
+        koine_ui::run(engine, koine_ui::UiOptions::from_env())?;
+        return Ok(ExitCode::SUCCESS);
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

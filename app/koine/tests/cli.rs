@@ -1,0 +1,188 @@
+//! The headless commands, run as the real binary against throwaway profiles.
+//! Run inside `scripts/with-keyring` (the real Secret Service).
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn koine(profile: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_koine"))
+        .arg("--profile")
+        .arg(profile)
+        .args(args)
+        .env_remove("KOINE_HOME")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn koine");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
+    }
+    child.wait_with_output().expect("wait")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn version_help_and_the_window_placeholder_exit_zero() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = koine(dir.path(), &["--version"], None);
+    assert!(out.status.success());
+    assert_eq!(
+        text(&out.stdout).trim(),
+        format!("koine {}", env!("CARGO_PKG_VERSION"))
+    );
+    for sub in [
+        &["--help"][..],
+        &["account", "--help"],
+        &["send", "--help"],
+        &["tail", "--help"],
+        &["search", "--help"],
+        &["export", "--help"],
+    ] {
+        let out = koine(dir.path(), sub, None);
+        assert!(out.status.success(), "{sub:?}");
+        assert!(text(&out.stdout).contains("Usage"), "{sub:?}");
+    }
+    let out = koine(dir.path(), &[], None);
+    assert!(out.status.success());
+}
+
+#[test]
+fn errors_are_one_line_and_non_zero() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = koine(
+        dir.path(),
+        &["account", "add", "carrier-pigeon", "me", "--password-stdin"],
+        Some("x\n"),
+    );
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("koine: error: unknown network"), "{err}");
+    let out = koine(dir.path(), &["send", "nobody", "a@b.c", "hi"], None);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).starts_with("koine: error: no account matches"));
+    let out = koine(
+        dir.path(),
+        &[
+            "account",
+            "add",
+            "xmpp",
+            "me",
+            "--set",
+            "novalue",
+            "--password-stdin",
+        ],
+        Some("x\n"),
+    );
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("KEY=VALUE"));
+}
+
+/// An account whose server is unreachable: the message is queued in the
+/// outbox (exit code 3), listed, searchable, exported; the password is in the
+/// keyring and nowhere in the profile or its logs.
+#[test]
+fn offline_send_is_queued_and_the_password_stays_in_the_keyring() {
+    let dir = tempfile::tempdir().expect("tmp");
+    // A port nobody listens on: bind, read the port, close.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let password = format!("pw-{}-never-on-disk", std::process::id());
+    let out = koine(
+        dir.path(),
+        &[
+            "account",
+            "add",
+            "xmpp",
+            "me@koine.test",
+            "--set",
+            "jid=me@koine.test",
+            "--set",
+            "server_host=127.0.0.1",
+            "--set",
+            &format!("server_port={port}"),
+            "--password-stdin",
+        ],
+        Some(&format!("{password}\n")),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let account = text(&out.stdout).trim().to_owned();
+    assert!(account.starts_with("acct-"));
+
+    let out = koine(
+        dir.path(),
+        &[
+            "send",
+            "me@koine.test",
+            "friend@koine.test",
+            "queued while the server is down",
+            "--wait",
+            "3",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("\"state\":\"queued\""));
+
+    let out = koine(dir.path(), &["conversations"], None);
+    assert!(text(&out.stdout).contains("friend@koine.test"));
+    let out = koine(dir.path(), &["search", "--json", "server down"], None);
+    assert!(text(&out.stdout).contains("queued while the server is down"));
+    let out = koine(dir.path(), &["export"], None);
+    let export: serde_json::Value = serde_json::from_slice(&out.stdout).expect("export is JSON");
+    assert_eq!(export["conversations"][0]["messages"][0]["state"], "queued");
+
+    // The password: in the keyring (secret-tool sees it)...
+    let found = Command::new("secret-tool")
+        .args([
+            "lookup",
+            "service",
+            "im.koine.Koine",
+            "username",
+            &format!("{account}/password"),
+        ])
+        .output();
+    if let Ok(found) = found
+        && found.status.success()
+    {
+        assert_eq!(text(&found.stdout).trim(), password);
+    }
+    // ...and in no file of the profile, logs included.
+    let logs = dir.path().join("logs").join("koine.log");
+    assert!(logs.exists(), "the log file exists");
+    let hits = files_containing(dir.path(), password.as_bytes());
+    assert!(hits.is_empty(), "password found in {hits:?}");
+
+    let out = koine(dir.path(), &["account", "remove", &account], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = koine(dir.path(), &["account", "list"], None);
+    assert!(text(&out.stdout).trim().is_empty());
+}
+
+fn files_containing(dir: &Path, needle: &[u8]) -> Vec<std::path::PathBuf> {
+    let mut hits = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            for entry in std::fs::read_dir(&path).expect("read dir") {
+                stack.push(entry.expect("entry").path());
+            }
+        } else if std::fs::read(&path).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle)) {
+            hits.push(path);
+        }
+    }
+    hits
+}
