@@ -118,8 +118,8 @@ impl Phone {
     pub fn new(config: PhoneConfig, carrier: &Arc<Carrier>) -> Arc<Self> {
         let (events, _) = broadcast::channel(1024);
         let phone = Arc::new(Self {
+            store: Mutex::new(Store::new(&config.region)),
             config,
-            store: Mutex::new(Store::default()),
             events,
             carrier: carrier.clone(),
         });

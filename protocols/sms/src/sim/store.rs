@@ -22,20 +22,37 @@ pub struct Store {
     parts: BTreeMap<String, Part>,
     next_uid: i64,
     next_part: i64,
-}
-
-fn key(addresses: &[String]) -> Vec<String> {
-    let mut k: Vec<String> = addresses.to_vec();
-    k.sort();
-    k.dedup();
-    k
+    region: String,
 }
 
 impl Store {
+    /// An empty store whose threads match numbers as in `region` (the way
+    /// Android matches `06…` and `+336…` to one thread).
+    pub fn new(region: &str) -> Self {
+        Self {
+            region: region.to_owned(),
+            ..Self::default()
+        }
+    }
+
+    fn key(&self, addresses: &[String]) -> Vec<String> {
+        let mut k: Vec<String> = addresses
+            .iter()
+            .map(|a| {
+                crate::phone::normalize(a, &self.region)
+                    .map(|n| n.as_str().to_owned())
+                    .unwrap_or_else(|_| a.clone())
+            })
+            .collect();
+        k.sort();
+        k.dedup();
+        k
+    }
+
     /// The thread of these addresses, created when new.
     pub fn thread_for(&mut self, addresses: &[String]) -> i64 {
-        let k = key(addresses);
-        if let Some((id, _)) = self.threads.iter().find(|(_, a)| key(a) == k) {
+        let k = self.key(addresses);
+        if let Some((id, _)) = self.threads.iter().find(|(_, a)| self.key(a) == k) {
             return *id;
         }
         let id = self.threads.len() as i64 + 1;
@@ -151,4 +168,21 @@ fn sanitize(name: &str) -> String {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn national_and_international_forms_share_a_thread() {
+        let mut s = Store::new("FR");
+        let a = s.add(&["06 11 22 33 44".into()], "in", 1, 1, -1, &[]);
+        let b = s.add(&["+33611223344".into()], "out", 2, 2, -1, &[]);
+        let c = s.add(&["+33611223355".into()], "other", 2, 3, -1, &[]);
+        assert_eq!(a.thread_id, b.thread_id);
+        assert_ne!(a.thread_id, c.thread_id);
+        assert_eq!(s.thread(a.thread_id, None, Some(1))[0].body, "out");
+        assert_eq!(s.latest_per_thread().len(), 2);
+    }
 }
