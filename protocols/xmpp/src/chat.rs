@@ -201,7 +201,11 @@ pub fn read(m: &Message, direction: Direction, cx: &Context<'_>) -> Result<Readi
         }
     }
 
-    let Some((_, body)) = m.get_best_body(vec![]) else {
+    // Any language will do (servers and clients often set xml:lang).
+    let Some((_, body)) = m
+        .get_best_body(vec![])
+        .or_else(|| m.bodies.iter().next().map(|(l, b)| (l.clone(), b)))
+    else {
         return Ok(out);
     };
     let remote_id = remote_id_of(m).unwrap_or_else(|| format!("koine-{}", uuid::Uuid::new_v4()));

@@ -27,8 +27,8 @@ const CATCH_UP_PAGE: u32 = 250;
 /// What a query is for.
 #[derive(Debug, Clone)]
 pub enum Purpose {
-    /// A page for `FetchHistory`.
-    Page(ConversationKey),
+    /// A page for `FetchHistory`, of at most this many archive entries.
+    Page(ConversationKey, u32),
     /// The replay after a fresh login.
     CatchUp,
 }
@@ -149,7 +149,36 @@ impl Session {
             q,
             PendingIq::Mam(Query {
                 id,
-                purpose: Purpose::Page(conversation),
+                purpose: Purpose::Page(conversation, max),
+            }),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn page_before(
+        &mut self,
+        conversation: ConversationKey,
+        archive_id: &str,
+        max: u32,
+    ) -> Result<(), XmppError> {
+        let id = uuid::Uuid::new_v4().to_string();
+        let Some(q) = query_element(
+            &id,
+            Some(conversation.as_str()),
+            Some(Some(archive_id)),
+            None,
+            max,
+        ) else {
+            return Ok(());
+        };
+        self.mam.collected.insert(id.clone(), Vec::new());
+        self.iq_set(
+            None,
+            q,
+            PendingIq::Mam(Query {
+                id,
+                purpose: Purpose::Page(conversation, max),
             }),
         )
         .await?;
@@ -215,7 +244,7 @@ impl Session {
                 feature: "mam".into(),
             }))
             .await?;
-        if let Purpose::Page(conversation) = q.purpose {
+        if let Purpose::Page(conversation, _) = q.purpose {
             self.events
                 .emit(Event::HistoryPage {
                     conversation,
@@ -238,10 +267,12 @@ impl Session {
         let complete = fin
             .as_ref()
             .is_some_and(|f| matches!(f.attr("complete"), Some("true") | Some("1")));
-        let last = fin
-            .as_ref()
-            .and_then(|f| f.get_child("set", ns::RSM))
+        let set = fin.as_ref().and_then(|f| f.get_child("set", ns::RSM));
+        let last = set
             .and_then(|s| s.get_child("last", ns::RSM))
+            .map(|l| l.text());
+        let first = set
+            .and_then(|s| s.get_child("first", ns::RSM))
             .map(|l| l.text());
 
         let routes = self.routes.clone();
@@ -287,14 +318,27 @@ impl Session {
                             .insert(msg.remote_id.as_str().to_owned(), archive_id.clone());
                         messages.push(msg);
                     }
-                    e @ Event::MessageChanged { .. } => others.push(e),
+                    e @ (Event::MessageChanged { .. } | Event::DeliveryUpdated { .. }) => {
+                        others.push(e)
+                    }
                     _ => {}
                 }
             }
             newest_archive = Some(archive_id);
         }
         match q.purpose {
-            Purpose::Page(conversation) => {
+            Purpose::Page(conversation, max) => {
+                if messages.is_empty()
+                    && !complete
+                    && let Some(first) = first
+                {
+                    // A page of receipts and markers only: the engine pages by
+                    // message, so go on to the next page by archive id.
+                    for e in others {
+                        self.events.emit(e).await?;
+                    }
+                    return self.page_before(conversation, &first, max).await;
+                }
                 self.events
                     .emit(Event::HistoryPage {
                         conversation,
@@ -315,7 +359,9 @@ impl Session {
                 }
                 let count = messages.len() as u64;
                 for m in messages {
-                    self.events.emit(Event::MessageReceived(m)).await?;
+                    if self.first_time(&m) {
+                        self.events.emit(Event::MessageReceived(m)).await?;
+                    }
                 }
                 for e in others {
                     self.events.emit(e).await?;

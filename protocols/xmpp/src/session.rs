@@ -58,7 +58,7 @@ pub(crate) struct Session {
     pub(crate) iqs: HashMap<String, PendingIq>,
     pub(crate) roster: HashMap<String, roster::Item>,
     pub(crate) presences: HashMap<String, HashMap<String, Availability>>,
-    pub(crate) acked: HashSet<String>,
+    pub(crate) acked: HashMap<String, String>,
     pub(crate) acked_log: Option<std::fs::File>,
     pub(crate) conversations: HashSet<String>,
     pub(crate) requests: HashSet<String>,
@@ -66,6 +66,9 @@ pub(crate) struct Session {
     pub(crate) needs_flush: bool,
     pub(crate) inbound_since_save: u32,
     pub(crate) mam: crate::mam::State,
+    /// `(conversation, remote id)` of messages reported in this session: a
+    /// message replayed by stream resumption and by the archive is reported once.
+    pub(crate) emitted: HashSet<(String, String)>,
 }
 
 const ACKED_LOG: &str = "acked-local-ids.log";
@@ -252,6 +255,7 @@ impl Session {
             needs_flush: false,
             inbound_since_save: 0,
             mam: crate::mam::State::load(&cx.data_dir),
+            emitted: HashSet::new(),
         };
         session.persist_sm();
         for u in to_resend {
@@ -378,10 +382,14 @@ impl Session {
         stanza: Stanza,
         local_id: Option<LocalId>,
     ) -> Result<(), XmppError> {
+        let to_domain = match &stanza {
+            Stanza::Message(m) => m.to.as_ref().map(|t| t.domain().to_string()),
+            _ => None,
+        };
         if let Some(sm) = &mut self.sm {
             let el: Element =
                 xso::transform(&stanza).map_err(|e| XmppError::Protocol(e.to_string()))?;
-            sm.record_sent(String::from(&el), local_id.clone());
+            sm.record_sent(String::from(&el), local_id.clone(), to_domain.clone());
         }
         self.stream.feed(&XmppStreamElement::Stanza(stanza)).await?;
         self.needs_flush = true;
@@ -389,7 +397,7 @@ impl Session {
             // Without stream management the write is all the server confirms.
             self.flush().await?;
             if let Some(id) = local_id {
-                self.acknowledged(id).await?;
+                self.acknowledged(id, to_domain).await?;
             }
         }
         Ok(())
@@ -409,13 +417,21 @@ impl Session {
     }
 
     /// A durable command reached the server.
-    async fn acknowledged(&mut self, local_id: LocalId) -> Result<(), XmppError> {
-        if self.acked.insert(local_id.as_str().to_owned())
+    async fn acknowledged(
+        &mut self,
+        local_id: LocalId,
+        to_domain: Option<String>,
+    ) -> Result<(), XmppError> {
+        let domain = to_domain.unwrap_or_else(|| self.cfg.domain());
+        if self
+            .acked
+            .insert(local_id.as_str().to_owned(), domain.clone())
+            .is_none()
             && let Some(f) = &mut self.acked_log
         {
-            let _ = writeln!(f, "{}", local_id.as_str());
+            let _ = writeln!(f, "{}\t{domain}", local_id.as_str());
         }
-        let route = self.route_for_local(&local_id);
+        let route = self.routes.to_domain(&domain);
         self.events
             .emit(Event::SendAcked {
                 remote_id: RemoteId::new(local_id.as_str()),
@@ -424,10 +440,6 @@ impl Session {
             })
             .await?;
         Ok(())
-    }
-
-    fn route_for_local(&self, _local_id: &LocalId) -> koine_api::Route {
-        self.routes.to_domain(self.cfg.jid.domain().as_str())
     }
 
     pub(crate) async fn iq_get(
@@ -496,7 +508,7 @@ impl Session {
                     .unwrap_or_default();
                 for u in done {
                     if let Some(id) = u.local_id {
-                        self.acknowledged(id).await?;
+                        self.acknowledged(id, u.to_domain).await?;
                     }
                 }
                 self.persist_sm();
@@ -545,6 +557,11 @@ impl Session {
             }
         }
         for e in reading.events {
+            if let Event::MessageReceived(m) = &e
+                && !self.first_time(m)
+            {
+                continue;
+            }
             self.events.emit(e).await?;
         }
         if let Some((to, id)) = reading.receipt
@@ -554,6 +571,14 @@ impl Session {
             self.send_stanza(Stanza::Message(r), None).await?;
         }
         Ok(())
+    }
+
+    /// Whether `m` was not reported yet in this session.
+    pub(crate) fn first_time(&mut self, m: &koine_api::Message) -> bool {
+        self.emitted.insert((
+            m.conversation.as_str().to_owned(),
+            m.remote_id.as_str().to_owned(),
+        ))
     }
 
     async fn notice_peer(&self, detail: String) -> Result<(), XmppError> {
@@ -1050,9 +1075,9 @@ impl Session {
         conversation: &ConversationKey,
         build: impl FnOnce(&BareJid, &LocalId) -> Message,
     ) -> Result<(), XmppError> {
-        if self.acked.contains(local_id.as_str()) {
+        if let Some(domain) = self.acked.get(local_id.as_str()).cloned() {
             // A replay of something the server already has: acknowledge again.
-            return self.acknowledged(local_id).await;
+            return self.acknowledged(local_id, Some(domain)).await;
         }
         if self.sm.as_ref().is_some_and(|s| {
             s.unacked
@@ -1093,12 +1118,13 @@ impl Session {
     }
 }
 
-fn load_acked(dir: &std::path::Path) -> HashSet<String> {
+/// Reads the log of acknowledged local ids: one `local-id<TAB>domain` a line.
+fn load_acked(dir: &std::path::Path) -> HashMap<String, String> {
     std::fs::read_to_string(dir.join(ACKED_LOG))
         .map(|s| {
             s.lines()
-                .filter(|l| !l.is_empty())
-                .map(str::to_owned)
+                .filter_map(|l| l.split_once('\t'))
+                .map(|(id, domain)| (id.to_owned(), domain.to_owned()))
                 .collect()
         })
         .unwrap_or_default()

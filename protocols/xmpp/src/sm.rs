@@ -24,6 +24,9 @@ pub struct Unacked {
     pub xml: String,
     /// The durable command it carries, if any.
     pub local_id: Option<LocalId>,
+    /// The domain it is addressed to (for the route of its acknowledgement).
+    #[serde(default)]
+    pub to_domain: Option<String>,
 }
 
 /// Stream-management state of one account.
@@ -46,12 +49,18 @@ impl SmState {
     pub const FILE: &'static str = "stream-management.json";
 
     /// Records a sent stanza; returns its sequence number.
-    pub fn record_sent(&mut self, xml: String, local_id: Option<LocalId>) -> u32 {
+    pub fn record_sent(
+        &mut self,
+        xml: String,
+        local_id: Option<LocalId>,
+        to_domain: Option<String>,
+    ) -> u32 {
         self.sent = self.sent.wrapping_add(1);
         self.unacked.push_back(Unacked {
             seq: self.sent,
             xml,
             local_id,
+            to_domain,
         });
         self.sent
     }
@@ -99,7 +108,11 @@ mod tests {
     fn acks_release_in_order_and_resume_resends_the_rest() {
         let mut s = SmState::default();
         for i in 0..5 {
-            s.record_sent(format!("<m{i}/>"), Some(LocalId::new(format!("l{i}"))));
+            s.record_sent(
+                format!("<m{i}/>"),
+                Some(LocalId::new(format!("l{i}"))),
+                None,
+            );
         }
         let acked = s.acknowledge(2);
         assert_eq!(acked.len(), 2);
@@ -121,7 +134,7 @@ mod tests {
             inbound: 7,
             ..Default::default()
         };
-        s.record_sent("<message/>".into(), None);
+        s.record_sent("<message/>".into(), None, Some("x.org".into()));
         let json = serde_json::to_string(&s).expect("json");
         let back: SmState = serde_json::from_str(&json).expect("parse");
         assert_eq!(back, s);

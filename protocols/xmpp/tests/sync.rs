@@ -1,0 +1,252 @@
+//! Keeping several devices and restarts in sync on a real Prosody: carbons
+//! (0280), archive paging with de-duplication (0313), and stream-management
+//! resumption (0198) that survives a restart of the app.
+
+mod support;
+
+use koine_api::{Command, Content, ConversationKey, Direction, Event, LocalId, RemoteId};
+use std::time::Duration;
+use support::{Prosody, client};
+
+fn send(to: &str, id: &str, text: &str) -> Command {
+    Command::SendMessage {
+        local_id: LocalId::new(id),
+        conversation: ConversationKey::new(to),
+        content: Content::text(text),
+        reply_to: None,
+    }
+}
+
+fn count_text(events: &[Event], text: &str) -> usize {
+    events
+        .iter()
+        .filter(|e| matches!(e, Event::MessageReceived(m) if m.content.text == text))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn carbons_reach_the_other_device() {
+    let server = Prosody::start();
+    let (mut s1, pa, ja) = server.account("alice");
+    let mut s2 = s1.clone();
+    s1.set("resource", "laptop");
+    s2.set("resource", "phone");
+    let (sb, pb, jb) = server.account("bob");
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut a1 = client::start(s1, pa.clone(), dir.path().join("a1"));
+    let mut a2 = client::start(s2, pa, dir.path().join("a2"));
+    let mut b = client::start(sb, pb, dir.path().join("b"));
+    a1.online().await;
+    a2.online().await;
+    b.online().await;
+
+    a1.send(send(jb.as_str(), "from-laptop", "sent on the laptop"))
+        .await;
+    let seen = a2
+        .wait_for(
+            "sent carbon",
+            |e| matches!(e, Event::MessageReceived(m) if m.content.text == "sent on the laptop"),
+        )
+        .await;
+    let Event::MessageReceived(m) = seen else {
+        unreachable!()
+    };
+    assert_eq!(m.direction, Direction::Outgoing);
+    assert_eq!(m.conversation.as_str(), jb.as_str());
+    assert_eq!(m.remote_id.as_str(), "from-laptop");
+
+    b.send(send(ja.as_str(), "from-bob", "to both devices"))
+        .await;
+    for a in [&mut a1, &mut a2] {
+        let got = a
+            .wait_for(
+                "incoming on each device",
+                |e| matches!(e, Event::MessageReceived(m) if m.content.text == "to both devices"),
+            )
+            .await;
+        let Event::MessageReceived(m) = got else {
+            unreachable!()
+        };
+        assert_eq!(m.direction, Direction::Incoming);
+        assert_eq!(m.remote_id.as_str(), "from-bob");
+    }
+    for c in [a1, a2, b] {
+        c.stop().await.expect("stop");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn archive_pages_oldest_first_without_duplicates() {
+    let server = Prosody::start();
+    let (sa, pa, ja) = server.account("alice");
+    let (sb, pb, _) = server.account("bob");
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut b = client::start(sb, pb, dir.path().join("b"));
+    let jb = b.online().await;
+    let _ = jb;
+    let bob = server
+        .settings_for(&koine_api::Jid::parse(&format!("bob@{}", support::DOMAIN)).expect("jid"));
+    let bob_jid = bob.get("jid").expect("jid").to_owned();
+    let mut a = client::start(sa, pa, dir.path().join("a"));
+    a.online().await;
+    for i in 0..25 {
+        a.send(send(
+            &bob_jid,
+            &format!("h{i:02}"),
+            &format!("history {i:02}"),
+        ))
+        .await;
+    }
+    a.wait_for(
+        "last ack",
+        |e| matches!(e, Event::SendAcked { local_id, .. } if local_id.as_str() == "h24"),
+    )
+    .await;
+    b.wait_for(
+        "last message live",
+        |e| matches!(e, Event::MessageReceived(m) if m.content.text == "history 24"),
+    )
+    .await;
+
+    let page = |events: &mut Vec<Event>| {
+        let i = events
+            .iter()
+            .position(|e| matches!(e, Event::HistoryPage { .. }))
+            .expect("page");
+        match events.remove(i) {
+            Event::HistoryPage { messages, more, .. } => (messages, more),
+            _ => unreachable!(),
+        }
+    };
+    let conv = ConversationKey::new(ja.as_str());
+    let mut before: Option<RemoteId> = None;
+    let mut all = Vec::new();
+    let mut pages = 0;
+    loop {
+        b.send(Command::FetchHistory {
+            conversation: conv.clone(),
+            before: before.clone(),
+            limit: 10,
+        })
+        .await;
+        b.wait_for("page", |e| matches!(e, Event::HistoryPage { .. }))
+            .await;
+        let (messages, more) = page(&mut b.seen);
+        pages += 1;
+        let texts: Vec<_> = messages.iter().map(|m| m.content.text.clone()).collect();
+        let mut sorted = texts.clone();
+        sorted.sort();
+        assert_eq!(texts, sorted, "a page is oldest first");
+        assert!(messages.iter().all(|m| m.direction == Direction::Incoming));
+        before = messages.first().map(|m| m.remote_id.clone());
+        all.splice(0..0, messages);
+        if !more {
+            break;
+        }
+        assert!(pages < 12, "paging must end");
+    }
+    assert!(pages >= 2, "25 messages do not fit in one page of 10");
+    let texts: Vec<_> = all.iter().map(|m| m.content.text.clone()).collect();
+    let expected: Vec<_> = (0..25).map(|i| format!("history {i:02}")).collect();
+    assert_eq!(texts, expected, "every message once, in order");
+    // Ids match the live ones (origin-id = the sender's local id).
+    assert_eq!(all[0].remote_id.as_str(), "h00");
+
+    // Alice's own archive shows her messages as outgoing with their local ids.
+    a.send(Command::FetchHistory {
+        conversation: ConversationKey::new(bob_jid.as_str()),
+        before: None,
+        limit: 5,
+    })
+    .await;
+    a.wait_for("alice's page", |e| matches!(e, Event::HistoryPage { .. }))
+        .await;
+    let (messages, more) = page(&mut a.seen);
+    assert!(more);
+    assert!(!messages.is_empty() && messages.len() <= 5);
+    assert!(messages.iter().all(|m| m.direction == Direction::Outgoing
+        && m.local_id.as_ref().map(|l| l.as_str()) == Some(m.remote_id.as_str())));
+    a.stop().await.expect("stop");
+    b.stop().await.expect("stop");
+}
+
+fn sm_id(dir: &std::path::Path) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join("stream-management.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v.get("id")?.as_str().map(str::to_owned)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn restart_resumes_without_loss_or_duplicates() {
+    let server = Prosody::start();
+    let (sa, pa, ja) = server.account("alice");
+    let (sb, pb, jb) = server.account("bob");
+    let dir = tempfile::tempdir().expect("tmp");
+    let adir = dir.path().join("a");
+    let mut a = client::start(sa.clone(), pa.clone(), adir.clone());
+    let mut b = client::start(sb, pb, dir.path().join("b"));
+    a.online().await;
+    b.online().await;
+    let stream_id = sm_id(&adir).expect("stream management enabled and saved");
+
+    // Alice sends and the app stops before the server's acknowledgement.
+    a.send(send(jb.as_str(), "mid-1", "sent just before quitting"))
+        .await;
+    a.stop().await.expect("stop");
+
+    // While Alice's app is closed, Bob writes.
+    for i in 0..3 {
+        b.send(send(
+            ja.as_str(),
+            &format!("away-{i}"),
+            &format!("while away {i}"),
+        ))
+        .await;
+    }
+    b.wait_for(
+        "acks",
+        |e| matches!(e, Event::SendAcked { local_id, .. } if local_id.as_str() == "away-2"),
+    )
+    .await;
+
+    // The app starts again: the engine replays its outbox (same local id).
+    let mut a = client::start(sa, pa, adir.clone());
+    a.online().await;
+    a.send(send(jb.as_str(), "mid-1", "sent just before quitting"))
+        .await;
+    a.wait_for(
+        "ack of the replayed send",
+        |e| matches!(e, Event::SendAcked { local_id, .. } if local_id.as_str() == "mid-1"),
+    )
+    .await;
+    for i in 0..3 {
+        let text = format!("while away {i}");
+        a.wait_for(
+            "message from while away",
+            |e| matches!(e, Event::MessageReceived(m) if m.content.text == text),
+        )
+        .await;
+    }
+    assert_eq!(
+        sm_id(&adir),
+        Some(stream_id),
+        "the server's session was resumed"
+    );
+    a.drain(1500).await;
+    b.drain(1500).await;
+    for i in 0..3 {
+        assert_eq!(
+            count_text(&a.seen, &format!("while away {i}")),
+            1,
+            "exactly once"
+        );
+    }
+    assert_eq!(
+        count_text(&b.seen, "sent just before quitting"),
+        1,
+        "sent once"
+    );
+    let _ = Duration::ZERO;
+    a.stop().await.expect("stop");
+    b.stop().await.expect("stop");
+}
