@@ -17,11 +17,11 @@ struct Localizations;
 /// The loader every `fl!` call reads from.
 pub static LOADER: LazyLock<FluentLanguageLoader> = LazyLock::new(|| {
     let loader: FluentLanguageLoader = fluent_language_loader!();
-    // Bidi isolation marks would end up in copied text and in tests.
-    loader.set_use_isolating(false);
     if let Err(error) = loader.load_fallback_language(&Localizations) {
         tracing::error!(%error, "loading the English texts");
     }
+    // Bidi isolation marks would end up in copied text and in tests.
+    loader.set_use_isolating(false);
     loader
 });
 
@@ -69,6 +69,8 @@ pub fn set_language(lang: &str) {
     if let Err(error) = LOADER.load_languages(&Localizations, &[id]) {
         tracing::error!(%error, lang, "loading texts");
     }
+    // Loading builds new bundles, which isolate by default.
+    LOADER.set_use_isolating(false);
 }
 
 /// The language currently in use.
