@@ -91,7 +91,7 @@ pub(crate) fn is_loopback(url: &Url) -> bool {
 }
 
 /// Runs a keyring call off the async threads (D-Bus may block).
-async fn keyring<T: Send + 'static>(
+pub(crate) async fn keyring<T: Send + 'static>(
     secrets: &Arc<dyn SecretStore>,
     f: impl FnOnce(&dyn SecretStore) -> Result<T, koine_api::SecretError> + Send + 'static,
 ) -> Result<T, MatrixError> {

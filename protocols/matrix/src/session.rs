@@ -49,6 +49,10 @@ pub(crate) struct Session {
     pub(crate) invites: HashSet<OwnedRoomId>,
     /// Display names by (room, user), filled lazily.
     names: HashMap<(OwnedRoomId, OwnedUserId), Option<String>>,
+    /// Verification prompts waiting for the user.
+    pub(crate) prompts: crate::crypto::Prompts,
+    /// Background tasks report here.
+    pub(crate) internal: mpsc::Sender<crate::crypto::Internal>,
 }
 
 enum SyncItem {
@@ -67,6 +71,7 @@ pub(crate) async fn run(mut cx: SessionContext) -> Result<(), SessionError> {
     let (client, _kind) =
         account::connect(&account, cx.secret.as_ref(), &cx.secrets, &cx.data_dir).await?;
     let link = transport::link_security(&client.homeserver()).await?;
+    let (internal_tx, mut internal_rx) = mpsc::channel(8);
     let mut session = Session {
         client: client.clone(),
         events: cx.events.clone(),
@@ -77,6 +82,8 @@ pub(crate) async fn run(mut cx: SessionContext) -> Result<(), SessionError> {
         invites: HashSet::new(),
         reactions: HashMap::new(),
         names: HashMap::new(),
+        prompts: Default::default(),
+        internal: internal_tx,
     };
 
     // The first sync comes before Online: the engine replays its outbox on
@@ -94,11 +101,11 @@ pub(crate) async fn run(mut cx: SessionContext) -> Result<(), SessionError> {
             link: session.link_hop(),
         }))
         .await?;
-    crate::crypto::start(&session.client, &cx, &account).await;
+    crate::crypto::start(&session.client, &cx, &account);
 
     let (sync_tx, mut sync_rx) = mpsc::channel(1);
     let sync_task = tokio::spawn(sync_loop(client.clone(), first.next_batch, sync_tx));
-    let result = session.serve(&mut cx, &mut sync_rx).await;
+    let result = session.serve(&mut cx, &mut sync_rx, &mut internal_rx).await;
     sync_task.abort();
     result
 }
@@ -152,6 +159,7 @@ impl Session {
         &mut self,
         cx: &mut SessionContext,
         sync_rx: &mut mpsc::Receiver<SyncItem>,
+        internal_rx: &mut mpsc::Receiver<crate::crypto::Internal>,
     ) -> Result<(), SessionError> {
         let mut offline = false;
         loop {
@@ -160,6 +168,9 @@ impl Session {
                     None => return Ok(()),
                     Some(command) => commands::handle(self, command).await?,
                 },
+                Some(crate::crypto::Internal::Verified) = internal_rx.recv() => {
+                    self.report_room_list().await?;
+                }
                 item = sync_rx.recv() => match item {
                     None => return Err(SessionError::Network("the sync task stopped".into())),
                     Some(SyncItem::Response { since, response }) => {
@@ -386,6 +397,27 @@ impl Session {
                 self.ephemeral(&room_id, raw).await?;
             }
         }
+        for event in &response.to_device {
+            let raw = event.as_raw();
+            let is_request = raw.get_field::<String>("type").ok().flatten().as_deref()
+                == Some("m.key.verification.request");
+            if !is_request {
+                continue;
+            }
+            let sender = raw.get_field::<OwnedUserId>("sender").ok().flatten();
+            let flow = raw
+                .get_field::<serde_json::Value>("content")
+                .ok()
+                .flatten()
+                .and_then(|c| {
+                    c.get("transaction_id")
+                        .and_then(|t| t.as_str())
+                        .map(str::to_owned)
+                });
+            if let (Some(sender), Some(flow)) = (sender, flow) {
+                crate::crypto::incoming_request(self, &sender, &flow).await;
+            }
+        }
         for (room_id, _) in response.rooms.invited {
             crate::invites::report(self, &room_id).await?;
         }
@@ -477,6 +509,10 @@ impl Session {
                 ),
             ),
             Item::Malformed(detail) => malformed(InputSource::Server, detail),
+            Item::VerificationRequest { event_id, sender } => {
+                crate::crypto::incoming_request(self, &sender, event_id.as_str()).await;
+                return Ok(());
+            }
             Item::Message(_) | Item::Skip => return Ok(()),
         };
         self.events.emit(event).await.map_err(Into::into)

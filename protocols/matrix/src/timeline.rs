@@ -78,6 +78,13 @@ pub enum Item {
         /// Why.
         detail: String,
     },
+    /// A request to verify keys, sent in a room.
+    VerificationRequest {
+        /// The request event (its id is the flow id).
+        event_id: OwnedEventId,
+        /// Who asks.
+        sender: OwnedUserId,
+    },
     /// Not something Koine shows.
     Skip,
     /// Could not be parsed.
@@ -239,6 +246,13 @@ fn room_message(
     content: RoomMessageEventContent,
     own: &UserId,
 ) -> Item {
+    if matches!(content.msgtype, MessageType::VerificationRequest(_)) {
+        return if sender == own {
+            Item::Skip
+        } else {
+            Item::VerificationRequest { event_id, sender }
+        };
+    }
     let mut reply_to = None;
     match &content.relates_to {
         Some(Relation::Replacement(r)) => {

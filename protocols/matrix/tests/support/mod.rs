@@ -462,3 +462,34 @@ impl TestUser {
             .unwrap_or_default())
     }
 }
+
+impl TestUser {
+    /// Waits until `user`'s cross-signing master key is on the server.
+    pub async fn wait_master_key(&self, user: &str) -> anyhow::Result<()> {
+        for _ in 0..300 {
+            let r = self
+                .call(
+                    reqwest::Method::POST,
+                    "/keys/query",
+                    Some(json!({"device_keys": {user: []}})),
+                )
+                .await?;
+            if r["master_keys"][user].is_object() {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("no cross-signing master key for {user}")
+    }
+
+    /// The current key backup version, if any.
+    pub async fn backup_version(&self) -> anyhow::Result<Option<String>> {
+        match self
+            .call(reqwest::Method::GET, "/room_keys/version", None)
+            .await
+        {
+            Ok(v) => Ok(v["version"].as_str().map(str::to_owned)),
+            Err(_) => Ok(None),
+        }
+    }
+}
