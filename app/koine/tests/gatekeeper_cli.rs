@@ -172,6 +172,10 @@ fn add_account(profile: &Path, user: &str, password: &str, r: &koine_gatekeeper:
     );
 }
 
+fn is_type(v: &serde_json::Value, t: &str) -> bool {
+    v.get("type").and_then(|x| x.as_str()) == Some(t)
+}
+
 fn is_online(v: &serde_json::Value) -> bool {
     contains_text(v, "online") || contains_text(v, "Online")
 }
@@ -221,13 +225,15 @@ fn two_profiles_exchange_text_image_and_file_through_the_reference_server() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    let got = tail_b.wait_for("Alice's message at Bob", |v| contains_text(v, &text_ab));
+    let got = tail_b.wait_for("Alice's message at Bob", |v| {
+        is_type(v, "message_stored") && contains_text(v, &text_ab)
+    });
     let mut paths = Vec::new();
     local_paths(&got, &mut paths);
     let contents: Vec<Vec<u8>> = paths.iter().filter_map(|p| std::fs::read(p).ok()).collect();
     assert!(
         contents.contains(&image),
-        "the image arrived intact: {paths:?}"
+        "the image arrived intact: {paths:?} in {got}"
     );
     assert!(
         contents.contains(&file),
@@ -258,10 +264,13 @@ fn two_profiles_exchange_text_image_and_file_through_the_reference_server() {
     let mut message = None;
     let mut delivered = false;
     tail_a.wait_for("Bob's message and the receipt of Alice's", |v| {
-        if contains_text(v, &text_ba) && message.is_none() {
+        if is_type(v, "message_stored") && contains_text(v, &text_ba) && message.is_none() {
             message = Some(v.clone());
         }
-        if contains_text(v, &text_ab) && contains_text(v, "delivered") {
+        if is_type(v, "message_updated")
+            && contains_text(v, &text_ab)
+            && contains_text(v, "delivered")
+        {
             delivered = true;
         }
         message.is_some() && delivered
