@@ -56,7 +56,7 @@ shot() {
     sleep 2
     import -window root -depth 8 "$out/inbox-$lang-$theme.png"
     # Open the second conversation of the inbox (Alice), then the inspector.
-    xdotool mousemove 160 ${KOINE_SHOT_CHAT_Y:-232} click 1
+    xdotool mousemove 160 ${KOINE_SHOT_CHAT_Y:-268} click 1
     sleep 1
     xdotool mousemove ${KOINE_SHOT_ROUTE_X:-1100} ${KOINE_SHOT_ROUTE_Y:-30} click 1
     sleep 1.5

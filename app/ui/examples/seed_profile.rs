@@ -12,6 +12,11 @@ use std::path::PathBuf;
 
 const HOUR: i64 = 3_600_000;
 
+/// (hours ago, outgoing, text)
+type Lines = &'static [(i64, bool, &'static str)];
+/// (account, key, title, route, messages)
+type Chat<'a> = (&'a AccountRecord, &'a str, &'a str, &'a Route, Lines);
+
 fn tls() -> TransportSecurity {
     TransportSecurity::Tls {
         version: TlsVersion::Tls13,
@@ -112,7 +117,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         end_to_end: e2e(E2eScheme::Omemo, Verification::Unverified, None),
     };
 
-    let chats: [(&AccountRecord, &str, &str, &Route, &[(i64, bool, &str)]); 5] = [
+    let chats: [Chat<'_>; 5] = [
         (
             &matrix,
             "!alice:their.server",

@@ -31,7 +31,7 @@ impl canvas::Program<Message> for Diagram<'_> {
         let palette = theme.extended_palette();
         let mut frame = Frame::new(renderer, bounds.size());
         let count = self.route.hops.len() + 2;
-        let margin = 40.0;
+        let margin = 60.0;
         let step = (bounds.width - 2.0 * margin) / (count.saturating_sub(1).max(1) as f32);
         let y = 44.0;
         let x = |i: usize| margin + step * i as f32;
