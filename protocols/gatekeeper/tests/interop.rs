@@ -502,7 +502,17 @@ async fn a_server_restart_mid_conversation_loses_nothing() -> anyhow::Result<()>
         .await?
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     server.kill();
-    let end = a.ended().await?;
+    // The session ends by itself with a network (retryable) error.
+    let reason = a
+        .wait("offline", |e| match e {
+            Event::ConnectionChanged(koine_api::ConnectionState::Offline { reason }) => {
+                Some(reason.clone())
+            }
+            _ => None,
+        })
+        .await?;
+    assert_eq!(reason, "network");
+    let end = tokio::time::timeout(Duration::from_secs(10), a.task).await??;
     assert!(
         matches!(&end, Err(e) if e.is_retryable()),
         "a retryable end: {end:?}"
