@@ -26,10 +26,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-display=":$((90 + RANDOM % 9))"
-Xvfb "$display" -screen 0 1180x760x24 -nolisten tcp >"$work/xvfb.log" 2>&1 &
+# -displayfd: Xvfb picks a free display number (others may run one too).
+Xvfb -displayfd 3 -screen 0 1180x760x24 -nolisten tcp 3>"$work/display" >"$work/xvfb.log" 2>&1 &
 xvfb_pid=$!
-export DISPLAY="$display"
+for _ in $(seq 1 50); do [ -s "$work/display" ] && break; sleep 0.1; done
+export DISPLAY=":$(head -1 "$work/display")"
 unset WAYLAND_DISPLAY
 export XDG_RUNTIME_DIR="$work/runtime"
 mkdir -m 700 "$XDG_RUNTIME_DIR"
@@ -51,7 +52,7 @@ shot() {
         [ -n "$wid" ] && break
         sleep 0.2
     done
-    [ -n "$wid" ] || { cat "$work/app.log"; echo "no window" >&2; exit 1; }
+    [ -n "$wid" ] || { head -20 "$work/app.log"; echo "no window" >&2; exit 1; }
     xdotool windowmove "$wid" 0 0 windowsize "$wid" 1180 760 windowfocus --sync "$wid" 2>/dev/null || true
     sleep 2
     import -window root -depth 8 "$out/inbox-$lang-$theme.png"

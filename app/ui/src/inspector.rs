@@ -97,7 +97,8 @@ impl canvas::Program<Message> for Diagram<'_> {
             };
             frame.fill_text(Text {
                 content: label,
-                position: Point::new(center.x, y + 22.0),
+                // Alternate rows so long names of neighbours never overlap.
+                position: Point::new(center.x, y + 22.0 + (i % 2) as f32 * 17.0),
                 color: text_color,
                 size: 13.0.into(),
                 align_x: iced::widget::text::Alignment::Center,
@@ -128,7 +129,7 @@ pub fn view<'a>(route: Option<&'a Route>, network: &str) -> Element<'a, Message>
         them: fl!("inspector-them"),
     })
     .width(Length::Fill)
-    .height(90);
+    .height(110);
     let mut hops = column![].spacing(10);
     for (i, hop) in route.hops.iter().enumerate() {
         let reads = route::reads_text(hop);
