@@ -14,6 +14,7 @@
 //! - [`chat`]: messages, receipts, markers, chat states, corrections, carbons.
 //! - [`roster`]: contacts and subscription requests.
 //! - [`mam`]: archive paging and the catch-up replay.
+//! - [`muc`]: group chats.
 //! - [`route`]: routes from the negotiated link and disco#info.
 //!
 //! See `README.md` in this crate for what is done and the decisions taken.
@@ -25,6 +26,7 @@ pub mod config;
 pub mod connect;
 pub mod error;
 pub mod mam;
+pub mod muc;
 pub mod ns;
 pub mod roster;
 pub mod route;
@@ -72,6 +74,7 @@ impl Protocol for Xmpp {
     fn info(&self) -> ProtocolInfo {
         let mut capabilities = Capabilities::text_only();
         capabilities.edits = true;
+        capabilities.group_chats = true;
         capabilities.delivery_receipts = true;
         capabilities.read_receipts = true;
         capabilities.typing = true;

@@ -40,6 +40,7 @@ pub(crate) enum PendingIq {
     DiscoInfo { domain: String },
     Carbons,
     Ready,
+    RoomConfigured { room: String },
     Mam(crate::mam::Query),
     Ignore,
 }
@@ -69,6 +70,8 @@ pub(crate) struct Session {
     /// `(conversation, remote id)` of messages reported in this session: a
     /// message replayed by stream resumption and by the archive is reported once.
     pub(crate) emitted: HashSet<(String, String)>,
+    /// Joined rooms (bare JID) and our nickname in each.
+    pub(crate) rooms: HashMap<String, String>,
 }
 
 const ACKED_LOG: &str = "acked-local-ids.log";
@@ -256,6 +259,7 @@ impl Session {
             inbound_since_save: 0,
             mam: crate::mam::State::load(&cx.data_dir),
             emitted: HashSet::new(),
+            rooms: HashMap::new(),
         };
         session.persist_sm();
         for u in to_resend {
@@ -532,8 +536,8 @@ impl Session {
         if crate::mam::is_result(&m) {
             return self.on_mam_result(m).await;
         }
-        if m.type_ == tokio_xmpp::parsers::message::MessageType::Groupchat {
-            return Ok(());
+        if crate::muc::is_groupchat(&m) {
+            return self.on_groupchat(m).await;
         }
         let (inner, direction) = match chat::unwrap_carbon(&m, &self.own) {
             Some(Ok(pair)) => pair,
@@ -680,7 +684,7 @@ impl Session {
                     .await?;
             }
             PresenceType::None | PresenceType::Unavailable => {
-                if p.payloads.iter().any(|e| e.has_ns(ns::MUC_USER)) {
+                if self.on_room_presence(&p).await? {
                     return Ok(());
                 }
                 let resource = from
@@ -768,6 +772,9 @@ impl Session {
                 tracing::debug!(?pending, ?from, ?error, "iq error");
                 match pending {
                     PendingIq::Mam(q) => self.mam_failed(q).await?,
+                    PendingIq::RoomConfigured { room } => {
+                        self.report_room(&ConversationKey::new(room), false).await?
+                    }
                     // A server without ping still handled our presence first.
                     PendingIq::Ready => self.on_iq_result(PendingIq::Ready, None, None).await?,
                     _ => {}
@@ -907,6 +914,9 @@ impl Session {
                 }
             }
             PendingIq::Mam(q) => self.mam_done(q, payload).await?,
+            PendingIq::RoomConfigured { room } => {
+                self.report_room(&ConversationKey::new(room), false).await?;
+            }
             PendingIq::Ready => {
                 self.events
                     .emit(Event::ConnectionChanged(ConnectionState::Online {
@@ -954,8 +964,13 @@ impl Session {
                         .fail(local_id, SendError::Unsupported("attachments".into()))
                         .await;
                 }
+                let group = self.rooms.contains_key(conversation.as_str());
                 self.send_durable(local_id, &conversation, |to, id| {
-                    chat::outgoing_text(to, id, &content.text)
+                    if group {
+                        crate::muc::outgoing(to, id, &content.text)
+                    } else {
+                        chat::outgoing_text(to, id, &content.text)
+                    }
                 })
                 .await?;
             }
@@ -1036,13 +1051,8 @@ impl Session {
                 }
                 self.events.emit(Event::RequestResolved(request)).await?;
             }
-            Command::JoinRoom { .. } | Command::LeaveRoom { .. } => {
-                self.events
-                    .emit(Event::Notice(Notice::Unsupported {
-                        feature: "group-chats".into(),
-                    }))
-                    .await?;
-            }
+            Command::JoinRoom { room } => self.join_room(&room).await?,
+            Command::LeaveRoom { conversation } => self.leave_room(&conversation).await?,
             Command::SetVerified { .. } => {
                 self.events
                     .emit(Event::Notice(Notice::Unsupported {
@@ -1092,7 +1102,9 @@ impl Session {
         if to.node().is_none() && !self.routes.is_local(to.domain().as_str()) {
             return self.fail(local_id, SendError::NoSuchRecipient).await;
         }
-        self.ensure_conversation(conversation).await?;
+        if !self.rooms.contains_key(conversation.as_str()) {
+            self.ensure_conversation(conversation).await?;
+        }
         let m = build(&to, &local_id);
         self.send_stanza(Stanza::Message(m), Some(local_id)).await
     }

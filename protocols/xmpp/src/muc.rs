@@ -1,0 +1,249 @@
+//! Group chats (XEP-0045 MUC): join, send, receive, leave.
+//!
+//! The room is the conversation (its bare JID). Joining sends presence to
+//! `room/nick` and asks for no legacy history (history comes from the room's
+//! archive through `FetchHistory`). The join is confirmed by our own presence
+//! coming back with status 110; the conversation is then reported with the
+//! room service as the hop that reads content. Leaving marks the
+//! conversation read-only.
+
+use crate::chat;
+use crate::error::XmppError;
+use crate::ns;
+use crate::session::Session;
+use koine_api::{
+    Address, Content, Conversation, ConversationKey, ConversationKind, Direction, Event, Jid,
+    LocalId, Notice, RemoteId, Timestamp,
+};
+use tokio_xmpp::Stanza;
+use tokio_xmpp::jid::{BareJid, FullJid};
+use tokio_xmpp::parsers::message::{Id, Lang, Message, MessageType};
+use tokio_xmpp::parsers::presence::{Presence, Type as PresenceType};
+use tokio_xmpp::parsers::stanza_id;
+
+/// Splits `room@service[/nick]` into the room and a nickname (the account's
+/// user part when none is given).
+pub fn parse_room(input: &str, default_nick: &str) -> Option<(BareJid, String)> {
+    let (room, nick) = match input.split_once('/') {
+        Some((r, n)) if !n.is_empty() => (r, n.to_owned()),
+        Some(_) => return None,
+        None => (input, default_nick.to_owned()),
+    };
+    let room = BareJid::new(room).ok()?;
+    room.node()?;
+    Some((room, nick))
+}
+
+/// A groupchat message with a body.
+pub fn outgoing(room: &BareJid, local_id: &LocalId, text: &str) -> Message {
+    let mut m = Message::groupchat(Some(room.clone().into()));
+    m.id = Some(Id(local_id.as_str().to_owned()));
+    m.bodies.insert(Lang::new(), text.to_owned());
+    m.with_payload(stanza_id::OriginId {
+        id: local_id.as_str().to_owned(),
+    })
+}
+
+impl Session {
+    /// `JoinRoom`.
+    pub(crate) async fn join_room(&mut self, room: &str) -> Result<(), XmppError> {
+        let default_nick = self
+            .cfg
+            .jid
+            .node()
+            .map(|n| n.to_string())
+            .unwrap_or_else(|| "koine".into());
+        let Some((room, nick)) = parse_room(room, &default_nick) else {
+            return self
+                .notice_malformed(format!("not a room address: {room}"))
+                .await;
+        };
+        let Ok(occupant) = FullJid::new(&format!("{room}/{nick}")) else {
+            return self
+                .notice_malformed(format!("not a usable nickname: {nick}"))
+                .await;
+        };
+        let mut p = Presence::available().with_to(occupant);
+        if let Some(x) = ns::element(&format!(
+            "<x xmlns='{}'><history maxstanzas='0'/></x>",
+            ns::MUC
+        )) {
+            p.payloads.push(x);
+        }
+        self.rooms.insert(room.to_string(), nick);
+        self.send_stanza(Stanza::Presence(p), None).await
+    }
+
+    /// `LeaveRoom`.
+    pub(crate) async fn leave_room(&mut self, key: &ConversationKey) -> Result<(), XmppError> {
+        let Some(nick) = self.rooms.remove(key.as_str()) else {
+            return Ok(());
+        };
+        if let Ok(occupant) = FullJid::new(&format!("{}/{nick}", key.as_str())) {
+            let p = Presence::unavailable().with_to(occupant);
+            self.send_stanza(Stanza::Presence(p), None).await?;
+        }
+        self.report_room(key, true).await
+    }
+
+    pub(crate) async fn report_room(
+        &self,
+        key: &ConversationKey,
+        read_only: bool,
+    ) -> Result<(), XmppError> {
+        let Ok(room) = Jid::parse(key.as_str()) else {
+            return Ok(());
+        };
+        let title = key
+            .as_str()
+            .split_once('@')
+            .map_or(key.as_str(), |(n, _)| n)
+            .to_owned();
+        self.events
+            .emit(Event::ConversationUpserted(Conversation {
+                key: key.clone(),
+                title,
+                kind: ConversationKind::Group,
+                peer: None,
+                route: self.routes.to_domain(room.domain()),
+                read_only,
+            }))
+            .await?;
+        Ok(())
+    }
+
+    /// Presence from a room we are in (or trying to join). Returns whether it was one.
+    pub(crate) async fn on_room_presence(&mut self, p: &Presence) -> Result<bool, XmppError> {
+        let Some(from) = p.from.as_ref() else {
+            return Ok(false);
+        };
+        let room = from.to_bare().to_string();
+        if !self.rooms.contains_key(&room) {
+            return Ok(p.payloads.iter().any(|e| e.has_ns(ns::MUC_USER)));
+        }
+        if p.type_ == PresenceType::Error {
+            self.rooms.remove(&room);
+            self.events
+                .emit(Event::Notice(Notice::Unsupported {
+                    feature: "group-chat-join".into(),
+                }))
+                .await?;
+            return Ok(true);
+        }
+        let self_presence = p.payloads.iter().any(|x| {
+            x.is("x", ns::MUC_USER)
+                && x.children()
+                    .any(|s| s.is("status", ns::MUC_USER) && s.attr("code") == Some("110"))
+        });
+        let created = p.payloads.iter().any(|x| {
+            x.is("x", ns::MUC_USER)
+                && x.children()
+                    .any(|s| s.is("status", ns::MUC_USER) && s.attr("code") == Some("201"))
+        });
+        if created
+            && let Ok(to) = BareJid::new(&room)
+            && let Some(q) = ns::element(&format!(
+                "<query xmlns='{}#owner'><x xmlns='{}' type='submit'/></query>",
+                ns::MUC,
+                ns::DATA
+            ))
+        {
+            // We created the room: accept the default configuration (an
+            // "instant room"), which unlocks it for others.
+            let pending = crate::session::PendingIq::RoomConfigured { room: room.clone() };
+            self.iq_set(Some(to.into()), q, pending).await?;
+            // Reported once the room is unlocked.
+            return Ok(true);
+        }
+        if self_presence && p.type_ == PresenceType::None {
+            self.report_room(&ConversationKey::new(room), false).await?;
+        }
+        Ok(true)
+    }
+
+    /// A groupchat message.
+    pub(crate) async fn on_groupchat(&mut self, m: Message) -> Result<(), XmppError> {
+        let Some(from) = m.from.as_ref() else {
+            return Ok(());
+        };
+        let room = from.to_bare().to_string();
+        let Some(own_nick) = self.rooms.get(&room).cloned() else {
+            return Ok(()); // not a room we are in
+        };
+        let Some(message) = self.read_groupchat(&m, &room, &own_nick, None) else {
+            return Ok(());
+        };
+        if self.first_time(&message) {
+            self.events.emit(Event::MessageReceived(message)).await?;
+        }
+        Ok(())
+    }
+
+    /// Reads a groupchat message from `room` (live or archived).
+    pub(crate) fn read_groupchat(
+        &self,
+        m: &Message,
+        room: &str,
+        own_nick: &str,
+        fallback_time: Option<Timestamp>,
+    ) -> Option<koine_api::Message> {
+        let from = m.from.as_ref()?;
+        let nick = from.resource().map(|r| r.to_string())?;
+        let (_, body) = m
+            .get_best_body(vec![])
+            .or_else(|| m.bodies.iter().next().map(|(l, b)| (l.clone(), b)))?;
+        let remote_id = chat::remote_id_of(m).or_else(|| chat::stanza_id_of(m, Some(room)))?;
+        let outgoing = nick == own_nick;
+        let sender = Jid::parse(from.as_str()).ok()?;
+        let timestamp = m
+            .payloads
+            .iter()
+            .find(|p| p.is("delay", ns::DELAY))
+            .and_then(|d| {
+                d.attr("stamp")?
+                    .parse::<tokio_xmpp::parsers::date::DateTime>()
+                    .ok()
+            })
+            .map(|d| Timestamp(d.0.timestamp_millis()))
+            .or(fallback_time)
+            .unwrap_or_else(Timestamp::now);
+        let room_jid = Jid::parse(room).ok()?;
+        Some(koine_api::Message {
+            conversation: ConversationKey::new(room),
+            remote_id: RemoteId::new(remote_id.clone()),
+            local_id: outgoing.then(|| LocalId::new(remote_id)),
+            sender: Address::Jid(sender),
+            sender_name: Some(nick),
+            direction: if outgoing {
+                Direction::Outgoing
+            } else {
+                Direction::Incoming
+            },
+            timestamp,
+            content: Content::text(body.clone()),
+            reply_to: None,
+            route: self.routes.to_domain(room_jid.domain()),
+        })
+    }
+}
+
+/// Whether `m` is a groupchat message.
+pub fn is_groupchat(m: &Message) -> bool {
+    m.type_ == MessageType::Groupchat
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn room_addresses() {
+        let (room, nick) = parse_room("Lounge@conference.x.org/Ann", "ann").expect("valid");
+        assert_eq!(room.as_str(), "lounge@conference.x.org");
+        assert_eq!(nick, "Ann");
+        let (_, nick) = parse_room("lounge@conference.x.org", "ann").expect("valid");
+        assert_eq!(nick, "ann");
+        assert!(parse_room("conference.x.org", "ann").is_none());
+        assert!(parse_room("lounge@conference.x.org/", "ann").is_none());
+    }
+}
