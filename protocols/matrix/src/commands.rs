@@ -6,11 +6,11 @@
 //! (`koine.sent.<local id>`), so a retry after a restart, long after the
 //! server forgot the transaction, is acknowledged without sending again.
 
-use crate::error::{MatrixError, send_error};
+use crate::error::send_error;
 use crate::session::Session;
 use koine_api::{
-    Address, AttachmentSource, ChatState, Command, Content, ConversationKey, Event, HopKind,
-    LocalId, Notice, RemoteId, Route, SendError, SessionError,
+    AttachmentSource, ChatState, Command, Content, ConversationKey, Event, LocalId, Notice,
+    RemoteId, Route, SendError, SessionError,
 };
 use matrix_sdk::Room;
 use matrix_sdk::attachment::AttachmentConfig;
@@ -335,12 +335,17 @@ async fn react(
             .map_err(|e| send_error(&matrix_sdk::Error::Http(Box::new(e))))?;
         return Ok((RemoteId::new(response.event_id.as_str()), route));
     }
-    let content = ReactionEventContent::new(Annotation::new(target_id, key.to_owned()));
+    let content = ReactionEventContent::new(Annotation::new(target_id.clone(), key.to_owned()));
     let result = room
         .send(content)
         .with_transaction_id(txn(local_id))
         .await
         .map_err(|e| send_error(&e))?;
+    // Known at once, so a removal right after does not wait for the sync.
+    s.reactions.insert(
+        result.response.event_id.clone(),
+        (target_id, key.to_owned(), s.own.clone()),
+    );
     Ok((RemoteId::new(result.response.event_id.as_str()), route))
 }
 
@@ -380,13 +385,16 @@ async fn history(
     let from = match before.as_ref().map(event_id) {
         Some(Ok(id)) => match room.event_with_context(&id, true, uint!(0), None).await {
             Ok(context) => context.prev_batch_token,
-            Err(e) => return Err(MatrixError::from(e).into()),
+            // An unknown anchor: an empty page, the session goes on.
+            Err(_) => return empty_page(s, conversation).await,
         },
         _ => None,
     };
     let mut options = MessagesOptions::backward().from(from.as_deref());
     options.limit = UInt::from(limit.clamp(1, 1000));
-    let page = room.messages(options).await.map_err(MatrixError::from)?;
+    let Ok(page) = room.messages(options).await else {
+        return empty_page(s, conversation).await;
+    };
     let route = s.room_route(&room).await;
     let mut messages = Vec::new();
     for event in page.chunk.iter().rev() {
@@ -405,18 +413,13 @@ async fn history(
         .map_err(Into::into)
 }
 
-#[allow(dead_code)]
-fn is_bridge(route: &Route) -> bool {
-    route
-        .hops
-        .iter()
-        .any(|h| matches!(h.kind, HopKind::Bridge { .. }))
-}
-
-#[allow(dead_code)]
-fn address_user(address: &Address) -> Option<&str> {
-    match address {
-        Address::Mxid(m) => Some(m.as_str()),
-        _ => None,
-    }
+async fn empty_page(s: &Session, conversation: ConversationKey) -> Result<(), SessionError> {
+    s.events
+        .emit(Event::HistoryPage {
+            conversation,
+            messages: vec![],
+            more: false,
+        })
+        .await
+        .map_err(Into::into)
 }
