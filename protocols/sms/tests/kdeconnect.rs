@@ -231,7 +231,16 @@ async fn clock_skew_is_refused_both_ways() {
     let dirs = tempfile::tempdir().expect("tmp");
     let mut s = start(&unpaired(&rig), &dirs.path().join("skew"));
     let (prompt, _, _) = pair_prompt(&mut s).await;
-    assert!(rig.kde.request_pairing());
+    // The phone registers its side of the link a moment after the desktop
+    // raised its prompt: retry until the phone can send.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !rig.kde.request_pairing() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the phone never got a link to send on"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     // ...and we refuse its request, whose timestamp is two hours off.
     s.wait_for("clock-skew notice", |e| match e {
         Event::Notice(Notice::CertificateRejected { reason, .. }) if reason == "clock-skew" => {
