@@ -11,6 +11,11 @@ use koine_api::{Secret, SecretError, SecretStore};
 /// The keyring service name of every Koine entry (the application id).
 pub const SERVICE: &str = "im.koine.Koine";
 
+/// The per-scope entry listing the names written (it holds no secret), so
+/// that [`KeyringSecrets::delete_all`] can find them: keyrings cannot be
+/// listed portably.
+const INDEX: &str = ".names";
+
 /// A [`SecretStore`] over the OS keyring, scoped to one account (or to the
 /// engine itself).
 #[derive(Debug, Clone)]
@@ -32,6 +37,43 @@ impl KeyringSecrets {
             .as_ref()
             .map(|_| ())
             .map_err(map_error)
+    }
+
+    /// Deletes every secret ever written through this scope (the account's
+    /// password and whatever its plugin kept: tokens, key-store keys), so that
+    /// removing an account leaves nothing of it in the keyring.
+    pub fn delete_all(&self) -> Result<(), SecretError> {
+        for name in self.names()? {
+            self.delete(&name)?;
+        }
+        match self.entry(INDEX)?.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(map_error(&e)),
+        }
+    }
+
+    /// The names written through this scope, from its index entry.
+    fn names(&self) -> Result<Vec<String>, SecretError> {
+        match self.entry(INDEX)?.get_password() {
+            Ok(list) => Ok(list
+                .lines()
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect()),
+            Err(keyring::Error::NoEntry) => Ok(Vec::new()),
+            Err(e) => Err(map_error(&e)),
+        }
+    }
+
+    fn remember(&self, name: &str) -> Result<(), SecretError> {
+        let mut names = self.names()?;
+        if names.iter().any(|n| n == name) {
+            return Ok(());
+        }
+        names.push(name.to_owned());
+        self.entry(INDEX)?
+            .set_password(&names.join("\n"))
+            .map_err(|e| map_error(&e))
     }
 
     fn entry(&self, name: &str) -> Result<keyring::Entry, SecretError> {
@@ -66,6 +108,7 @@ impl SecretStore for KeyringSecrets {
     }
 
     fn set(&self, name: &str, value: &Secret) -> Result<(), SecretError> {
+        self.remember(name)?;
         self.entry(name)?
             .set_password(value.expose())
             .map_err(|e| map_error(&e))
@@ -110,5 +153,25 @@ mod tests {
         a.delete("password").expect("delete");
         assert_eq!(a.get("password").expect("get after delete"), None);
         a.delete("password").expect("deleting twice is fine");
+    }
+
+    #[test]
+    fn delete_all_removes_every_name_written_in_the_scope_only() {
+        let a = KeyringSecrets::scoped(format!("all-{}", std::process::id()));
+        let b = KeyringSecrets::scoped(format!("keep-{}", std::process::id()));
+        for name in ["password", "matrix-store-passphrase", "e2ee-key"] {
+            a.set(name, &Secret::new(format!("v-{name}"))).expect("set");
+        }
+        b.set("password", &Secret::new("other")).expect("set b");
+        a.delete_all().expect("delete all");
+        for name in ["password", "matrix-store-passphrase", "e2ee-key"] {
+            assert_eq!(a.get(name).expect("get"), None, "{name} is gone");
+        }
+        assert_eq!(a.names().expect("index"), Vec::<String>::new());
+        assert!(
+            b.get("password").expect("get b").is_some(),
+            "other scopes are untouched"
+        );
+        b.delete_all().expect("clean up");
     }
 }

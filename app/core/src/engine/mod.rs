@@ -245,12 +245,12 @@ impl Engine {
         }
     }
 
-    /// Stops and removes an account with its history, its plugin data and its
-    /// password in the keyring.
+    /// Stops and removes an account with its history, its plugin data and
+    /// every secret it kept in the keyring (password, tokens, keys).
     pub async fn remove_account(&self, id: &AccountId) -> Result<(), EngineError> {
         self.stop(id).await;
         let secrets = KeyringSecrets::scoped(id.as_str());
-        tokio::task::spawn_blocking(move || secrets.delete(PASSWORD_SECRET))
+        tokio::task::spawn_blocking(move || secrets.delete_all())
             .await
             .map_err(|e| SecretError::Other(e.to_string()))??;
         if !self.store().remove_account(id)? {

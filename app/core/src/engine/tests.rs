@@ -477,14 +477,15 @@ async fn the_password_is_only_in_the_keyring() {
     );
     let hits = find_bytes_under(fx.dir.path(), password.as_bytes());
     assert!(hits.is_empty(), "password found in {hits:?}");
-    // Removing the account removes its password too.
+    // A key the plugin kept in the account's scope goes with the account,
+    // like its password.
+    KeyringSecrets::scoped(a.as_str())
+        .set("plugin-key", &Secret::new("k"))
+        .expect("plugin secret");
     engine.remove_account(&a).await.expect("remove");
-    assert_eq!(
-        KeyringSecrets::scoped(a.as_str())
-            .get(PASSWORD_SECRET)
-            .expect("keyring"),
-        None
-    );
+    let scope = KeyringSecrets::scoped(a.as_str());
+    assert_eq!(scope.get(PASSWORD_SECRET).expect("keyring"), None);
+    assert_eq!(scope.get("plugin-key").expect("keyring"), None);
 }
 
 /// Every file under `dir` that contains `needle`.
