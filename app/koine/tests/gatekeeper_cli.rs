@@ -4,39 +4,20 @@
 //! (the gatekeeper crate's `server::run`); the clients are the real `koine`
 //! binary. Run inside `scripts/with-keyring`.
 
+mod common;
+
+use common::koine;
 use koine_gatekeeper::server::db::Db;
 use koine_gatekeeper::wire::Peer;
 use koine_gatekeeper::wire::stanza::Folder;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 const ALICE: &str = "koine:alice";
 const BOB: &str = "+4915112345678";
-
-fn koine(profile: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_koine"))
-        .arg("--profile")
-        .arg(profile)
-        .args(args)
-        .env_remove("KOINE_HOME")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn koine");
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input.as_bytes())
-            .expect("write stdin");
-    }
-    child.wait_with_output().expect("wait")
-}
 
 struct Tail {
     child: Child,

@@ -404,16 +404,11 @@ impl Engine {
         let (conversation, created) =
             store.ensure_conversation(&account, &message.conversation, peer, stranger)?;
         let inserted = store.insert_message(conversation, &message)?;
-        let echo_of_ours = message
-            .local_id
-            .as_ref()
-            .map(|l| {
-                store
-                    .message_id_by_local(l)
-                    .map(|id| id.filter(|_| inserted.is_none()))
-            })
-            .transpose()?
-            .flatten();
+        // Not new, but ours: the echo of a message sent from here.
+        let echo_of_ours = match (&inserted, &message.local_id) {
+            (None, Some(local_id)) => store.message_id_by_local(local_id)?,
+            _ => None,
+        };
         drop(store);
         if created {
             self.emit(EngineEvent::ConversationChanged {
