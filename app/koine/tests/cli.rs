@@ -35,6 +35,23 @@ fn version_and_help_exit_zero() {
 }
 
 #[test]
+fn without_a_display_the_window_says_so_in_one_line() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_koine"))
+        .arg("--profile")
+        .arg(dir.path())
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("WAYLAND_SOCKET")
+        .output()
+        .expect("run koine");
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("koine: error: no display"), "{err}");
+}
+
+#[test]
 fn errors_are_one_line_and_non_zero() {
     let dir = tempfile::tempdir().expect("tmp");
     let out = koine(

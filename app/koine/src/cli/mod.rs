@@ -55,6 +55,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         // account tasks then live.
         let engine = Engine::open(profile, crate::plugins::registry(), EngineConfig::default())
             .context("opening the profile")?;
+        if !display_available() {
+            anyhow::bail!(
+                "no display to open the window on (neither WAYLAND_DISPLAY nor DISPLAY is set); \
+                 `koine --help` lists the headless commands"
+            );
+        }
         koine_ui::run(engine, koine_ui::UiOptions::from_env())?;
         return Ok(ExitCode::SUCCESS);
     };
@@ -78,4 +84,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         engine.shutdown().await;
         Ok(code)
     })
+}
+
+/// Whether a window can be opened. On Linux and the BSDs the windowing
+/// library panics without a display, so the binary checks first and says so
+/// in one line; elsewhere there is always a desktop.
+fn display_available() -> bool {
+    if cfg!(all(unix, not(target_os = "macos"))) {
+        ["WAYLAND_DISPLAY", "WAYLAND_SOCKET", "DISPLAY"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()))
+    } else {
+        true
+    }
 }
