@@ -111,6 +111,7 @@ mod command;
 mod consent;
 mod error;
 mod event;
+mod events;
 mod ids;
 mod message;
 mod notice;
@@ -132,7 +133,9 @@ pub use message::{
     MessageChange, Timestamp,
 };
 pub use notice::{InputSource, Notice};
-pub use plugin::{EngineGone, EventSink, Protocol, ProtocolInfo, SessionContext, SessionFuture};
+pub use plugin::{
+    EngineGone, EventReceiver, EventSink, Protocol, ProtocolInfo, SessionContext, SessionFuture,
+};
 pub use route::{
     E2eEnd, E2eScheme, EndToEnd, Hop, HopKind, Protection, Route, RouteError, TlsVersion,
     TransportSecurity, Verification, Visibility,

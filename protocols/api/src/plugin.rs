@@ -5,7 +5,6 @@ use crate::address::{Address, AddressError};
 use crate::capabilities::Capabilities;
 use crate::command::Command;
 use crate::error::SessionError;
-use crate::event::Event;
 use crate::ids::{AccountId, ProtocolId};
 use std::future::Future;
 use std::path::PathBuf;
@@ -78,29 +77,7 @@ pub struct SessionContext {
     pub events: EventSink,
 }
 
-/// Reports events to the engine.
-#[derive(Debug, Clone)]
-pub struct EventSink {
-    tx: mpsc::Sender<Event>,
-}
-
-/// The engine is gone; the session should end.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the engine stopped listening")]
-pub struct EngineGone;
-
-impl EventSink {
-    /// A sink and the receiver the engine reads from.
-    pub fn channel(capacity: usize) -> (Self, mpsc::Receiver<Event>) {
-        let (tx, rx) = mpsc::channel(capacity);
-        (Self { tx }, rx)
-    }
-
-    /// Reports one event, waiting while the engine catches up.
-    pub async fn emit(&self, event: Event) -> Result<(), EngineGone> {
-        self.tx.send(event).await.map_err(|_| EngineGone)
-    }
-}
+pub use crate::events::{EngineGone, EventReceiver, EventSink};
 
 impl From<EngineGone> for SessionError {
     fn from(_: EngineGone) -> Self {

@@ -26,7 +26,7 @@ pub enum SessionEnd {
 /// A plugin session running in its own task, with its event log.
 pub struct RunningSession {
     commands: Option<mpsc::Sender<Command>>,
-    events: mpsc::Receiver<Event>,
+    events: koine_api::EventReceiver,
     task: Option<JoinHandle<Result<(), SessionError>>>,
     /// Every event seen so far, in order.
     pub log: Vec<Event>,

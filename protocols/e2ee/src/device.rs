@@ -567,8 +567,31 @@ impl Device {
     }
 
     /// Decrypts a message from a peer device, starting the session when it
-    /// is a prekey message.
+    /// is a prekey message, and stores the advanced session at once.
     pub async fn decrypt(
+        &mut self,
+        peer: &PeerId,
+        ct: &Ciphertext,
+    ) -> Result<Decrypted, E2eeError> {
+        let d = self.decrypt_uncommitted(peer, ct).await?;
+        self.commit()?;
+        Ok(d)
+    }
+
+    /// Stores every change made since the last store: advanced sessions,
+    /// consumed prekeys, newly seen identities.
+    pub fn commit(&mut self) -> Result<(), E2eeError> {
+        self.flush()
+    }
+
+    /// Decrypts like [`Device::decrypt`] but keeps the advanced session in
+    /// memory until [`Device::commit`] (or the next call that stores).
+    ///
+    /// This is for a caller that must hand the plaintext on before the
+    /// message counts as consumed: if the process dies before the commit,
+    /// the stored session can still decrypt the network's redelivery. Once
+    /// committed, a redelivery fails with [`E2eeError::Duplicate`].
+    pub async fn decrypt_uncommitted(
         &mut self,
         peer: &PeerId,
         ct: &Ciphertext,
@@ -605,9 +628,7 @@ impl Device {
                 .0
                 .push(Change::Delete("prekey", id.to_string()));
         }
-        let flushed = self.flush();
         let r = result?;
-        flushed?;
         Ok(Decrypted {
             plaintext: r.plaintext,
             identity: self.status(&a, before),

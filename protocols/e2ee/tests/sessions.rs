@@ -226,3 +226,36 @@ async fn the_sealed_store_survives_a_restart_and_reveals_no_key() {
     let fresh = Device::open(&path, &secrets).expect("fresh");
     assert_ne!(fresh.identity_key(), identity);
 }
+
+#[tokio::test]
+async fn an_uncommitted_decrypt_can_be_repeated_after_a_crash_a_committed_one_cannot() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("e2ee.sqlite");
+    let secrets = MemorySecrets::default();
+    let (a_id, b_id) = ids();
+    let mut alice = Device::ephemeral().expect("alice");
+    let bundle = {
+        let mut bob = Device::open(&path, &secrets).expect("open");
+        bob.bundle().expect("bundle")
+    };
+    alice.start_session(&b_id, &bundle).await.expect("session");
+    let first = alice.encrypt(&b_id, b"first").await.expect("enc");
+    {
+        // Decrypted, then the process dies before the commit.
+        let mut bob = Device::open(&path, &secrets).expect("open");
+        let d = bob.decrypt_uncommitted(&a_id, &first).await.expect("dec");
+        assert_eq!(d.plaintext, b"first");
+    }
+    // The redelivery still opens, and this time it is committed.
+    {
+        let mut bob = Device::open(&path, &secrets).expect("reopen");
+        let d = bob.decrypt_uncommitted(&a_id, &first).await.expect("again");
+        assert_eq!(d.plaintext, b"first");
+        bob.commit().expect("commit");
+    }
+    let mut bob = Device::open(&path, &secrets).expect("reopen");
+    assert!(matches!(
+        bob.decrypt_uncommitted(&a_id, &first).await,
+        Err(E2eeError::Duplicate)
+    ));
+}

@@ -55,10 +55,7 @@ fn session(
     user: &str,
     password: &str,
     dir: &std::path::Path,
-) -> (
-    tokio::sync::mpsc::Sender<Command>,
-    tokio::sync::mpsc::Receiver<Event>,
-) {
+) -> (tokio::sync::mpsc::Sender<Command>, koine_api::EventReceiver) {
     let mut s = Settings::default();
     let get = |k: &str| ready[k].as_str().unwrap_or_default().to_owned();
     s.set("user", user);
@@ -82,7 +79,7 @@ fn session(
     (tx, events)
 }
 
-async fn until(rx: &mut tokio::sync::mpsc::Receiver<Event>, mut f: impl FnMut(&Event) -> bool) {
+async fn until(rx: &mut koine_api::EventReceiver, mut f: impl FnMut(&Event) -> bool) {
     while let Some(e) = rx.recv().await {
         if f(&e) {
             return;

@@ -576,3 +576,43 @@ async fn the_server_rate_limits_senders() -> anyhow::Result<()> {
     assert!(limited >= 2, "{limited} of 6 were rate limited");
     Ok(())
 }
+
+/// The engine goes away after the plugin decrypted a message but before it
+/// stored it: the message must come again on the next session, not be
+/// acknowledged as a duplicate and lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_the_engine_never_stored_comes_again() -> anyhow::Result<()> {
+    let server = setup()?;
+    let dirs = tempfile::tempdir()?;
+    let (da, db) = (dirs.path().join("a"), dirs.path().join("b"));
+    let acc_b = server.account(BOB, "pw-b");
+    let mut a = Live::start(&server.account(ALICE, "pw-a"), &da)?;
+    a.online().await?;
+    let mut b = Live::start(&acc_b, &db)?;
+    b.online().await?;
+    a.send(text(BOB, "one", "r1")).await?;
+    received(&mut b, "one").await?;
+    // Bob's engine stops reading while his session stays connected.
+    let Live {
+        commands,
+        events,
+        task,
+    } = b;
+    drop(events);
+    a.send(text(BOB, "two", "r2")).await?;
+    outcome(&mut a, "r2")
+        .await?
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    // The session cannot hand "two" over, so it ends without acknowledging.
+    let end = tokio::time::timeout(Duration::from_secs(20), task).await??;
+    assert!(
+        end.is_err(),
+        "the session ends when the engine is gone: {end:?}"
+    );
+    drop(commands);
+    let mut b = Live::start(&acc_b, &db)?;
+    b.online().await?;
+    let again = received(&mut b, "two").await?;
+    assert_eq!(again.remote_id.as_str(), "r2");
+    Ok(())
+}

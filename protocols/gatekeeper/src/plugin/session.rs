@@ -869,6 +869,14 @@ impl Session {
             })
     }
 
+    /// Commits the decryption that made `ack` true, then acknowledges. In
+    /// this order a crash in between leaves a message the server delivers
+    /// again and the stored session can still open.
+    async fn consumed(&mut self, ack: &Stanza) -> Result<(), SessionError> {
+        self.device.commit().map_err(e2ee_err)?;
+        self.link.send(ack).await
+    }
+
     async fn on_message(
         &mut self,
         id: String,
@@ -885,7 +893,7 @@ impl Session {
             bytes: body,
         };
         let pid = PeerId::new(from.to_string(), 1);
-        let decrypted = self.device.decrypt(&pid, &ct).await;
+        let decrypted = self.device.decrypt_uncommitted(&pid, &ct).await;
         let ack = Stanza::Ack {
             id: id.clone(),
             from: Some(from.clone()),
@@ -894,13 +902,14 @@ impl Session {
         let d = match decrypted {
             Ok(d) => d,
             Err(koine_e2ee::E2eeError::Duplicate) => {
-                // Processed before a crash or reconnect: acknowledge again only.
+                // Committed only after the engine stored it, so this is a
+                // redelivery of something already kept: acknowledge again.
                 return self.link.send(&ack).await;
             }
             Err(e) => {
                 self.notice_malformed(InputSource::Peer, format!("message {id} from {from}: {e}"))
                     .await?;
-                return self.link.send(&ack).await;
+                return self.consumed(&ack).await;
             }
         };
         let content: Content = match proto::decode("Content", &d.plaintext) {
@@ -908,7 +917,7 @@ impl Session {
             Err(e) => {
                 self.notice_malformed(InputSource::Peer, e.to_string())
                     .await?;
-                return self.link.send(&ack).await;
+                return self.consumed(&ack).await;
             }
         };
         self.identity_seen(&from, d.identity).await?;
@@ -923,14 +932,14 @@ impl Session {
             };
             self.cx
                 .events
-                .emit(Event::MessageChanged {
+                .emit_handled(Event::MessageChanged {
                     conversation,
                     remote_id: RemoteId::new(r.target),
                     change,
                     at: timestamp,
                 })
                 .await?;
-            return self.link.send(&ack).await;
+            return self.consumed(&ack).await;
         }
         // A first message from a third-party user the gatekeeper user never
         // wrote to or accepted is a request (the engine keeps it apart).
@@ -1003,10 +1012,13 @@ impl Session {
             reply_to: (!content.reply_to.is_empty()).then(|| RemoteId::new(content.reply_to)),
             route,
         };
-        self.cx.events.emit(Event::MessageReceived(message)).await?;
-        // Stored by the engine: the server may forget it, and the sender
-        // learns it was delivered.
-        self.link.send(&ack).await?;
+        self.cx
+            .events
+            .emit_handled(Event::MessageReceived(message))
+            .await?;
+        // Stored by the engine: the session may advance, the server may
+        // forget it, and the sender learns it was delivered.
+        self.consumed(&ack).await?;
         self.link
             .send(&Stanza::Receipt {
                 id,

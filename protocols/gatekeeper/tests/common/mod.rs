@@ -156,9 +156,12 @@ impl Drop for Server {
 }
 
 /// A plugin session the test can abort abruptly (like a killed process).
+///
+/// A forwarding task plays the engine: an event counts as stored once it is
+/// in `events`, and once `Live` is dropped the next event is never stored.
 pub struct Live {
     pub commands: tokio::sync::mpsc::Sender<koine_api::Command>,
-    pub events: tokio::sync::mpsc::Receiver<koine_api::Event>,
+    pub events: tokio::sync::mpsc::UnboundedReceiver<koine_api::Event>,
     pub task: tokio::task::JoinHandle<Result<(), koine_api::SessionError>>,
 }
 
@@ -171,7 +174,15 @@ impl Live {
             data_dir.to_string_lossy().replace(['/', '.'], "_")
         );
         let (commands, rx) = tokio::sync::mpsc::channel(64);
-        let (sink, events) = EventSink::channel(1024);
+        let (sink, mut from_session) = EventSink::channel(1024);
+        let (to_test, events) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Some(e) = from_session.recv().await {
+                if to_test.send(e).is_err() {
+                    break;
+                }
+            }
+        });
         let cx = SessionContext {
             account: AccountId::new(scope.clone()),
             settings: account.settings.clone(),

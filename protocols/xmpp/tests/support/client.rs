@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 /// One running session.
 pub struct Client {
     pub commands: mpsc::Sender<Command>,
-    pub events: mpsc::Receiver<Event>,
+    pub events: koine_api::EventReceiver,
     pub task: JoinHandle<Result<(), SessionError>>,
     pub data_dir: PathBuf,
     /// Every event seen so far.

@@ -1,0 +1,174 @@
+//! The event channel from a session to the engine.
+//!
+//! Events are delivered in order. The receiver counts an event as *handled*
+//! once it asks for the next one (the engine stores an event before it reads
+//! the next), so a plugin can wait with [`EventSink::emit_handled`] until the
+//! engine has stored what it reported before it tells the network to forget
+//! it (an acknowledgement, a sync token, a queue cursor). A crash between the
+//! two then means the network delivers again and the engine de-duplicates,
+//! never that a message is lost.
+
+use crate::event::Event;
+use std::sync::{Arc, Mutex};
+use tokio::sync::{mpsc, watch};
+
+/// The engine is gone; the session should end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the engine stopped listening")]
+pub struct EngineGone;
+
+/// Reports events to the engine.
+#[derive(Debug, Clone)]
+pub struct EventSink {
+    tx: mpsc::Sender<Event>,
+    /// The number of events sent; held while sending so that numbers follow
+    /// the channel's order across clones of the sink.
+    sent: Arc<Mutex<u64>>,
+    handled: watch::Receiver<u64>,
+}
+
+/// The engine's end of the event channel.
+#[derive(Debug)]
+pub struct EventReceiver {
+    rx: mpsc::Receiver<Event>,
+    received: u64,
+    handled: watch::Sender<u64>,
+}
+
+impl EventSink {
+    /// A sink and the receiver the engine reads from.
+    pub fn channel(capacity: usize) -> (Self, EventReceiver) {
+        let (tx, rx) = mpsc::channel(capacity);
+        let (handled_tx, handled_rx) = watch::channel(0);
+        (
+            Self {
+                tx,
+                sent: Arc::new(Mutex::new(0)),
+                handled: handled_rx,
+            },
+            EventReceiver {
+                rx,
+                received: 0,
+                handled: handled_tx,
+            },
+        )
+    }
+
+    async fn send(&self, event: Event) -> Result<u64, EngineGone> {
+        let permit = self.tx.reserve().await.map_err(|_| EngineGone)?;
+        let mut sent = match self.sent.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        *sent += 1;
+        permit.send(event);
+        Ok(*sent)
+    }
+
+    /// Reports one event, waiting while the engine catches up.
+    pub async fn emit(&self, event: Event) -> Result<(), EngineGone> {
+        self.send(event).await.map(|_| ())
+    }
+
+    /// Reports one event and waits until the engine has handled (stored) it.
+    ///
+    /// Use this before acknowledging a message to the network.
+    pub async fn emit_handled(&self, event: Event) -> Result<(), EngineGone> {
+        let seq = self.send(event).await?;
+        let mut handled = self.handled.clone();
+        handled
+            .wait_for(|&n| n >= seq)
+            .await
+            .map(|_| ())
+            .map_err(|_| EngineGone)
+    }
+}
+
+impl EventReceiver {
+    /// Marks every event received so far as handled.
+    fn mark(&self) {
+        self.handled.send_if_modified(|n| {
+            let changed = *n != self.received;
+            *n = self.received;
+            changed
+        });
+    }
+
+    /// The next event; asking for it marks the ones before as handled.
+    /// Cancel-safe.
+    pub async fn recv(&mut self) -> Option<Event> {
+        self.mark();
+        let event = self.rx.recv().await;
+        if event.is_some() {
+            self.received += 1;
+        }
+        event
+    }
+
+    /// The next event if one is waiting; marks the ones before as handled.
+    pub fn try_recv(&mut self) -> Result<Event, mpsc::error::TryRecvError> {
+        self.mark();
+        let event = self.rx.try_recv()?;
+        self.received += 1;
+        Ok(event)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ConnectionState, Event};
+    use std::time::Duration;
+
+    fn ev() -> Event {
+        Event::ConnectionChanged(ConnectionState::Connecting)
+    }
+
+    #[tokio::test]
+    async fn emit_handled_waits_until_the_receiver_asks_for_the_next_event() {
+        let (sink, mut rx) = EventSink::channel(8);
+        let waiting = tokio::spawn({
+            let sink = sink.clone();
+            async move { sink.emit_handled(ev()).await }
+        });
+        assert!(rx.recv().await.is_some());
+        // Received but not handled yet: the sender still waits.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!waiting.is_finished());
+        // Asking for the next event marks the first handled.
+        let _ = tokio::time::timeout(Duration::from_millis(10), rx.recv()).await;
+        let r = tokio::time::timeout(Duration::from_secs(5), waiting).await;
+        assert!(matches!(r, Ok(Ok(Ok(())))));
+    }
+
+    #[tokio::test]
+    async fn emit_handled_fails_when_the_receiver_goes_away_unhandled() {
+        let (sink, mut rx) = EventSink::channel(8);
+        let waiting = tokio::spawn({
+            let sink = sink.clone();
+            async move { sink.emit_handled(ev()).await }
+        });
+        assert!(rx.recv().await.is_some());
+        drop(rx);
+        let r = tokio::time::timeout(Duration::from_secs(5), waiting).await;
+        assert!(matches!(r, Ok(Ok(Err(EngineGone)))));
+    }
+
+    #[tokio::test]
+    async fn numbering_follows_channel_order_across_clones() {
+        let (sink, mut rx) = EventSink::channel(64);
+        for _ in 0..10 {
+            sink.clone().emit(ev()).await.ok();
+        }
+        let last = tokio::spawn({
+            let sink = sink.clone();
+            async move { sink.emit_handled(ev()).await }
+        });
+        for _ in 0..11 {
+            assert!(rx.recv().await.is_some());
+        }
+        assert!(rx.try_recv().is_err());
+        let r = tokio::time::timeout(Duration::from_secs(5), last).await;
+        assert!(matches!(r, Ok(Ok(Ok(())))));
+    }
+}
