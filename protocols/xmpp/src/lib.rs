@@ -11,6 +11,7 @@
 //! - [`tls`]: certificate verification (system roots + `extra_ca_file` + pins).
 //! - [`connect`]: TCP, STARTTLS or direct TLS, SCRAM.
 //! - [`sm`]: XEP-0198 state, persisted in the data directory.
+//! - [`handoff`]: events to the engine; acknowledgements wait for its store.
 //! - [`chat`]: messages, receipts, markers, chat states, corrections, carbons.
 //! - [`roster`]: contacts and subscription requests.
 //! - [`mam`]: archive paging and the catch-up replay.
@@ -25,6 +26,7 @@ pub mod chat;
 pub mod config;
 pub mod connect;
 pub mod error;
+pub mod handoff;
 pub mod mam;
 pub mod muc;
 pub mod ns;

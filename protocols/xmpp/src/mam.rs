@@ -81,6 +81,11 @@ impl State {
     pub fn seen(&mut self, remote_id: &str, archive_id: &str) {
         self.archive_ids
             .insert(remote_id.to_owned(), archive_id.to_owned());
+    }
+
+    /// Everything up to `archive_id` is stored by the engine: the catch-up
+    /// after the next login starts after it.
+    pub fn advance(&mut self, archive_id: &str) {
         self.marker.last = Some(archive_id.to_owned());
         self.dirty = true;
     }
@@ -360,17 +365,21 @@ impl Session {
                 let count = messages.len() as u64;
                 for m in messages {
                     if self.first_time(&m) {
-                        self.events.emit(Event::MessageReceived(m)).await?;
+                        self.emit_inbound(Event::MessageReceived(m)).await?;
                     }
                 }
                 for e in others {
-                    self.events.emit(e).await?;
+                    self.emit_inbound(e).await?;
                 }
                 if let Some(newest) = last.or(newest_archive) {
-                    self.mam.marker.last = Some(newest.clone());
-                    self.mam.dirty = true;
-                    self.mam.save(&self.data_dir);
-                    if !complete && count > 0 && self.mam.marker.last.is_some() {
+                    // The position moves once the engine stored this page.
+                    if let Some(a) = self
+                        .events
+                        .after_stored(crate::handoff::Action::ArchiveMarker(newest.clone()))
+                    {
+                        self.apply(a).await?;
+                    }
+                    if !complete && count > 0 {
                         self.catch_up_after(Some(newest)).await?;
                     }
                 }

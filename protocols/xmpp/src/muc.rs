@@ -174,7 +174,7 @@ impl Session {
             return Ok(());
         };
         if self.first_time(&message) {
-            self.events.emit(Event::MessageReceived(message)).await?;
+            self.emit_inbound(Event::MessageReceived(message)).await?;
         }
         Ok(())
     }

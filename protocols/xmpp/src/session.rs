@@ -5,6 +5,7 @@ use crate::chat;
 use crate::config::Config;
 use crate::connect::{self, Authenticated, Stream};
 use crate::error::XmppError;
+use crate::handoff::{Action, Handoff};
 use crate::ns;
 use crate::roster;
 use crate::route::{DomainKind, Routes};
@@ -55,7 +56,10 @@ pub(crate) struct Session {
     pub(crate) routes: Routes,
     pub(crate) sm: Option<SmState>,
     pub(crate) data_dir: PathBuf,
-    pub(crate) events: EventSink,
+    pub(crate) events: Handoff,
+    /// We answered the server's `<r/>` with less than we had received: send
+    /// `<a/>` again as the engine catches up.
+    pub(crate) ack_owed: bool,
     pub(crate) iqs: HashMap<String, PendingIq>,
     pub(crate) roster: HashMap<String, roster::Item>,
     pub(crate) presences: HashMap<String, HashMap<String, Availability>>,
@@ -133,8 +137,17 @@ pub async fn run(mut cx: SessionContext) -> Result<(), XmppError> {
     if let Err(e) = &result
         && !matches!(e, XmppError::EngineGone)
     {
-        offline(&session.events, "network").await;
+        let _ = session
+            .events
+            .emit(Event::ConnectionChanged(ConnectionState::Offline {
+                reason: "network".into(),
+            }))
+            .await;
     }
+    session
+        .events
+        .close(std::time::Duration::from_secs(2))
+        .await;
     result
 }
 
@@ -246,7 +259,8 @@ impl Session {
             own,
             sm,
             data_dir: cx.data_dir.clone(),
-            events: cx.events.clone(),
+            events: Handoff::new(cx.events.clone()),
+            ack_owed: false,
             iqs: HashMap::new(),
             roster: HashMap::new(),
             presences: HashMap::new(),
@@ -304,7 +318,7 @@ impl Session {
                         Some(Ok(FallibleStreamElement::Ok(el))) => self.on_element(el).await?,
                         Some(Ok(FallibleStreamElement::Err(e))) => {
                             if matches!(e, tokio_xmpp::xmlstream::StreamElementError::InvalidStanza { .. }) {
-                                self.count_inbound();
+                                self.count_inbound().await?;
                             }
                             self.notice_malformed(e.to_string()).await?;
                         }
@@ -316,6 +330,12 @@ impl Session {
                         Some(Err(ReadError::StreamFooterReceived)) | None => {
                             return Err(XmppError::Network("server closed the stream".into()));
                         }
+                    }
+                }
+                stored = self.events.changed() => {
+                    stored?;
+                    for action in self.events.ready() {
+                        self.apply(action).await?;
                     }
                 }
                 cmd = commands.recv() => {
@@ -362,11 +382,45 @@ impl Session {
         self.inbound_since_save = 0;
     }
 
-    fn count_inbound(&mut self) {
-        if let Some(sm) = &mut self.sm {
-            sm.inbound = sm.inbound.wrapping_add(1);
-            self.inbound_since_save += 1;
+    /// One more inbound stanza read: it counts as handled once the events
+    /// reported for it so far are stored.
+    async fn count_inbound(&mut self) -> Result<(), XmppError> {
+        let Some(sm) = &mut self.sm else {
+            return Ok(());
+        };
+        sm.received = sm.received.wrapping_add(1);
+        let n = sm.received;
+        match self.events.after_stored(Action::Inbound(n)) {
+            Some(a) => self.apply(a).await,
+            None => Ok(()),
         }
+    }
+
+    /// Runs what waited for the engine to store the events before it.
+    pub(crate) async fn apply(&mut self, action: Action) -> Result<(), XmppError> {
+        match action {
+            Action::Inbound(n) => {
+                if let Some(sm) = &mut self.sm {
+                    sm.inbound = n;
+                    self.inbound_since_save += 1;
+                    if self.ack_owed {
+                        self.ack_owed = sm.inbound != sm.received;
+                        self.stream
+                            .feed(&XmppStreamElement::SM(sm::Nonza::Ack(sm::A::new(n))))
+                            .await?;
+                        self.needs_flush = true;
+                    }
+                }
+            }
+            Action::ArchiveMarker(id) => self.mam.advance(&id),
+            Action::Receipt(to, id) => {
+                if self.cfg.send_receipts {
+                    let r = chat::outgoing_receipt(to, &id);
+                    self.send_stanza(Stanza::Message(r), None).await?;
+                }
+            }
+        }
+        Ok(())
     }
 
     pub(crate) async fn notice_malformed(&self, detail: String) -> Result<(), XmppError> {
@@ -490,7 +544,7 @@ impl Session {
                     Stanza::Presence(p) => self.on_presence(p).await?,
                     Stanza::Iq(iq) => self.on_iq(iq).await?,
                 }
-                self.count_inbound();
+                self.count_inbound().await?;
                 if self.inbound_since_save >= 50 {
                     self.persist_sm();
                 }
@@ -498,6 +552,7 @@ impl Session {
             XmppStreamElement::SM(sm::Nonza::Req(_)) => {
                 self.persist_sm();
                 let h = self.sm.as_ref().map_or(0, |s| s.inbound);
+                self.ack_owed = self.sm.as_ref().is_some_and(|s| s.inbound != s.received);
                 self.stream
                     .feed(&XmppStreamElement::SM(sm::Nonza::Ack(sm::A::new(h))))
                     .await?;
@@ -566,13 +621,30 @@ impl Session {
             {
                 continue;
             }
-            self.events.emit(e).await?;
+            self.emit_inbound(e).await?;
+        }
+        // What depends on the message being stored waits until it is.
+        if let Some((_, _, Some(sid))) = reading.stored
+            && let Some(a) = self.events.after_stored(Action::ArchiveMarker(sid))
+        {
+            self.apply(a).await?;
         }
         if let Some((to, id)) = reading.receipt
-            && self.cfg.send_receipts
+            && let Some(a) = self.events.after_stored(Action::Receipt(to, id))
         {
-            let r = chat::outgoing_receipt(to, &id);
-            self.send_stanza(Stanza::Message(r), None).await?;
+            self.apply(a).await?;
+        }
+        Ok(())
+    }
+
+    /// Reports an event from the network: one the engine stores (a message,
+    /// an edit, a delivery state) is tracked until stored, see `handoff`.
+    pub(crate) async fn emit_inbound(&mut self, e: Event) -> Result<(), XmppError> {
+        match e {
+            Event::MessageReceived(_)
+            | Event::MessageChanged { .. }
+            | Event::DeliveryUpdated { .. } => self.events.emit_stored(e)?,
+            other => self.events.emit(other).await?,
         }
         Ok(())
     }

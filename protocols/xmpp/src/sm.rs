@@ -6,10 +6,11 @@
 //! process resumes the server's hibernated session: nothing the server queued
 //! for us is lost, and nothing we sent is sent twice.
 //!
-//! Inbound counting: `inbound` counts stanzas *fully handled* (their events
-//! emitted). It is only ever persisted after the events went out, so a crash
-//! can make the server resend a stanza (the engine de-duplicates) but never
-//! drop one.
+//! Inbound counting: `received` counts stanzas read; `inbound` counts those
+//! *fully handled*: a message counts only once the engine has stored it (see
+//! `handoff`). Only `inbound` is acknowledged and persisted, so a crash can
+//! make the server resend a stanza (the engine de-duplicates) but never drop
+//! one.
 
 use koine_api::LocalId;
 use serde::{Deserialize, Serialize};
@@ -36,8 +37,12 @@ pub struct SmState {
     pub id: Option<String>,
     /// The full JID the stream is bound to.
     pub bound_jid: Option<String>,
-    /// Stanzas received and handled.
+    /// Stanzas received and handled: their events are stored by the engine.
+    /// This is the `h` we acknowledge and resume with.
     pub inbound: u32,
+    /// Stanzas received on this stream, handled or not.
+    #[serde(skip)]
+    pub received: u32,
     /// Stanzas sent on this stream.
     pub sent: u32,
     /// Sent stanzas the server has not acknowledged, oldest first.
@@ -87,6 +92,7 @@ impl SmState {
         self.id = id;
         self.bound_jid = Some(bound_jid);
         self.inbound = 0;
+        self.received = 0;
         self.sent = 0;
         self.unacked.drain(..).collect()
     }
@@ -96,6 +102,7 @@ impl SmState {
     pub fn resumed(&mut self, h: u32) -> Vec<Unacked> {
         let _ = self.acknowledge(h);
         self.sent = h;
+        self.received = self.inbound;
         self.unacked.drain(..).collect()
     }
 }

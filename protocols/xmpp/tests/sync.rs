@@ -250,3 +250,78 @@ async fn restart_resumes_without_loss_or_duplicates() {
     a.stop().await.expect("stop");
     b.stop().await.expect("stop");
 }
+
+fn received_text(e: &Event, text: &str) -> bool {
+    matches!(e, Event::MessageReceived(m) if m.content.text == text)
+}
+
+/// The engine takes a message from the plugin and stops before storing it.
+/// Nothing may tell the network it was handled: not the stream-management
+/// count (a resumed session gets it again), not the archive position (a fresh
+/// login replays it), not the delivery receipt to the sender.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_message_the_engine_never_stored_comes_again() {
+    let server = Prosody::start();
+    let (sa, pa, ja) = server.account("alice");
+    let (sb, pb, jb) = server.account("bob");
+    let dir = tempfile::tempdir().expect("tmp");
+    let bdir = dir.path().join("b");
+    let mut a = client::start(sa, pa, dir.path().join("a"));
+    let mut b = client::start(sb.clone(), pb.clone(), bdir.clone());
+    a.online().await;
+    b.online().await;
+    let stream_id = sm_id(&bdir).expect("stream management enabled and saved");
+    a.send(send(jb.as_str(), "n-1", "one")).await;
+    b.wait_for("one", |e| received_text(e, "one")).await;
+
+    for (id, text, resume) in [("n-2", "two", true), ("n-3", "three", false)] {
+        b.crash_engine_on(move |e| received_text(e, text));
+        a.send(send(jb.as_str(), id, text)).await;
+        a.wait_for(
+            "server ack",
+            |e| matches!(e, Event::SendAcked { local_id, .. } if local_id.as_str() == id),
+        )
+        .await;
+        // The session ends by itself (engine gone) or when stopped.
+        let _ = tokio::time::timeout(Duration::from_secs(30), b.stop())
+            .await
+            .expect("bob's session ends");
+        assert!(
+            !b_seen_delivered(&a.seen, id),
+            "no receipt for what Bob's engine never stored"
+        );
+        if !resume {
+            // A fresh login: only the archive can bring it back.
+            std::fs::remove_file(bdir.join("stream-management.json")).expect("forget the stream");
+        }
+        b = client::start(sb.clone(), pb.clone(), bdir.clone());
+        b.online().await;
+        let got = b
+            .wait_for("the lost message again", |e| received_text(e, text))
+            .await;
+        let Event::MessageReceived(m) = got else {
+            unreachable!()
+        };
+        assert_eq!(m.remote_id.as_str(), id);
+        if resume {
+            assert_eq!(sm_id(&bdir), Some(stream_id.clone()), "resumed");
+            a.wait_for("the receipt once stored", |e| {
+                b_seen_delivered(std::slice::from_ref(e), id)
+            })
+            .await;
+        } else {
+            // (Archived messages get no receipt: another device may have
+            // answered long ago.)
+            assert_ne!(sm_id(&bdir), Some(stream_id.clone()), "a fresh stream");
+        }
+    }
+    let _ = ja;
+    a.stop().await.expect("stop");
+    b.stop().await.expect("stop");
+}
+
+fn b_seen_delivered(events: &[Event], id: &str) -> bool {
+    events.iter().any(|e| {
+        matches!(e, Event::DeliveryUpdated { remote_id, state: koine_api::DeliveryState::Delivered, .. } if remote_id.as_str() == id)
+    })
+}

@@ -7,15 +7,25 @@ use koine_api::{
 };
 use koine_xmpp::Xmpp;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+/// Decides whether the engine "crashes" on an event: receives it from the
+/// plugin but never stores it.
+pub type CrashOn = Arc<Mutex<Option<Box<dyn Fn(&Event) -> bool + Send>>>>;
+
 /// One running session.
+///
+/// A forwarding task plays the engine: an event counts as stored once it is
+/// in `events` (the task then asks the plugin for the next one). After
+/// [`Client::crash_engine_on`], the first matching event is taken from the
+/// plugin and dropped, and the engine's end of the channel with it.
 pub struct Client {
     pub commands: mpsc::Sender<Command>,
-    pub events: koine_api::EventReceiver,
+    pub events: mpsc::UnboundedReceiver<Event>,
+    pub crash_on: CrashOn,
     pub task: JoinHandle<Result<(), SessionError>>,
     pub data_dir: PathBuf,
     /// Every event seen so far.
@@ -26,7 +36,22 @@ pub struct Client {
 pub fn start(settings: Settings, secret: Secret, data_dir: PathBuf) -> Client {
     std::fs::create_dir_all(&data_dir).expect("data dir");
     let (commands, rx) = mpsc::channel(1024);
-    let (sink, events) = EventSink::channel(4096);
+    let (sink, mut from_session) = EventSink::channel(4096);
+    let (to_test, events) = mpsc::unbounded_channel();
+    let crash_on: CrashOn = Arc::new(Mutex::new(None));
+    let crash = crash_on.clone();
+    tokio::spawn(async move {
+        while let Some(e) = from_session.recv().await {
+            let crashes = crash
+                .lock()
+                .expect("lock")
+                .as_ref()
+                .is_some_and(|pred| pred(&e));
+            if crashes || to_test.send(e).is_err() {
+                break;
+            }
+        }
+    });
     let account = AccountId::new(format!("xmpp-{}", uuid::Uuid::new_v4()));
     let cx = SessionContext {
         account: account.clone(),
@@ -41,6 +66,7 @@ pub fn start(settings: Settings, secret: Secret, data_dir: PathBuf) -> Client {
     Client {
         commands,
         events,
+        crash_on,
         task,
         data_dir,
         seen: Vec::new(),
@@ -102,6 +128,12 @@ impl Client {
             Event::RosterReplaced(c) => c,
             _ => unreachable!(),
         }
+    }
+
+    /// The engine will stop, without storing it, at the first event
+    /// matching `pred` from now on.
+    pub fn crash_engine_on(&self, pred: impl Fn(&Event) -> bool + Send + 'static) {
+        *self.crash_on.lock().expect("lock") = Some(Box::new(pred));
     }
 
     pub async fn send(&self, cmd: Command) {
