@@ -11,9 +11,16 @@
 pub mod engine;
 pub mod model;
 pub mod paths;
+pub mod people;
 pub mod store;
+pub mod vcard;
 
-pub use engine::{AccountStatus, Engine, EngineConfig, EngineError, EngineEvent, Registry};
+pub use engine::{
+    AccountStatus, AnswerOutcome, DowngradeConsent, Engine, EngineConfig, EngineError, EngineEvent,
+    ImportReport, InboxRequest, PersonMessage, PersonSend, Registry, RouteChoice, RouteOption,
+    RouteSelection,
+};
+pub use people::{Person, PersonId, StrangerPolicy, Strength, Suggestion};
 
 pub use model::{AccountRecord, ConversationId, ConversationRecord, MessageId, StoredMessage};
 pub use paths::Profile;

@@ -43,6 +43,11 @@ impl AccountShared {
         }
     }
 
+    /// Whether a live session takes commands now.
+    pub(super) fn is_online(&self) -> bool {
+        lock(&self.sender).is_some()
+    }
+
     fn went_online(&self, sender: mpsc::Sender<Command>) {
         *lock(&self.sender) = Some(sender);
     }
@@ -379,7 +384,12 @@ impl Engine {
                 }
             }
             Event::RequestReceived(request) => {
-                self.store().insert_request(&account, &request)?;
+                let store = self.store();
+                if store.is_blocked(&account, &request.from)? {
+                    return Ok(());
+                }
+                store.insert_request(&account, &request)?;
+                drop(store);
                 self.emit(EngineEvent::RequestReceived { account, request });
             }
             Event::RequestResolved(request) => {
@@ -399,7 +409,11 @@ impl Engine {
     ) -> Result<(), crate::store::StoreError> {
         let mut store = self.store();
         let incoming = message.direction == Direction::Incoming;
-        let stranger = incoming && !store.is_contact(&account, &message.sender.to_string())?;
+        if incoming && store.is_blocked(&account, &message.sender)? {
+            // Blocked in Koine: dropped, never stored nor notified.
+            return Ok(());
+        }
+        let stranger = incoming && super::consent::is_stranger(&store, &account, &message.sender)?;
         let peer = incoming.then_some(&message.sender);
         let (conversation, created) =
             store.ensure_conversation(&account, &message.conversation, peer, stranger)?;

@@ -126,6 +126,10 @@ pub enum EngineEvent {
         /// Whether the outbox keeps it for another try.
         will_retry: bool,
     },
+    /// People changed (merge, split, undo, import, an accepted request).
+    PeopleChanged,
+    /// The Requests inbox changed (a request was answered).
+    RequestsChanged,
     /// The engine itself hit an error (storage); the account goes on.
     EngineError {
         /// Which account.

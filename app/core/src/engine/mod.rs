@@ -1,14 +1,23 @@
 //! The engine: accounts, their tasks, and the one store.
 
 mod account_task;
+mod consent;
 mod events;
 mod export;
+mod people;
+mod people_vcard;
+mod route_choice;
 
+pub use consent::{AnswerOutcome, InboxRequest};
 pub use events::{AccountStatus, EngineEvent};
 pub use export::{Export, ExportedConversation};
+pub use people::PersonMessage;
+pub use people_vcard::ImportReport;
+pub use route_choice::{DowngradeConsent, PersonSend, RouteChoice, RouteOption, RouteSelection};
 
 use crate::model::{AccountRecord, ConversationId, ConversationRecord, MessageId, StoredMessage};
 use crate::paths::Profile;
+use crate::people::PersonId;
 use crate::store::messages::Outgoing;
 use crate::store::{SearchHit, Store, StoreError};
 use account_task::AccountShared;
@@ -105,6 +114,43 @@ pub enum EngineError {
     /// An address the network does not accept.
     #[error(transparent)]
     Address(#[from] koine_api::AddressError),
+    /// No person matches.
+    #[error("no person matches {0:?}")]
+    UnknownPerson(String),
+    /// More than one person matches.
+    #[error("{0:?} matches several people; use the person's number")]
+    AmbiguousPerson(String),
+    /// A split needs at least one address to move.
+    #[error("nothing to split off")]
+    NothingToSplit,
+    /// None of the person's addresses is reachable by a configured account.
+    #[error("no account can reach person {0}")]
+    NoRoute(PersonId),
+    /// The requested route (account or reply) is not one of the person's.
+    #[error("that route does not lead to person {0}")]
+    NotARouteOf(PersonId),
+    /// The chosen route is less protected than the best one and the user
+    /// has not allowed it: ask, then send again with consent.
+    #[error(
+        "sending to person {person} through {account} would downgrade the route to {protection:?}; consent needed"
+    )]
+    DowngradeNeedsConsent {
+        /// The person.
+        person: PersonId,
+        /// The account of the chosen route.
+        account: AccountId,
+        /// Its protection.
+        protection: koine_api::Protection,
+    },
+    /// No request matches.
+    #[error("no request matches {0:?}")]
+    UnknownRequest(String),
+    /// The account must be online to answer through its network.
+    #[error("account {0} is not online")]
+    Offline(AccountId),
+    /// An address book file could not be read.
+    #[error(transparent)]
+    Vcard(#[from] crate::vcard::VcardError),
 }
 
 struct Inner {

@@ -6,9 +6,12 @@
 
 mod accounts;
 mod codec;
+mod consent;
 mod conversations;
 pub mod messages;
 mod outbox;
+mod people;
+mod people_log;
 mod search;
 
 pub use search::SearchHit;
@@ -18,7 +21,10 @@ use std::path::Path;
 use thiserror::Error;
 
 /// Migrations in order; the index + 1 is the schema version.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/001_init.sql"),
+    include_str!("../../migrations/002_people.sql"),
+];
 
 /// Errors of the store.
 #[derive(Debug, Error)]
