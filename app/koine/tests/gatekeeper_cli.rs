@@ -1,171 +1,27 @@
 //! Two Koine profiles talk through the reference gatekeeper server with the
-//! headless CLI, both directions: text, an image and a file; the delivery
-//! receipt comes back. The server runs in this test process on loopback
+//! headless CLI, both directions: text, an image and a file; typing and the
+//! delivery receipt come through. The server runs in this test process on loopback
 //! (the gatekeeper crate's `server::run`); the clients are the real `koine`
 //! binary. Run inside `scripts/with-keyring`.
 
 mod common;
 
+mod gk;
+
 use common::koine;
+use gk::{
+    ALICE, BOB, Tail, add_account, contains_text, is_online, is_type, local_paths, start_server,
+};
 use koine_gatekeeper::server::db::Db;
 use koine_gatekeeper::wire::Peer;
 use koine_gatekeeper::wire::stanza::Folder;
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
-
-const ALICE: &str = "koine:alice";
-const BOB: &str = "+4915112345678";
-
-struct Tail {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Tail {
-    fn start(profile: &Path) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_koine"))
-            .arg("--profile")
-            .arg(profile)
-            .args(["tail", "--json"])
-            .env_remove("KOINE_HOME")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn tail");
-        let out = child.stdout.take().expect("stdout");
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Self { child, lines }
-    }
-
-    /// The first line for which `pick` says yes.
-    fn wait_for(
-        &self,
-        what: &str,
-        mut pick: impl FnMut(&serde_json::Value) -> bool,
-    ) -> serde_json::Value {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = self
-                .lines
-                .recv_timeout(left)
-                .unwrap_or_else(|_| panic!("timed out waiting for {what}"));
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
-                && pick(&v)
-            {
-                return v;
-            }
-        }
-    }
-
-    fn stop(mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Tail {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn contains_text(v: &serde_json::Value, needle: &str) -> bool {
-    match v {
-        serde_json::Value::String(s) => s.contains(needle),
-        serde_json::Value::Array(a) => a.iter().any(|x| contains_text(x, needle)),
-        serde_json::Value::Object(o) => o.values().any(|x| contains_text(x, needle)),
-        _ => false,
-    }
-}
-
-fn local_paths(v: &serde_json::Value, out: &mut Vec<String>) {
-    match v {
-        serde_json::Value::Object(o) => {
-            if o.get("kind").and_then(|k| k.as_str()) == Some("local_path")
-                && let Some(p) = o.get("value").and_then(|p| p.as_str())
-            {
-                out.push(p.to_owned());
-            }
-            o.values().for_each(|x| local_paths(x, out));
-        }
-        serde_json::Value::Array(a) => a.iter().for_each(|x| local_paths(x, out)),
-        _ => {}
-    }
-}
-
-fn start_server(db: std::path::PathBuf) -> koine_gatekeeper::server::Ready {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let config = koine_gatekeeper::server::Config {
-            db,
-            noise: "127.0.0.1:0".parse().expect("addr"),
-            gatekeeper_http: "127.0.0.1:0".parse().expect("addr"),
-            provider_http: "127.0.0.1:0".parse().expect("addr"),
-            rate: 20.0,
-            burst: 200.0,
-        };
-        let _ = rt.block_on(koine_gatekeeper::server::run(config, |r| {
-            let _ = tx.send(r.clone());
-        }));
-    });
-    rx.recv_timeout(Duration::from_secs(30))
-        .expect("server ready")
-}
-
-fn add_account(profile: &Path, user: &str, password: &str, r: &koine_gatekeeper::server::Ready) {
-    let sets = [
-        format!("user={user}"),
-        format!("endpoint={}", r.noise),
-        format!("server_key={}", r.server_key),
-        format!("gatekeeper_http={}", r.gatekeeper_http),
-        format!("provider_url={}", r.provider_http),
-        "server_name=gatekeeper.test".to_owned(),
-    ];
-    let mut args = vec!["account", "add", "gatekeeper", user, "--password-stdin"];
-    for s in &sets {
-        args.push("--set");
-        args.push(s);
-    }
-    let out = koine(profile, &args, Some(&format!("{password}\n")));
-    assert!(
-        out.status.success(),
-        "account add: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn is_type(v: &serde_json::Value, t: &str) -> bool {
-    v.get("type").and_then(|x| x.as_str()) == Some(t)
-}
-
-fn is_online(v: &serde_json::Value) -> bool {
-    contains_text(v, "online") || contains_text(v, "Online")
-}
+use std::time::Duration;
 
 #[test]
 fn two_profiles_exchange_text_image_and_file_through_the_reference_server() {
     let dir = tempfile::tempdir().expect("tmp");
     let db_path = dir.path().join("gatekeeper.sqlite");
-    let ready = start_server(db_path.clone());
+    let ready = start_server(db_path.clone(), Duration::ZERO);
     let db = Db::open(&db_path).expect("db");
     let (alice, bob) = (Peer::parse(ALICE).expect("a"), Peer::parse(BOB).expect("b"));
     db.add_user(&alice, "pw-a").expect("alice");
@@ -222,12 +78,16 @@ fn two_profiles_exchange_text_image_and_file_through_the_reference_server() {
     );
     tail_b.stop();
 
-    // Bob answers with a file; Alice sees it, and the receipt of hers.
+    // Bob answers with a file while Alice is online in the same chat: she
+    // sees him typing, then the message, and the receipt of hers.
+    let tail_a = Tail::start(&pa);
+    tail_a.wait_for("Alice online", is_online);
     let text_ba = format!("hello alice {}", std::process::id());
     let out = koine(
         &pb,
         &[
             "send",
+            "--typing",
             BOB,
             ALICE,
             &text_ba,
@@ -241,10 +101,11 @@ fn two_profiles_exchange_text_image_and_file_through_the_reference_server() {
         "send B→A: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let tail_a = Tail::start(&pa);
-    let mut message = None;
-    let mut delivered = false;
-    tail_a.wait_for("Bob's message and the receipt of Alice's", |v| {
+    let (mut typing, mut message, mut delivered) = (false, None, false);
+    tail_a.wait_for("Bob typing, his message and the receipt of Alice's", |v| {
+        if is_type(v, "chat_state") && contains_text(v, "composing") && message.is_none() {
+            typing = true;
+        }
         if is_type(v, "message_stored") && contains_text(v, &text_ba) && message.is_none() {
             message = Some(v.clone());
         }
@@ -256,6 +117,7 @@ fn two_profiles_exchange_text_image_and_file_through_the_reference_server() {
         }
         message.is_some() && delivered
     });
+    assert!(typing, "Bob's typing arrived before his message");
     let got = message.expect("message");
     let mut paths = Vec::new();
     local_paths(&got, &mut paths);

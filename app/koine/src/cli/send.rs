@@ -2,7 +2,10 @@
 
 use anyhow::{Context, bail};
 use clap::Args;
-use koine_api::{Attachment, AttachmentSource, Content, ConversationKey, DeliveryState, RemoteId};
+use koine_api::{
+    Attachment, AttachmentSource, ChatState, Command, Content, ConversationKey, DeliveryState,
+    RemoteId,
+};
 use koine_core::{AccountStatus, Engine, EngineEvent};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,6 +38,10 @@ pub struct SendArgs {
     /// the outbox (exit code 3).
     #[arg(long, default_value_t = 30)]
     wait: u64,
+    /// Show the recipient that you are typing first, as the window does
+    /// while you write (waits until the account is online).
+    #[arg(long)]
+    typing: bool,
 }
 
 fn mime_of(path: &std::path::Path) -> &'static str {
@@ -95,10 +102,21 @@ pub async fn run(engine: &Engine, args: SendArgs) -> anyhow::Result<ExitCode> {
     };
     let mut events = engine.subscribe();
     engine.start(&account.id)?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(args.wait);
+    if args.typing && online(&mut events, &account.id, deadline).await {
+        engine
+            .command(
+                &account.id,
+                Command::SetChatState {
+                    conversation: key.clone(),
+                    state: ChatState::Composing,
+                },
+            )
+            .await?;
+    }
     let (local_id, _) = engine
         .send(&account.id, &key, content, args.reply_to.map(RemoteId::new))
         .await?;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(args.wait);
     loop {
         let event = match tokio::time::timeout_at(deadline, events.recv()).await {
             Err(_) => {
@@ -157,6 +175,28 @@ pub async fn run(engine: &Engine, args: SendArgs) -> anyhow::Result<ExitCode> {
                 );
             }
             _ => {}
+        }
+    }
+}
+
+/// Waits until the account is online; false at the deadline or when it
+/// cannot connect (the message is then queued as usual).
+async fn online(
+    events: &mut tokio::sync::broadcast::Receiver<EngineEvent>,
+    account: &koine_api::AccountId,
+    deadline: tokio::time::Instant,
+) -> bool {
+    loop {
+        match tokio::time::timeout_at(deadline, events.recv()).await {
+            Ok(Ok(EngineEvent::AccountStatus { account: a, status })) if &a == account => {
+                match status {
+                    AccountStatus::Online { .. } => return true,
+                    AccountStatus::Failed { .. } => return false,
+                    _ => {}
+                }
+            }
+            Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
+            Ok(Err(_)) | Err(_) => return false,
         }
     }
 }

@@ -41,6 +41,10 @@ pub enum Cmd {
         /// Burst of messages per sender.
         #[arg(long, default_value_t = 200.0)]
         burst: f64,
+        /// Hold each acknowledgement this many milliseconds after storing
+        /// the message (for crash-recovery tests of clients).
+        #[arg(long, default_value_t = 0)]
+        ack_delay_ms: u64,
     },
     /// Register a provider.
     AddProvider {
@@ -91,6 +95,7 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
             provider_http,
             rate,
             burst,
+            ack_delay_ms,
         } => {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -104,6 +109,7 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
                     provider_http,
                     rate,
                     burst,
+                    ack_delay: std::time::Duration::from_millis(ack_delay_ms),
                 },
                 |ready| {
                     if let Ok(line) = serde_json::to_string(ready) {

@@ -322,13 +322,16 @@ async fn handle(conn: &mut Conn, shared: &Shared, me: &Peer, s: Stanza) -> Resul
             }
             let ts = db.enqueue_message(me, &to, &id, kind.as_str(), &body)?;
             tracing::info!(from = %me, to = %to, bytes = body.len(), "message stored");
+            shared.hub.push(&to, || Push::Wake);
+            if !shared.ack_delay.is_zero() {
+                tokio::time::sleep(shared.ack_delay).await;
+            }
             conn.send(&Stanza::Ack {
                 id,
                 from: None,
                 ts: Some(ts),
             })
             .await?;
-            shared.hub.push(&to, || Push::Wake);
             Ok(())
         }
         Stanza::Ack {

@@ -40,6 +40,26 @@ pub struct Config {
     pub rate: f64,
     /// Burst of messages per sender.
     pub burst: f64,
+    /// Holds each acknowledgement this long after the message is stored.
+    /// Zero in normal use; tests of a client's crash recovery set it to
+    /// widen the window between "stored by the server" and "acknowledged".
+    pub ack_delay: std::time::Duration,
+}
+
+impl Config {
+    /// Loopback listeners on free ports, the default limits, no delay.
+    pub fn loopback(db: PathBuf) -> Self {
+        let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        Self {
+            db,
+            noise: any,
+            gatekeeper_http: any,
+            provider_http: any,
+            rate: 20.0,
+            burst: 200.0,
+            ack_delay: std::time::Duration::ZERO,
+        }
+    }
 }
 
 /// State shared by all connections.
@@ -49,6 +69,7 @@ pub struct Shared {
     server_key: Vec<u8>,
     provider_origin: String,
     gatekeeper_origin: String,
+    ack_delay: std::time::Duration,
 }
 
 /// What a started server is bound to.
@@ -87,6 +108,7 @@ pub async fn run(
         server_key,
         provider_origin: r.provider_http.clone(),
         gatekeeper_origin: r.gatekeeper_http.clone(),
+        ack_delay: config.ack_delay,
     });
     ready(&r);
     tracing::info!(noise = %r.noise, "gatekeeper listening");
