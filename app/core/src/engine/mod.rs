@@ -469,4 +469,12 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 #[cfg(test)]
+mod consent_tests;
+#[cfg(test)]
+mod people_tests;
+#[cfg(test)]
+mod route_tests;
+#[cfg(test)]
+mod test_net;
+#[cfg(test)]
 mod tests;

@@ -1,0 +1,295 @@
+//! Consent: the stranger policy per network, the Requests inbox, and
+//! answers (the network's own mechanism, a local block for SMS).
+
+use super::test_net::{Nets, Push, message, wait};
+use super::*;
+use crate::people::{AddressSource, StrangerPolicy};
+use koine_api::{
+    Conversation, ConversationKind, Decision, HopKind, Request, RequestId, RequestKind,
+};
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// Pushes a message to an account and waits until it is stored.
+async fn deliver(n: &Nets, account: &AccountId, m: koine_api::Message) -> StoredMessage {
+    let mut rx = n.engine.subscribe();
+    let remote = m.remote_id.clone();
+    n.push
+        .send((account.clone(), Push::Message(m)))
+        .expect("push");
+    let EngineEvent::MessageStored { message, .. } = wait(&mut rx, "stored", |e| {
+        matches!(e, EngineEvent::MessageStored { message, .. } if message.remote_id.as_ref() == Some(&remote))
+    })
+    .await
+    else {
+        unreachable!()
+    };
+    message
+}
+
+/// Waits until the plugin got the answer.
+async fn answered(n: &Nets, request: &str, decision: Decision) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !lock(&n.log.answers)
+        .iter()
+        .any(|(_, id, d)| id.as_str() == request && *d == decision)
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the plugin never got {decision:?} for {request}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn is_request(n: &Nets, message: &StoredMessage) -> bool {
+    n.engine
+        .with_store(|s| s.conversation(message.conversation))
+        .expect("conversation")
+        .is_request
+}
+
+#[test]
+fn strangers_land_in_requests_as_each_network_policy_says() {
+    rt().block_on(async {
+        let n = Nets::new();
+        let sms = n.account("sms", "phone").await;
+        let chat = n.account("chat", "me@chat.example").await;
+        n.start(&sms).await;
+        n.start(&chat).await;
+        let e = &n.engine;
+        assert_eq!(
+            e.stranger_policy(&ProtocolId::new("sms")).expect("policy"),
+            StrangerPolicy::Contacts
+        );
+
+        let m = deliver(
+            &n,
+            &sms,
+            message(
+                "+33611111111",
+                "a",
+                "hello, who is this",
+                HopKind::Carrier,
+                false,
+            ),
+        )
+        .await;
+        assert!(
+            is_request(&n, &m),
+            "an unknown SMS sender starts in Requests"
+        );
+        let requests = e.requests().expect("requests");
+        assert_eq!(requests.len(), 1);
+        assert_eq!(requests[0].kind, RequestKind::FirstMessage);
+        assert_eq!(requests[0].preview.as_deref(), Some("hello, who is this"));
+        assert_eq!(requests[0].conversation, Some(m.conversation));
+
+        // Someone from the imported address book is a contact on SMS.
+        e.create_person(
+            "Known",
+            &[(None, Address::parse_any("+33622222222").expect("n"))],
+        )
+        .expect("person");
+        let m = deliver(
+            &n,
+            &sms,
+            message("+33622222222", "b", "it's me", HopKind::Carrier, false),
+        )
+        .await;
+        assert!(
+            !is_request(&n, &m),
+            "a person the user vouched for is no stranger"
+        );
+
+        e.set_stranger_policy(&ProtocolId::new("sms"), StrangerPolicy::Anyone)
+            .expect("set");
+        let m = deliver(
+            &n,
+            &sms,
+            message("+33633333333", "c", "hi", HopKind::Carrier, false),
+        )
+        .await;
+        assert!(!is_request(&n, &m), "anyone may write on SMS now");
+        let m = deliver(
+            &n,
+            &chat,
+            message("dave@chat.example", "d", "hi", HopKind::ClientLink, false),
+        )
+        .await;
+        assert!(is_request(&n, &m), "the policy is per network");
+
+        // Contacts and people in a shared room.
+        e.set_stranger_policy(&ProtocolId::new("chat"), StrangerPolicy::SharedRoom)
+            .expect("set");
+        let room = Conversation {
+            key: ConversationKey::new("room@muc.chat.example"),
+            title: "Room".into(),
+            kind: ConversationKind::Group,
+            peer: None,
+            route: super::test_net::route(HopKind::ClientLink, false),
+            read_only: false,
+        };
+        e.with_store(|s| s.upsert_conversation(&chat, &room))
+            .expect("room");
+        let mut in_room = message(
+            "carol@chat.example",
+            "e",
+            "in the room",
+            HopKind::ClientLink,
+            false,
+        );
+        in_room.conversation = room.key.clone();
+        deliver(&n, &chat, in_room).await;
+        let m = deliver(
+            &n,
+            &chat,
+            message("carol@chat.example", "f", "hi", HopKind::ClientLink, false),
+        )
+        .await;
+        assert!(!is_request(&n, &m), "carol shares a room with us");
+        let m = deliver(
+            &n,
+            &chat,
+            message("erin@chat.example", "g", "hi", HopKind::ClientLink, false),
+        )
+        .await;
+        assert!(is_request(&n, &m), "erin does not");
+    });
+}
+
+#[test]
+fn blocking_an_sms_sender_is_local_and_drops_their_messages_silently() {
+    rt().block_on(async {
+        let n = Nets::new();
+        let sms = n.account("sms", "phone").await;
+        n.start(&sms).await;
+        let e = &n.engine;
+        let first = deliver(
+            &n,
+            &sms,
+            message("+33611111111", "a", "spam", HopKind::Carrier, false),
+        )
+        .await;
+        let request = e.find_request("+33611111111").expect("request");
+        assert_eq!(request.network_request, None);
+        let outcome = e
+            .answer_request(&request, Decision::Block)
+            .await
+            .expect("block");
+        assert!(outcome.blocked_locally);
+        assert!(!outcome.network_answered, "SMS has no blocking of its own");
+        assert!(e.requests().expect("requests").is_empty());
+        assert!(
+            e.with_store(|s| s.conversation(first.conversation))
+                .is_err()
+        );
+
+        let mut rx = e.subscribe();
+        n.push
+            .send((
+                sms.clone(),
+                Push::Message(message(
+                    "+33611111111",
+                    "b",
+                    "more spam",
+                    HopKind::Carrier,
+                    false,
+                )),
+            ))
+            .expect("push");
+        deliver(
+            &n,
+            &sms,
+            message("+33644444444", "c", "a friend", HopKind::Carrier, false),
+        )
+        .await;
+        // Events are in order: the blocked message came first and left no trace.
+        while let Ok(ev) = rx.try_recv() {
+            if let EngineEvent::MessageStored { message, .. } = &ev {
+                assert_ne!(
+                    message.content.text, "more spam",
+                    "a blocked sender was notified"
+                );
+            }
+        }
+        let texts: Vec<String> = e
+            .search("spam", 10)
+            .expect("search")
+            .into_iter()
+            .map(|h| h.message.content.text)
+            .collect();
+        assert!(
+            texts.is_empty(),
+            "nothing of the blocked sender is stored: {texts:?}"
+        );
+        assert!(e.unblock_address(&sms, &first.sender).expect("unblock"));
+        let m = deliver(
+            &n,
+            &sms,
+            message("+33611111111", "d", "sorry", HopKind::Carrier, false),
+        )
+        .await;
+        assert!(is_request(&n, &m), "unblocked: back to Requests");
+    });
+}
+
+#[test]
+fn network_requests_are_answered_through_the_plugin() {
+    rt().block_on(async {
+        let n = Nets::new();
+        let gk = n.account("gk", "+33600000001").await;
+        let e = &n.engine;
+        let request = |id: &str, from: &str| Request {
+            id: RequestId::new(id),
+            kind: RequestKind::ThirdPartyOptIn { provider: "birdy".into() },
+            from: Address::parse_any(from).expect("address"),
+            display_name: Some("Zed".into()),
+            conversation: Some(ConversationKey::new(from)),
+            preview: Some("hi".into()),
+            received: Timestamp::now(),
+        };
+        let mut rx = e.subscribe();
+        n.start(&gk).await;
+        n.push.send((gk.clone(), Push::Request(request("r1", "+33677777777")))).expect("push");
+        wait(&mut rx, "request", |ev| matches!(ev, EngineEvent::RequestReceived { .. })).await;
+        deliver(&n, &gk, message("+33677777777", "m1", "hi", HopKind::ClientLink, true)).await;
+        let inbox = e.requests().expect("requests");
+        assert_eq!(inbox.len(), 1, "one entry for the request and its conversation: {inbox:?}");
+        assert_eq!(inbox[0].network_request, Some(RequestId::new("r1")));
+        assert!(inbox[0].conversation.is_some());
+
+        // Offline: the network cannot be asked, so nothing changes.
+        e.stop(&gk).await;
+        assert!(matches!(
+            e.answer_request(&inbox[0], Decision::Accept).await,
+            Err(EngineError::Offline(_))
+        ));
+        n.start(&gk).await;
+        let outcome = e.answer_request(&inbox[0], Decision::Accept).await.expect("accept");
+        assert!(outcome.network_answered);
+        answered(&n, "r1", Decision::Accept).await;
+        let c = e.with_store(|s| s.conversation(inbox[0].conversation.expect("c"))).expect("c");
+        assert!(!c.is_request, "accepted: in the inbox");
+        let zed = e.find_person("+33677777777").expect("person");
+        assert_eq!(zed.name, "Zed");
+        assert_eq!(zed.addresses[0].source, AddressSource::Accepted);
+
+        n.push.send((gk.clone(), Push::Request(request("r2", "+33688888888")))).expect("push");
+        wait(&mut rx, "request", |ev| matches!(ev, EngineEvent::RequestReceived { request, .. } if request.id.as_str() == "r2")).await;
+        let r2 = e.find_request("r2").expect("r2");
+        let outcome = e.answer_request(&r2, Decision::Report).await.expect("report");
+        assert!(outcome.network_answered && outcome.blocked_locally);
+        answered(&n, "r2", Decision::Report).await;
+        // A blocked sender's new request is dropped.
+        n.push.send((gk.clone(), Push::Request(request("r3", "+33688888888")))).expect("push");
+        deliver(&n, &gk, message("+33699999990", "m2", "other", HopKind::ClientLink, true)).await;
+        assert!(e.find_request("r3").is_err());
+    });
+}
