@@ -394,6 +394,7 @@ impl Engine {
             }
             Event::RequestResolved(request) => {
                 self.store().remove_request(&account, &request)?;
+                self.emit(EngineEvent::RequestResolved { account, request });
             }
             Event::PromptRaised(prompt) => self.emit(EngineEvent::PromptRaised { account, prompt }),
             Event::Notice(notice) => self.emit(EngineEvent::Notice { account, notice }),

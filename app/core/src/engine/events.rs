@@ -128,8 +128,16 @@ pub enum EngineEvent {
     },
     /// People changed (merge, split, undo, import, an accepted request).
     PeopleChanged,
-    /// The Requests inbox changed (a request was answered).
+    /// The Requests inbox changed (a request was answered here).
     RequestsChanged,
+    /// The network says a request was resolved (answered here or on
+    /// another device, or withdrawn); it left the Requests inbox.
+    RequestResolved {
+        /// Which account.
+        account: AccountId,
+        /// The network's request id.
+        request: koine_api::RequestId,
+    },
     /// The engine itself hit an error (storage); the account goes on.
     EngineError {
         /// Which account.

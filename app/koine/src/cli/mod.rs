@@ -1,7 +1,9 @@
 //! Command-line interface.
 
 mod account;
+mod people;
 mod query;
+mod requests;
 mod send;
 mod tail;
 
@@ -41,6 +43,15 @@ enum Command {
     Conversations(query::ListArgs),
     /// Export one conversation or all, as JSON.
     Export(query::ExportArgs),
+    /// People across networks: list, merge, split, undo, vCard, send by route.
+    #[command(subcommand)]
+    People(people::PeopleCommand),
+    /// The Requests inbox: list, accept, decline, block, report.
+    #[command(subcommand)]
+    Requests(requests::RequestsCommand),
+    /// Who may write to you directly on each network.
+    #[command(subcommand)]
+    Policy(requests::PolicyCommand),
 }
 
 /// Runs the command line.
@@ -80,6 +91,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Command::Search(a) => query::search(&engine, a)?,
             Command::Conversations(a) => query::conversations(&engine, a)?,
             Command::Export(a) => query::export(&engine, a)?,
+            Command::People(c) => people::run(&engine, c).await?,
+            Command::Requests(c) => requests::run(&engine, c).await?,
+            Command::Policy(c) => requests::policy(&engine, c)?,
         };
         engine.shutdown().await;
         Ok(code)
