@@ -312,7 +312,28 @@ impl Engine {
                 });
             }
             Event::ConversationUpserted(conversation) => {
-                let id = self.store().upsert_conversation(&account, &conversation)?;
+                let store = self.store();
+                let new = store
+                    .conversation_id(&account, &conversation.key)?
+                    .is_none();
+                let peer = conversation
+                    .peer
+                    .as_ref()
+                    .filter(|_| new && conversation.kind == koine_api::ConversationKind::Direct);
+                if let Some(peer) = peer
+                    && store.is_blocked(&account, peer)?
+                {
+                    return Ok(());
+                }
+                let id = store.upsert_conversation(&account, &conversation)?;
+                // A direct chat a stranger opens starts in Requests, whether
+                // the network reports the conversation or the message first.
+                if let Some(peer) = peer
+                    && super::consent::is_stranger(&store, &account, peer)?
+                {
+                    store.set_request(id, true)?;
+                }
+                drop(store);
                 self.emit(EngineEvent::ConversationChanged {
                     account,
                     conversation: id,
