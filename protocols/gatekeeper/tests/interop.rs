@@ -123,8 +123,15 @@ async fn unknown_third_party_sender_is_a_request_a_known_one_is_not() -> anyhow:
     assert_eq!(req.preview.as_deref(), Some("hello from a stranger"));
     received(&mut b, "hello from a stranger").await?;
     b.send(Command::AnswerRequest {
-        request: req.id,
+        request: req.id.clone(),
         decision: Decision::Accept,
+    })
+    .await?;
+    // The session reads commands and the network concurrently: only once
+    // the answer is taken does "accepted" hold for what comes next.
+    b.wait("the request resolved", |e| match e {
+        Event::RequestResolved(id) if *id == req.id => Some(()),
+        _ => None,
     })
     .await?;
     a.send(text(BOB, "second", "s2")).await?;

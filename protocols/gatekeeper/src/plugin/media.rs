@@ -2,7 +2,8 @@
 //! uploaded to the sender's media host, fetched by the recipient through the
 //! gatekeeper's proxy, hashes checked on both sides.
 
-use crate::wire::http::{self, percent_encode};
+use crate::wire::http::percent_encode;
+use crate::wire::http_client;
 use crate::wire::proto::Media;
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
@@ -32,6 +33,7 @@ fn sha(b: &[u8]) -> Vec<u8> {
 
 /// Encrypts and uploads a file; returns the `Media` entry for the content.
 pub async fn upload(
+    client: &http_client::Client,
     host: &str,
     bearer: &str,
     bytes: &[u8],
@@ -46,7 +48,8 @@ pub async fn upload(
     let ct = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key))
         .encrypt(Nonce::from_slice(&nonce), bytes)
         .map_err(|_| MediaError::Integrity("encryption failed"))?;
-    let r = http::request("PUT", &format!("{host}/v1/media"), Some(bearer), &ct, 4096)
+    let r = client
+        .request("PUT", &format!("{host}/v1/media"), Some(bearer), &ct, 4096)
         .await
         .map_err(|e| MediaError::Http(e.to_string()))?;
     if r.status != 201 {
@@ -66,12 +69,18 @@ pub async fn upload(
 }
 
 /// Fetches through the proxy, checks and decrypts.
-pub async fn download(proxy: &str, session: &str, m: &Media) -> Result<Vec<u8>, MediaError> {
+pub async fn download(
+    client: &http_client::Client,
+    proxy: &str,
+    session: &str,
+    m: &Media,
+) -> Result<Vec<u8>, MediaError> {
     if m.size > MAX_FILE {
         return Err(MediaError::TooLarge);
     }
     let url = format!("{proxy}/v1/proxy?url={}", percent_encode(&m.url));
-    let r = http::request("GET", &url, Some(session), &[], MAX_FILE as usize + 64)
+    let r = client
+        .request("GET", &url, Some(session), &[], MAX_FILE as usize + 64)
         .await
         .map_err(|e| MediaError::Http(e.to_string()))?;
     if r.status != 200 {

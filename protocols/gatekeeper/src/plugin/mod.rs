@@ -26,6 +26,10 @@ use koine_api::{
 /// | `server_key` | the server's static key, hex: pins it and uses Noise IK; without it the first connection runs XX and pins the key it learns |
 /// | `gatekeeper_http` | the gatekeeper's HTTP base URL (media proxy) |
 /// | `provider_url` | the provider's HTTP base URL (auth, media host); third-party users only |
+/// | `extra_ca_file` | a PEM file of CA certificates to trust besides the system's, for `https://` URLs |
+///
+/// HTTP URLs are `https://` (verified TLS) or, for a server on this machine,
+/// loopback `http://`.
 ///
 /// The secret is the account's password. The Noise client key and the E2EE
 /// store's key live in the account's keyring scope.
@@ -42,6 +46,7 @@ pub(crate) struct Config {
     pub server_key: Option<Vec<u8>>,
     pub gatekeeper_http: String,
     pub provider_url: Option<String>,
+    pub extra_ca_file: Option<std::path::PathBuf>,
 }
 
 fn invalid(key: &str, reason: &str) -> SettingsError {
@@ -102,6 +107,10 @@ impl Config {
             server_key,
             gatekeeper_http,
             provider_url,
+            extra_ca_file: s
+                .get("extra_ca_file")
+                .filter(|v| !v.is_empty())
+                .map(std::path::PathBuf::from),
         })
     }
 }
@@ -150,6 +159,12 @@ impl Protocol for GatekeeperProtocol {
                 field("provider_url", "Provider URL", FieldKind::Text, false),
                 field("server_name", "Server name", FieldKind::Text, false),
                 field("operator", "Operator", FieldKind::Text, false),
+                field(
+                    "extra_ca_file",
+                    "Extra CA certificates (PEM file)",
+                    FieldKind::Text,
+                    false,
+                ),
                 field("password", "Password", FieldKind::Secret, true),
             ],
             account_label: Label::new("gatekeeper-field-user", "Phone number or provider:id"),

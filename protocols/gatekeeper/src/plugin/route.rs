@@ -4,7 +4,7 @@
 
 use super::state::Trust;
 use koine_api::{
-    E2eEnd, E2eScheme, EndToEnd, Hop, HopKind, Route, TransportSecurity, Verification,
+    E2eEnd, E2eScheme, EndToEnd, Hop, HopKind, Route, TlsVersion, TransportSecurity, Verification,
 };
 
 /// What the route needs to know.
@@ -66,18 +66,13 @@ impl RouteFacts<'_> {
         let mut hops = vec![self.link()];
         for url in media_urls {
             hops.push(
-                Hop::new(
-                    host_of(url),
-                    HopKind::MediaHost,
-                    TransportSecurity::Plaintext,
-                )
-                .seeing_your_ip(),
+                Hop::new(host_of(url), HopKind::MediaHost, transport_of(url)).seeing_your_ip(),
             );
         }
         hops.push(Hop::new(
             host_of(proxy),
             HopKind::Proxy,
-            TransportSecurity::Plaintext,
+            transport_of(proxy),
         ));
         Route {
             hops,
@@ -93,15 +88,27 @@ impl RouteFacts<'_> {
             hops.push(Hop::new(
                 host_of(url),
                 HopKind::MediaHost,
-                TransportSecurity::Plaintext,
+                transport_of(url),
             ));
         }
-        hops.push(
-            Hop::new(host_of(proxy), HopKind::Proxy, TransportSecurity::Plaintext).seeing_your_ip(),
-        );
+        hops.push(Hop::new(host_of(proxy), HopKind::Proxy, transport_of(proxy)).seeing_your_ip());
         Route {
             hops,
             end_to_end: self.e2e(),
         }
+    }
+}
+
+/// How an HTTP link is protected: the HTTP client speaks TLS 1.3 only, with
+/// a verified certificate, to `https://` URLs, and nothing to loopback
+/// `http://` ones (the only plain URLs it accepts).
+fn transport_of(url: &str) -> TransportSecurity {
+    if url.starts_with("https://") {
+        TransportSecurity::Tls {
+            version: TlsVersion::Tls13,
+            pinned: false,
+        }
+    } else {
+        TransportSecurity::Plaintext
     }
 }

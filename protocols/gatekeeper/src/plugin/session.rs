@@ -12,7 +12,7 @@ use crate::wire::proto::{
 use crate::wire::stanza::{
     ChatStateKind, CipherKind, ErrorCode, IqPayload, IqType, ReceiptKind, ServerNotice, Stanza,
 };
-use crate::wire::{Peer, http};
+use crate::wire::{Peer, http, http_client};
 use koine_api::{
     Attachment, AttachmentSource, ChatState, Command, ConnectionState, Content as ApiContent,
     Conversation, ConversationKey, ConversationKind, Decision, DeliveryState, Direction, Event,
@@ -37,6 +37,7 @@ struct Session {
     state: State,
     session_token: String,
     provider_token: Option<String>,
+    http: http_client::Client,
     /// Wire id → local id of sends waiting for `<ack>`.
     pending: HashMap<String, (LocalId, Route, ConversationKey)>,
     /// Prompts raised: id → (peer, what confirming means).
@@ -96,6 +97,8 @@ pub async fn run(cfg: Config, cx: SessionContext) -> Result<(), SessionError> {
         Ok(private)
     })
     .await?;
+    let http = http_client::Client::new(cfg.extra_ca_file.as_deref())
+        .map_err(|e| SessionError::Storage(e.to_string()))?;
     let state = State::open(&cx.data_dir)?;
     let pinned = match &cfg.server_key {
         Some(k) => Some(k.clone()),
@@ -116,7 +119,7 @@ pub async fn run(cfg: Config, cx: SessionContext) -> Result<(), SessionError> {
             );
             let r = tokio::time::timeout(
                 super::link::STEP_TIMEOUT,
-                http::request(
+                http.request(
                     "POST",
                     &format!("{url}/v1/auth"),
                     None,
@@ -179,6 +182,7 @@ pub async fn run(cfg: Config, cx: SessionContext) -> Result<(), SessionError> {
         state,
         session_token,
         provider_token,
+        http,
         pending: HashMap::new(),
         prompts: HashMap::new(),
         safety: HashMap::new(),
@@ -861,7 +865,7 @@ impl Session {
             (Peer::ThirdParty(_), Some(url), Some(t)) => (url.clone(), t.clone()),
             _ => (self.cfg.gatekeeper_http.clone(), self.session_token.clone()),
         };
-        media::upload(&host, &bearer, &bytes, &a.name, &a.mime)
+        media::upload(&self.http, &host, &bearer, &bytes, &a.name, &a.mime)
             .await
             .map_err(|e| match e {
                 media::MediaError::TooLarge => SendError::TooLarge,
@@ -963,7 +967,14 @@ impl Session {
         let mut urls = Vec::new();
         for m in &content.media {
             urls.push(m.url.clone());
-            match media::download(&self.cfg.gatekeeper_http, &self.session_token, m).await {
+            match media::download(
+                &self.http,
+                &self.cfg.gatekeeper_http,
+                &self.session_token,
+                m,
+            )
+            .await
+            {
                 Ok(bytes) => {
                     let dir = self.cx.data_dir.join("media");
                     let path = dir.join(format!("{}-{}", id, media::safe_name(&m.name)));

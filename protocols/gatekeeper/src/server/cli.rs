@@ -45,6 +45,15 @@ pub enum Cmd {
         /// the message (for crash-recovery tests of clients).
         #[arg(long, default_value_t = 0)]
         ack_delay_ms: u64,
+        /// Serve the HTTP listeners over TLS with this PEM certificate chain.
+        #[arg(long, requires = "tls_key", value_name = "PEM")]
+        tls_cert: Option<std::path::PathBuf>,
+        /// The private key of --tls-cert (PEM).
+        #[arg(long, requires = "tls_cert", value_name = "PEM")]
+        tls_key: Option<std::path::PathBuf>,
+        /// An extra CA (PEM) the media proxy trusts when fetching.
+        #[arg(long, value_name = "PEM")]
+        trust_ca: Option<std::path::PathBuf>,
     },
     /// Register a provider.
     AddProvider {
@@ -96,6 +105,9 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
             rate,
             burst,
             ack_delay_ms,
+            tls_cert,
+            tls_key,
+            trust_ca,
         } => {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -110,6 +122,10 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
                     rate,
                     burst,
                     ack_delay: std::time::Duration::from_millis(ack_delay_ms),
+                    tls: tls_cert
+                        .zip(tls_key)
+                        .map(|(cert, key)| super::TlsFiles { cert, key }),
+                    trust_ca,
                 },
                 |ready| {
                     if let Ok(line) = serde_json::to_string(ready) {

@@ -4,9 +4,10 @@
 use super::Shared;
 use super::db::now_ms;
 use crate::wire::Peer;
-use crate::wire::http::{Url, parse_form, read_request, request, write_response};
+use crate::wire::http::{Url, parse_form, read_request, write_response};
 use std::sync::Arc;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
 
 /// The largest media object: 16 MiB of plaintext plus the AES-GCM tag.
 pub const MAX_MEDIA: usize = 16 * 1024 * 1024 + 64;
@@ -29,23 +30,36 @@ impl Role {
     }
 }
 
-/// Serves one listener forever.
-pub async fn serve(listener: TcpListener, role: Role, shared: Arc<Shared>) {
+/// Serves one listener forever, over TLS when an acceptor is given.
+pub async fn serve(
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    role: Role,
+    shared: Arc<Shared>,
+) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
         let shared = shared.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            if let Err(e) = handle(stream, role, &shared).await {
+            let result = match tls {
+                Some(acceptor) => match acceptor.accept(stream).await {
+                    Ok(s) => handle(s, role, &shared).await,
+                    Err(e) => Err(crate::wire::http::HttpError::Tls(e.to_string())),
+                },
+                None => handle(stream, role, &shared).await,
+            };
+            if let Err(e) = result {
                 tracing::debug!(role = role.host(), error = %e, "http request failed");
             }
         });
     }
 }
 
-async fn handle(
-    mut s: TcpStream,
+async fn handle<S: AsyncRead + AsyncWrite + Unpin>(
+    mut s: S,
     role: Role,
     shared: &Shared,
 ) -> Result<(), crate::wire::http::HttpError> {
@@ -145,7 +159,11 @@ async fn route(role: Role, shared: &Shared, req: &crate::wire::http::Request) ->
                 return (403, b"not-allowed".to_vec());
             }
             let started = now_ms();
-            match request("GET", url, None, &[], MAX_MEDIA).await {
+            match shared
+                .client
+                .request("GET", url, None, &[], MAX_MEDIA)
+                .await
+            {
                 Ok(r) if r.status == 200 => {
                     tracing::info!(
                         bytes = r.body.len(),

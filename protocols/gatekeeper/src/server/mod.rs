@@ -44,6 +44,20 @@ pub struct Config {
     /// Zero in normal use; tests of a client's crash recovery set it to
     /// widen the window between "stored by the server" and "acknowledged".
     pub ack_delay: std::time::Duration,
+    /// Serve both HTTP listeners over TLS with this PEM certificate chain
+    /// and key (then their URLs are `https://`).
+    pub tls: Option<TlsFiles>,
+    /// An extra CA the media proxy trusts when it fetches from a provider.
+    pub trust_ca: Option<PathBuf>,
+}
+
+/// A PEM certificate chain and its private key.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    /// The certificate chain.
+    pub cert: PathBuf,
+    /// The private key.
+    pub key: PathBuf,
 }
 
 impl Config {
@@ -58,6 +72,8 @@ impl Config {
             rate: 20.0,
             burst: 200.0,
             ack_delay: std::time::Duration::ZERO,
+            tls: None,
+            trust_ca: None,
         }
     }
 }
@@ -70,6 +86,7 @@ pub struct Shared {
     provider_origin: String,
     gatekeeper_origin: String,
     ack_delay: std::time::Duration,
+    client: crate::wire::http_client::Client,
 }
 
 /// What a started server is bound to.
@@ -96,10 +113,18 @@ pub async fn run(
     let noise = TcpListener::bind(config.noise).await?;
     let gk_http = TcpListener::bind(config.gatekeeper_http).await?;
     let pr_http = TcpListener::bind(config.provider_http).await?;
+    let acceptor = match &config.tls {
+        Some(f) => Some(tokio_rustls::TlsAcceptor::from(koine_tls::server_config(
+            &f.cert, &f.key,
+        )?)),
+        None => None,
+    };
+    let client = crate::wire::http_client::Client::new(config.trust_ca.as_deref())?;
+    let scheme = if acceptor.is_some() { "https" } else { "http" };
     let r = Ready {
         noise: noise.local_addr()?.to_string(),
-        gatekeeper_http: format!("http://{}", gk_http.local_addr()?),
-        provider_http: format!("http://{}", pr_http.local_addr()?),
+        gatekeeper_http: format!("{scheme}://{}", gk_http.local_addr()?),
+        provider_http: format!("{scheme}://{}", pr_http.local_addr()?),
         server_key: hex::encode(server_public),
     };
     let shared = Arc::new(Shared {
@@ -109,11 +134,22 @@ pub async fn run(
         provider_origin: r.provider_http.clone(),
         gatekeeper_origin: r.gatekeeper_http.clone(),
         ack_delay: config.ack_delay,
+        client,
     });
     ready(&r);
     tracing::info!(noise = %r.noise, "gatekeeper listening");
-    tokio::spawn(http::serve(gk_http, http::Role::Gatekeeper, shared.clone()));
-    tokio::spawn(http::serve(pr_http, http::Role::Provider, shared.clone()));
+    tokio::spawn(http::serve(
+        gk_http,
+        acceptor.clone(),
+        http::Role::Gatekeeper,
+        shared.clone(),
+    ));
+    tokio::spawn(http::serve(
+        pr_http,
+        acceptor,
+        http::Role::Provider,
+        shared.clone(),
+    ));
     loop {
         let (stream, addr) = noise.accept().await?;
         let _ = stream.set_nodelay(true);

@@ -1,11 +1,11 @@
 //! A minimal HTTP/1.1 for the provider's auth endpoint, the media hosts and
 //! the gatekeeper's proxy (PROTOCOL.md §4, §7): one request per connection,
-//! bodies with `Content-Length`, no chunked encoding. Plain `http://` is
-//! accepted for loopback hosts only; a deployment puts TLS in front.
+//! bodies with `Content-Length`, no chunked encoding. `https://` URLs go
+//! over verified TLS (see [`super::http_client`]); plain `http://` is
+//! accepted for loopback hosts only.
 
 use thiserror::Error;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 const MAX_HEAD: usize = 16 * 1024;
 
@@ -27,9 +27,12 @@ pub enum HttpError {
         /// Limit.
         limit: usize,
     },
-    /// The URL is not a loopback `http://` URL.
+    /// The URL is neither `https://` nor a loopback `http://` URL.
     #[error("unsupported url: {0}")]
     Url(String),
+    /// The TLS handshake failed (an untrusted or wrong certificate).
+    #[error("tls: {0}")]
+    Tls(String),
 }
 
 /// A request as the server reads it.
@@ -79,7 +82,9 @@ pub struct Response {
     pub body: Vec<u8>,
 }
 
-async fn read_head<R: AsyncRead + Unpin>(r: &mut R) -> Result<(Vec<u8>, Vec<u8>), HttpError> {
+pub(crate) async fn read_head<R: AsyncRead + Unpin>(
+    r: &mut R,
+) -> Result<(Vec<u8>, Vec<u8>), HttpError> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 4096];
     loop {
@@ -99,7 +104,9 @@ async fn read_head<R: AsyncRead + Unpin>(r: &mut R) -> Result<(Vec<u8>, Vec<u8>)
     }
 }
 
-fn parse_headers(lines: std::str::Split<'_, &str>) -> Result<Vec<(String, String)>, HttpError> {
+pub(crate) fn parse_headers(
+    lines: std::str::Split<'_, &str>,
+) -> Result<Vec<(String, String)>, HttpError> {
     lines
         .map(|l| {
             let (k, v) = l
@@ -110,7 +117,7 @@ fn parse_headers(lines: std::str::Split<'_, &str>) -> Result<Vec<(String, String
         .collect()
 }
 
-async fn read_body<R: AsyncRead + Unpin>(
+pub(crate) async fn read_body<R: AsyncRead + Unpin>(
     r: &mut R,
     headers: &[(String, String)],
     mut already: Vec<u8>,
@@ -194,10 +201,13 @@ pub async fn write_response<W: AsyncWrite + Unpin>(
     Ok(())
 }
 
-/// A parsed `http://host:port/path?query` URL on a loopback host.
+/// A parsed URL: `https://host[:port]/path?query` on any host, or
+/// `http://host:port/path?query` on a loopback host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Url {
-    /// `127.0.0.1`, `[::1]` or `localhost`.
+    /// Whether the URL is `https://`.
+    pub tls: bool,
+    /// The host: a name, an IPv4 address or a bracketed IPv6 address.
     pub host: String,
     /// The port.
     pub port: u16,
@@ -206,70 +216,50 @@ pub struct Url {
 }
 
 impl Url {
-    /// Parses a URL; only loopback `http://` URLs are accepted.
+    /// Parses a URL; `http://` only on loopback and with an explicit port.
     pub fn parse(url: &str) -> Result<Self, HttpError> {
         let bad = || HttpError::Url(url.to_owned());
-        let rest = url.strip_prefix("http://").ok_or_else(bad)?;
+        let (tls, rest) = match (url.strip_prefix("https://"), url.strip_prefix("http://")) {
+            (Some(rest), _) => (true, rest),
+            (None, Some(rest)) => (false, rest),
+            (None, None) => return Err(bad()),
+        };
         let (authority, target) = match rest.find('/') {
             Some(i) => (&rest[..i], &rest[i..]),
             None => (rest, "/"),
         };
-        let (host, port) = authority.rsplit_once(':').ok_or_else(bad)?;
-        let port: u16 = port.parse().map_err(|_| bad())?;
+        if authority.contains('@') || authority.is_empty() {
+            return Err(bad());
+        }
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((h, p)) if !p.contains(']') => (h, Some(p.parse::<u16>().map_err(|_| bad())?)),
+            _ => (authority, None),
+        };
+        if host.is_empty() || host.chars().any(|c| c.is_whitespace()) {
+            return Err(bad());
+        }
+        let port = match (tls, port) {
+            (_, Some(p)) => p,
+            (true, None) => 443,
+            (false, None) => return Err(bad()),
+        };
         let loopback = host == "localhost" || host == "[::1]" || host.starts_with("127.");
-        if !loopback || host.contains('@') {
+        if !tls && !loopback {
             return Err(bad());
         }
         Ok(Self {
+            tls,
             host: host.to_owned(),
             port,
             target: target.to_owned(),
         })
     }
 
-    /// `http://host:port`.
+    /// `scheme://host:port`.
     pub fn origin(&self) -> String {
-        format!("http://{}:{}", self.host, self.port)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}:{}", self.host, self.port)
     }
-}
-
-/// Sends one request and reads the response (client side).
-pub async fn request(
-    method: &str,
-    url: &str,
-    bearer: Option<&str>,
-    body: &[u8],
-    max_body: usize,
-) -> Result<Response, HttpError> {
-    let u = Url::parse(url)?;
-    let host = u.host.trim_start_matches('[').trim_end_matches(']');
-    let mut s = TcpStream::connect((host, u.port)).await?;
-    let auth = bearer
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    let head = format!(
-        "{method} {} HTTP/1.1\r\nHost: {}:{}\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n",
-        u.target,
-        u.host,
-        u.port,
-        body.len()
-    );
-    s.write_all(head.as_bytes()).await?;
-    s.write_all(body).await?;
-    s.flush().await?;
-    let (head, rest) = read_head(&mut s).await?;
-    let head = std::str::from_utf8(&head).map_err(|_| HttpError::Malformed("not utf-8"))?;
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().ok_or(HttpError::Malformed("empty response"))?;
-    let status = status_line
-        .strip_prefix("HTTP/1.1 ")
-        .or_else(|| status_line.strip_prefix("HTTP/1.0 "))
-        .and_then(|r| r.get(..3))
-        .and_then(|c| c.parse::<u16>().ok())
-        .ok_or(HttpError::Malformed("bad status line"))?;
-    let headers = parse_headers(lines)?;
-    let body = read_body(&mut s, &headers, rest, max_body).await?;
-    Ok(Response { status, body })
 }
 
 /// Percent-encodes everything but unreserved characters.
@@ -330,11 +320,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn urls_must_be_loopback_http() {
+    fn urls_are_https_or_loopback_http() {
         assert!(Url::parse("http://127.0.0.1:8080/v1/media/x").is_ok());
         assert!(Url::parse("http://[::1]:1/").is_ok());
+        let u = Url::parse("https://media.example.org/v1/media/x").expect("https");
+        assert_eq!(
+            (u.tls, u.port, u.target.as_str()),
+            (true, 443, "/v1/media/x")
+        );
+        assert_eq!(u.origin(), "https://media.example.org:443");
+        let u = Url::parse("https://[::1]:8443").expect("v6");
+        assert_eq!((u.host.as_str(), u.port), ("[::1]", 8443));
         for bad in [
-            "https://127.0.0.1:1/",
+            "https://user@example.org/",
+            "https:///x",
             "http://example.org:80/",
             "http://10.0.0.1:80/",
             "http://127.0.0.1/",

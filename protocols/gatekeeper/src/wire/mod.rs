@@ -5,6 +5,7 @@ pub mod address;
 pub mod error;
 pub mod frame;
 pub mod http;
+pub mod http_client;
 pub mod noise;
 pub mod proto;
 pub mod stanza;
