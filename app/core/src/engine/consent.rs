@@ -60,14 +60,25 @@ impl Engine {
                 .find(|a| &a.id == id)
                 .map(|a| a.protocol.clone())
         };
+        let conversations = store.conversations()?;
         let mut out: Vec<InboxRequest> = Vec::new();
         for (account, request) in store.requests()? {
             let Some(protocol) = protocol_of(&account) else {
                 continue;
             };
+            // The request's own conversation, or the stranger's first
+            // messages kept apart (a subscription request and a message
+            // from the same sender are one entry).
             let conversation = match &request.conversation {
                 Some(key) => store.conversation_id(&account, key)?,
-                None => None,
+                None => conversations
+                    .iter()
+                    .find(|c| {
+                        c.is_request
+                            && c.account == account
+                            && c.peer.as_ref() == Some(&request.from)
+                    })
+                    .map(|c| c.id),
             };
             out.push(InboxRequest {
                 account,
@@ -81,7 +92,7 @@ impl Engine {
                 network_request: Some(request.id),
             });
         }
-        for c in store.conversations()? {
+        for c in conversations {
             if !c.is_request || out.iter().any(|r| r.conversation == Some(c.id)) {
                 continue;
             }

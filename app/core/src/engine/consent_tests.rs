@@ -293,3 +293,51 @@ fn network_requests_are_answered_through_the_plugin() {
         assert!(e.find_request("r3").is_err());
     });
 }
+
+#[test]
+fn a_contact_request_and_a_first_message_from_one_stranger_are_one_entry() {
+    rt().block_on(async {
+        let n = Nets::new();
+        let chat = n.account("chat", "me@chat.example").await;
+        n.start(&chat).await;
+        let e = &n.engine;
+        let mut rx = e.subscribe();
+        let request = Request {
+            id: RequestId::new("subscribe:zed@chat.example"),
+            kind: RequestKind::ContactRequest,
+            from: Address::parse_any("zed@chat.example").expect("address"),
+            display_name: None,
+            conversation: None,
+            preview: None,
+            received: Timestamp::now(),
+        };
+        n.push
+            .send((chat.clone(), Push::Request(request)))
+            .expect("push");
+        wait(&mut rx, "request", |ev| {
+            matches!(ev, EngineEvent::RequestReceived { .. })
+        })
+        .await;
+        let m = deliver(
+            &n,
+            &chat,
+            message(
+                "zed@chat.example",
+                "z1",
+                "add me?",
+                HopKind::ClientLink,
+                false,
+            ),
+        )
+        .await;
+        let inbox = e.requests().expect("requests");
+        assert_eq!(inbox.len(), 1, "{inbox:?}");
+        assert_eq!(inbox[0].kind, RequestKind::ContactRequest);
+        assert_eq!(inbox[0].conversation, Some(m.conversation));
+        e.answer_request(&inbox[0], Decision::Decline)
+            .await
+            .expect("decline");
+        answered(&n, "subscribe:zed@chat.example", Decision::Decline).await;
+        assert!(e.requests().expect("requests").is_empty());
+    });
+}

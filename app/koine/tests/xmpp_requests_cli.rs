@@ -1,0 +1,112 @@
+//! Consent on XMPP with the real `koine` binary and a real Prosody on
+//! loopback: a stranger's first message lands in Requests, accepting moves a
+//! chat to the inbox, and a block stops the stranger's messages. Run inside
+//! `scripts/with-keyring`.
+
+mod common;
+mod gk;
+mod xmpp;
+
+use common::koine;
+use gk::{Tail, contains_text, is_online, is_type};
+use serde_json::Value;
+use std::process::Output;
+
+fn ok(out: Output, what: &str) -> Output {
+    assert!(
+        out.status.success(),
+        "{what}: {} {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn json_lines(out: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+#[test]
+fn xmpp_strangers_land_in_requests_and_a_block_stops_them() {
+    let server = xmpp::Prosody::start();
+    let dir = tempfile::tempdir().expect("tmp");
+    let (pa, pm, pf) = (
+        dir.path().join("alice"),
+        dir.path().join("mallory"),
+        dir.path().join("friend"),
+    );
+    let alice = server.account(&pa, "alice");
+    let mallory = server.account(&pm, "mallory");
+    let friend = server.account(&pf, "friend");
+    let tail = Tail::start(&pa);
+    tail.wait_for("Alice online", is_online);
+    let id = std::process::id();
+
+    let spam = format!("buy now {id}");
+    ok(
+        koine(&pm, &["send", &mallory, &alice, &spam], None),
+        "mallory",
+    );
+    tail.wait_for("the stranger's message", |v| {
+        is_type(v, "message_stored") && contains_text(v, &spam)
+    });
+    let hello = format!("hello, it's your friend {id}");
+    ok(
+        koine(&pf, &["send", &friend, &alice, &hello], None),
+        "friend",
+    );
+    tail.wait_for("the friend's message", |v| {
+        is_type(v, "message_stored") && contains_text(v, &hello)
+    });
+    let requests = json_lines(&ok(
+        koine(&pa, &["requests", "list", "--json"], None),
+        "list",
+    ));
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    assert!(
+        requests
+            .iter()
+            .all(|r| r["protocol"] == "xmpp" && r["kind"]["kind"] == "first_message")
+    );
+
+    ok(koine(&pa, &["requests", "accept", &friend], None), "accept");
+    let out = ok(koine(&pa, &["requests", "block", &mallory], None), "block");
+    assert_eq!(json_lines(&out)[0]["blocked_locally"], true);
+    let requests = json_lines(&ok(
+        koine(&pa, &["requests", "list", "--json"], None),
+        "list",
+    ));
+    assert!(requests.is_empty(), "{requests:?}");
+    let listed = String::from_utf8_lossy(&ok(koine(&pa, &["conversations"], None), "list").stdout)
+        .into_owned();
+    assert!(
+        listed.contains(&friend) && !listed.contains("(request)"),
+        "the friend's chat is in the inbox: {listed}"
+    );
+
+    let again = format!("still selling {id}");
+    ok(
+        koine(&pm, &["send", &mallory, &alice, &again], None),
+        "mallory again",
+    );
+    let after = format!("are you there {id}");
+    ok(
+        koine(&pf, &["send", &friend, &alice, &after], None),
+        "friend again",
+    );
+    tail.wait_for("the friend's next message", |v| {
+        assert!(
+            !contains_text(v, &again),
+            "a blocked stranger got through: {v}"
+        );
+        is_type(v, "message_stored") && contains_text(v, &after)
+    });
+    let found =
+        String::from_utf8_lossy(&ok(koine(&pa, &["search", "selling"], None), "search").stdout)
+            .into_owned();
+    assert!(!found.contains(&again), "{found}");
+    tail.stop();
+}
