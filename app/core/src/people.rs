@@ -192,8 +192,6 @@ pub enum SuggestionReason {
     TypedByYou(String),
     /// An imported address book names this identifier for one of them.
     InAddressBook(String),
-    /// The same e-mail address.
-    SameEmail(String),
     /// Only the same display name.
     SameDisplayName(String),
 }

@@ -328,9 +328,6 @@ fn strong_reason(key: &str, a: &Known, b: &Known) -> SuggestionReason {
         (Known::Address(Address::Phone(_)), Known::Address(_)) => {
             SuggestionReason::SamePhoneNumber(value)
         }
-        (Known::Address(_), Known::Address(_)) if key.starts_with("email:") => {
-            SuggestionReason::SameEmail(value)
-        }
         (Known::Address(_), Known::Address(_)) => SuggestionReason::SameAddress(value),
     }
 }
