@@ -76,3 +76,67 @@ fn malformed_input_is_a_typed_error() {
         let _ = parse(text);
     }
 }
+
+/// xorshift64*: deterministic, so a failure reproduces.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % n.max(1) as u64).unwrap_or(0)
+    }
+}
+
+#[test]
+fn thousands_of_mutated_cards_never_panic() {
+    let seed = "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Zo\\,é\r\nN:D;Z;;;\r\nTEL;VALUE=uri:tel:+33612345678\r\nEMAIL:z@x.org\r\nIMPP:xmpp:z@x.org\r\nIMPP:matrix:u/z:x.org\r\nX-KOINE-PROVIDER:p:1\r\nEND:VCARD\r\n";
+    assert!(parse(seed).is_ok());
+    let tokens = [
+        "\r\n",
+        "\n ",
+        ":",
+        ";",
+        "\\",
+        "\"",
+        "=",
+        ".",
+        "BEGIN:VCARD",
+        "END:VCARD",
+        "TEL:",
+        "tel:",
+        "+",
+        "@",
+        "matrix:u/",
+        "xmpp:",
+        "é",
+        "\u{feff}",
+        "\t",
+    ];
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    for _ in 0..5000 {
+        let mut text: Vec<char> = seed.chars().collect();
+        for _ in 0..1 + rng.below(6) {
+            let at = rng.below(text.len() + 1);
+            match rng.below(3) {
+                0 => {
+                    let t = tokens[rng.below(tokens.len())];
+                    for (i, c) in t.chars().enumerate() {
+                        text.insert(at + i, c);
+                    }
+                }
+                1 if !text.is_empty() => {
+                    let end = (at + rng.below(8)).min(text.len());
+                    text.drain(at.min(end)..end);
+                }
+                _ => text.insert(at, char::from_u32(rng.below(0x3000) as u32).unwrap_or('?')),
+            }
+        }
+        let text: String = text.into_iter().collect();
+        let _ = parse(&text);
+    }
+}
