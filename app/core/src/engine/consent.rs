@@ -151,7 +151,9 @@ impl Engine {
             .ok_or_else(|| EngineError::UnknownRequest(text.to_owned()))
     }
 
-    /// Answers a request. Accept moves the conversation to the inbox and
+    /// Answers a request. A network's request stays listed until the network
+    /// confirms ([`EngineEvent::RequestResolved`]), so a failed answer is not
+    /// lost. Accept moves the conversation to the inbox and
     /// makes the sender a contact of Koine's; decline forgets it; block and
     /// report also stop anything more from the sender on this account. The
     /// network's own mechanism answers when the network asked (the account
@@ -181,7 +183,6 @@ impl Engine {
                     decision,
                 })
                 .await;
-            self.store().remove_request(&request.account, id)?;
             outcome.network_answered = true;
             outcome.reported = decision == Decision::Report
                 && self

@@ -337,7 +337,10 @@ fn a_contact_request_and_a_first_message_from_one_stranger_are_one_entry() {
         e.answer_request(&inbox[0], Decision::Decline)
             .await
             .expect("decline");
-        answered(&n, "subscribe:zed@chat.example", Decision::Decline).await;
+        wait(&mut rx, "the network's confirmation", |ev| {
+            matches!(ev, EngineEvent::RequestResolved { request, .. } if request.as_str() == "subscribe:zed@chat.example")
+        })
+        .await;
         assert!(e.requests().expect("requests").is_empty());
     });
 }
