@@ -344,3 +344,66 @@ fn a_contact_request_and_a_first_message_from_one_stranger_are_one_entry() {
         assert!(e.requests().expect("requests").is_empty());
     });
 }
+
+#[test]
+fn a_stranger_is_a_request_even_when_the_network_reports_the_conversation_first() {
+    rt().block_on(async {
+        let n = Nets::new();
+        let sms = n.account("sms", "phone").await;
+        n.start(&sms).await;
+        let e = &n.engine;
+        let mut rx = e.subscribe();
+        let conversation = |peer: &str| Conversation {
+            key: ConversationKey::new(peer),
+            title: peer.into(),
+            kind: ConversationKind::Direct,
+            peer: Some(Address::parse_any(peer).expect("address")),
+            route: super::test_net::route(HopKind::Carrier, false),
+            read_only: false,
+        };
+        n.push
+            .send((
+                sms.clone(),
+                Push::Conversation(conversation("+33655555555")),
+            ))
+            .expect("push");
+        wait(&mut rx, "conversation", |ev| {
+            matches!(ev, EngineEvent::ConversationChanged { .. })
+        })
+        .await;
+        let m = deliver(
+            &n,
+            &sms,
+            message("+33655555555", "x1", "hi", HopKind::Carrier, false),
+        )
+        .await;
+        assert!(is_request(&n, &m));
+        // A blocked stranger's conversation is not even created.
+        e.block_address(&sms, &Address::parse_any("+33666666666").expect("n"))
+            .expect("block");
+        n.push
+            .send((
+                sms.clone(),
+                Push::Conversation(conversation("+33666666666")),
+            ))
+            .expect("push");
+        n.push
+            .send((
+                sms.clone(),
+                Push::Conversation(conversation("+33677777777")),
+            ))
+            .expect("push");
+        wait(&mut rx, "the next conversation", |ev| {
+            matches!(ev, EngineEvent::ConversationChanged { .. })
+        })
+        .await;
+        let peers: Vec<String> = e
+            .conversations()
+            .expect("list")
+            .into_iter()
+            .filter_map(|c| c.peer.map(|p| p.to_string()))
+            .collect();
+        assert!(peers.contains(&"+33677777777".to_owned()));
+        assert!(!peers.contains(&"+33666666666".to_owned()), "{peers:?}");
+    });
+}

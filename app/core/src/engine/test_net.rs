@@ -23,6 +23,7 @@ pub(super) struct Log {
 pub(super) enum Push {
     Message(Message),
     Request(Request),
+    Conversation(koine_api::Conversation),
 }
 
 pub(super) struct Net {
@@ -104,6 +105,7 @@ impl Protocol for Net {
                         let event = match what {
                             Push::Message(m) => Event::MessageReceived(m),
                             Push::Request(r) => Event::RequestReceived(r),
+                            Push::Conversation(c) => Event::ConversationUpserted(c),
                         };
                         cx.events.emit_handled(event).await?;
                     }
