@@ -226,6 +226,8 @@ pub fn read(m: &Message, direction: Direction, cx: &Context<'_>) -> Result<Readi
             Direction::Outgoing => Some(LocalId::new(remote_id.clone())),
             Direction::Incoming => None,
         };
+        let (attachments, text) = crate::oob::read(&m.payloads, body);
+        let route = crate::oob::with_media_hops(route, &crate::oob::remote_urls(&attachments));
         out.events.push(Event::MessageReceived(koine_api::Message {
             conversation: conversation.clone(),
             remote_id: RemoteId::new(remote_id.clone()),
@@ -234,7 +236,7 @@ pub fn read(m: &Message, direction: Direction, cx: &Context<'_>) -> Result<Readi
             sender_name: None,
             direction,
             timestamp,
-            content: koine_api::Content::text(body.clone()),
+            content: koine_api::Content { text, attachments },
             reply_to: None,
             route,
         }));

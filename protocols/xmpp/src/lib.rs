@@ -17,6 +17,7 @@
 //! - [`mam`]: archive paging and the catch-up replay.
 //! - [`muc`]: group chats.
 //! - [`route`]: routes from the negotiated link and disco#info.
+//! - [`upload`], [`http`], [`oob`]: attachments through HTTP upload.
 //!
 //! See `README.md` in this crate for what is done and the decisions taken.
 
@@ -27,15 +28,18 @@ pub mod config;
 pub mod connect;
 pub mod error;
 pub mod handoff;
+pub mod http;
 pub mod mam;
 pub mod muc;
 pub mod ns;
+pub mod oob;
 pub mod roster;
 pub mod route;
 mod session;
 pub mod sm;
 pub mod store;
 pub mod tls;
+pub mod upload;
 
 pub use error::XmppError;
 
@@ -85,6 +89,9 @@ impl Protocol for Xmpp {
         capabilities.blocking = true;
         capabilities.reporting = true;
         capabilities.roster = true;
+        // The upload service sets the real limit (found at send time); this is
+        // the most the plugin will try.
+        capabilities.max_attachment_bytes = Some(crate::upload::MAX_FILE);
         ProtocolInfo {
             id: ProtocolId::new("xmpp"),
             name: "XMPP".into(),

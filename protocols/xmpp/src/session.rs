@@ -43,6 +43,9 @@ pub(crate) enum PendingIq {
     Ready,
     RoomConfigured { room: String },
     Mam(crate::mam::Query),
+    UploadItems,
+    UploadInfo { jid: String },
+    UploadSlot { local_id: LocalId, index: usize },
     Ignore,
 }
 
@@ -76,6 +79,7 @@ pub(crate) struct Session {
     pub(crate) emitted: HashSet<(String, String)>,
     /// Joined rooms (bare JID) and our nickname in each.
     pub(crate) rooms: HashMap<String, String>,
+    pub(crate) uploads: crate::upload::Uploads,
 }
 
 const ACKED_LOG: &str = "acked-local-ids.log";
@@ -274,6 +278,7 @@ impl Session {
             mam: crate::mam::State::load(&cx.data_dir),
             emitted: HashSet::new(),
             rooms: HashMap::new(),
+            uploads: crate::upload::Uploads::default(),
         };
         session.persist_sm();
         for u in to_resend {
@@ -332,6 +337,7 @@ impl Session {
                         }
                     }
                 }
+                Some(done) = self.uploads.next_done() => self.on_put_done(done).await?,
                 stored = self.events.changed() => {
                     stored?;
                     for action in self.events.ready() {
@@ -474,8 +480,17 @@ impl Session {
         }
     }
 
+    /// Whether a durable command is sent and waits for the server's ack.
+    pub(crate) fn is_unacked(&self, local_id: &LocalId) -> bool {
+        self.sm.as_ref().is_some_and(|s| {
+            s.unacked
+                .iter()
+                .any(|u| u.local_id.as_ref() == Some(local_id))
+        })
+    }
+
     /// A durable command reached the server.
-    async fn acknowledged(
+    pub(crate) async fn acknowledged(
         &mut self,
         local_id: LocalId,
         to_domain: Option<String>,
@@ -489,7 +504,10 @@ impl Session {
         {
             let _ = writeln!(f, "{}\t{domain}", local_id.as_str());
         }
-        let route = self.routes.to_domain(&domain);
+        let mut route = self.routes.to_domain(&domain);
+        if let Some(hops) = self.uploads.media.remove(local_id.as_str()) {
+            route.hops.extend(hops);
+        }
         self.events
             .emit(Event::SendAcked {
                 remote_id: RemoteId::new(local_id.as_str()),
@@ -844,6 +862,14 @@ impl Session {
                 tracing::debug!(?pending, ?from, ?error, "iq error");
                 match pending {
                     PendingIq::Mam(q) => self.mam_failed(q).await?,
+                    PendingIq::UploadItems => self.on_upload_items(None).await?,
+                    PendingIq::UploadInfo { jid } => self.on_upload_info(jid, None).await?,
+                    PendingIq::UploadSlot { local_id, index } => {
+                        use tokio_xmpp::parsers::stanza_error::DefinedCondition;
+                        let too_large = error.defined_condition == DefinedCondition::NotAcceptable;
+                        self.on_upload_slot(local_id, index, None, too_large)
+                            .await?
+                    }
                     PendingIq::RoomConfigured { room } => {
                         self.report_room(&ConversationKey::new(room), false).await?
                     }
@@ -986,6 +1012,11 @@ impl Session {
                 }
             }
             PendingIq::Mam(q) => self.mam_done(q, payload).await?,
+            PendingIq::UploadItems => self.on_upload_items(payload).await?,
+            PendingIq::UploadInfo { jid } => self.on_upload_info(jid, payload).await?,
+            PendingIq::UploadSlot { local_id, index } => {
+                self.on_upload_slot(local_id, index, payload, false).await?
+            }
             PendingIq::RoomConfigured { room } => {
                 self.report_room(&ConversationKey::new(room), false).await?;
             }
@@ -1033,7 +1064,7 @@ impl Session {
             } => {
                 if !content.attachments.is_empty() {
                     return self
-                        .fail(local_id, SendError::Unsupported("attachments".into()))
+                        .send_with_attachments(local_id, conversation, content)
                         .await;
                 }
                 let group = self.rooms.contains_key(conversation.as_str());
@@ -1143,7 +1174,7 @@ impl Session {
         Ok(())
     }
 
-    async fn fail(&self, local_id: LocalId, error: SendError) -> Result<(), XmppError> {
+    pub(crate) async fn fail(&self, local_id: LocalId, error: SendError) -> Result<(), XmppError> {
         self.events
             .emit(Event::SendFailed { local_id, error })
             .await?;
@@ -1151,7 +1182,7 @@ impl Session {
     }
 
     /// Sends a durable message once per local id.
-    async fn send_durable(
+    pub(crate) async fn send_durable(
         &mut self,
         local_id: LocalId,
         conversation: &ConversationKey,
@@ -1161,11 +1192,7 @@ impl Session {
             // A replay of something the server already has: acknowledge again.
             return self.acknowledged(local_id, Some(domain)).await;
         }
-        if self.sm.as_ref().is_some_and(|s| {
-            s.unacked
-                .iter()
-                .any(|u| u.local_id.as_ref() == Some(&local_id))
-        }) {
+        if self.is_unacked(&local_id) {
             return Ok(()); // in flight; its ack will come
         }
         let Ok(to) = BareJid::new(conversation.as_str()) else {

@@ -22,6 +22,8 @@ pub const DOMAIN: &str = "koine.localhost";
 pub mod client;
 
 pub const OTHER_DOMAIN: &str = "other.localhost";
+/// The largest file the test server's upload service takes.
+pub const UPLOAD_LIMIT: u64 = 1024 * 1024;
 
 /// A running Prosody.
 pub struct Prosody {
@@ -174,6 +176,8 @@ archive_expires_after = "never"
 default_archive_policy = true
 max_archive_query_results = 250
 smacks_hibernation_time = 600
+http_default_host = "upload.{DOMAIN}"
+http_external_url = "https://127.0.0.1:{https_port}/"
 limits = {{ c2s = {{ rate = "100mb/s" }} }}
 modules_enabled = {{
   "roster"; "saslauth"; "tls"; "disco"; "pep"; "mam"; "carbons"; "smacks";
@@ -190,7 +194,7 @@ Component "conference.{DOMAIN}" "muc"
   modules_enabled = {{ "muc_mam" }}
   restrict_room_creation = false
 Component "upload.{DOMAIN}" "http_file_share"
-  http_file_share_size_limit = 10485760
+  http_file_share_size_limit = {UPLOAD_LIMIT}
 "#,
             crt = crt.display(),
             key = key.display(),

@@ -1,0 +1,509 @@
+//! Sending attachments with HTTP upload (XEP-0363).
+//!
+//! The upload service is found with disco (the items of the user's domain,
+//! and the domain itself, whose disco#info has identity `store/file` or the
+//! feature `urn:xmpp:http:upload:0`), once, when the first attachment is
+//! sent. Each file gets a slot (`<request/>` → `<slot><put/><get/></slot>`);
+//! the `PUT` runs in its own task (TLS verified, see [`crate::http`]) while the
+//! session goes on. When every file of a message is uploaded, the message goes
+//! out with the links in its body and one out-of-band element per file
+//! ([`crate::oob`]); its `SendAcked` route has the upload host as a hop that
+//! stores and can read the file.
+//!
+//! Failures are typed: no service → `Unsupported("http-upload")`, a file over
+//! the service's limit → `TooLarge` (and an `AttachmentTooLarge` notice), the
+//! upload host unreachable → `Offline` (the outbox retries), its certificate
+//! refused or anything it refused → `Rejected`.
+
+use crate::error::XmppError;
+use crate::http::{self, HttpError, HttpsUrl};
+use crate::ns;
+use crate::oob;
+use crate::session::{PendingIq, Session};
+use crate::store::{self, Pins};
+use koine_api::{
+    AttachmentSource, Content, ConversationKey, Event, Hop, LocalId, Notice, SendError, TlsVersion,
+};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use tokio::sync::mpsc;
+use tokio_xmpp::jid::{BareJid, Jid as XJid};
+use tokio_xmpp::minidom::Element;
+
+/// The largest file the plugin tries to upload (servers usually allow less,
+/// and say so in disco#info).
+pub const MAX_FILE: u64 = 512 * 1024 * 1024;
+
+/// The upload service, as far as disco told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Service {
+    Unknown,
+    Discovering { outstanding: usize },
+    Found { jid: String, max: Option<u64> },
+    Absent,
+}
+
+#[derive(Debug)]
+struct File {
+    path: PathBuf,
+    name: String,
+    mime: String,
+    size: u64,
+    done: Option<(String, TlsVersion)>,
+}
+
+#[derive(Debug)]
+struct Job {
+    conversation: ConversationKey,
+    text: String,
+    files: Vec<File>,
+}
+
+/// The end of one `PUT`.
+#[derive(Debug)]
+pub struct PutDone {
+    local_id: LocalId,
+    index: usize,
+    get: String,
+    result: Result<TlsVersion, HttpError>,
+}
+
+/// Upload bookkeeping of one session.
+#[derive(Debug)]
+pub struct Uploads {
+    service: Service,
+    waiting: Vec<LocalId>,
+    jobs: HashMap<String, Job>,
+    tx: mpsc::UnboundedSender<PutDone>,
+    rx: mpsc::UnboundedReceiver<PutDone>,
+    /// Media hops of sent messages, for the route of their `SendAcked`.
+    pub(crate) media: HashMap<String, Vec<Hop>>,
+}
+
+impl Default for Uploads {
+    fn default() -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        Self {
+            service: Service::Unknown,
+            waiting: Vec::new(),
+            jobs: HashMap::new(),
+            tx,
+            rx,
+            media: HashMap::new(),
+        }
+    }
+}
+
+impl Uploads {
+    /// The next finished `PUT`.
+    pub async fn next_done(&mut self) -> Option<PutDone> {
+        self.rx.recv().await
+    }
+
+    /// Whether a message with these attachments is being uploaded.
+    pub fn in_flight(&self, local_id: &LocalId) -> bool {
+        self.jobs.contains_key(local_id.as_str())
+    }
+}
+
+/// The slot request for a file.
+fn slot_request(name: &str, size: u64, mime: &str) -> Option<Element> {
+    ns::element(&format!(
+        "<request xmlns='{}' filename='{}' size='{size}' content-type='{}'/>",
+        ns::UPLOAD,
+        ns::escape(name),
+        ns::escape(mime)
+    ))
+}
+
+/// A slot: the PUT URL, its allowed headers, the GET URL.
+type Slot = (String, Vec<(String, String)>, String);
+
+/// Reads a slot.
+fn read_slot(slot: &Element) -> Option<Slot> {
+    let put = slot.get_child("put", ns::UPLOAD)?;
+    let get = slot.get_child("get", ns::UPLOAD)?.attr("url")?.to_owned();
+    let headers = put
+        .children()
+        .filter(|h| h.is("header", ns::UPLOAD))
+        .filter_map(|h| {
+            let name = h.attr("name")?;
+            // XEP-0363 allows only these; anything else is dropped.
+            ["Authorization", "Cookie", "Expires"]
+                .iter()
+                .find(|a| a.eq_ignore_ascii_case(name))
+                .map(|a| ((*a).to_owned(), h.text()))
+        })
+        .collect();
+    Some((put.attr("url")?.to_owned(), headers, get))
+}
+
+/// What disco#info says about an upload service: `Some(max size)` if it is one.
+fn upload_identity(info: &Element) -> Option<Option<u64>> {
+    let is_store = info
+        .children()
+        .any(|c| c.is("identity", ns::DISCO_INFO) && c.attr("category") == Some("store"));
+    let has_feature = info
+        .children()
+        .any(|c| c.is("feature", ns::DISCO_INFO) && c.attr("var") == Some(ns::UPLOAD));
+    if !(is_store && has_feature) {
+        return None;
+    }
+    let max = info
+        .children()
+        .filter(|x| x.is("x", ns::DATA))
+        .filter(|x| {
+            x.children().any(|f| {
+                f.attr("var") == Some("FORM_TYPE")
+                    && f.children().any(|v| v.text().trim() == ns::UPLOAD)
+            })
+        })
+        .flat_map(|x| x.children())
+        .find(|f| f.attr("var") == Some("max-file-size"))
+        .and_then(|f| {
+            f.children()
+                .next()
+                .and_then(|v| v.text().trim().parse().ok())
+        });
+    Some(max)
+}
+
+impl Session {
+    /// `SendMessage` with attachments.
+    pub(crate) async fn send_with_attachments(
+        &mut self,
+        local_id: LocalId,
+        conversation: ConversationKey,
+        content: Content,
+    ) -> Result<(), XmppError> {
+        if let Some(domain) = self.acked.get(local_id.as_str()).cloned() {
+            return self.acknowledged(local_id, Some(domain)).await;
+        }
+        if self.uploads.in_flight(&local_id) || self.is_unacked(&local_id) {
+            return Ok(());
+        }
+        if BareJid::new(conversation.as_str()).is_err() {
+            return self.fail(local_id, SendError::NoSuchRecipient).await;
+        }
+        let mut files = Vec::new();
+        for a in &content.attachments {
+            let AttachmentSource::LocalPath(path) = &a.source else {
+                let e = SendError::Unsupported("forwarding-remote-attachments".into());
+                return self.fail(local_id, e).await;
+            };
+            let path = PathBuf::from(path);
+            let Ok(meta) = tokio::fs::metadata(&path).await else {
+                let e = SendError::Rejected("attachment unreadable".into());
+                return self.fail(local_id, e).await;
+            };
+            let name = match a.name.trim() {
+                "" => path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "file".into()),
+                n => n.to_owned(),
+            };
+            let mime = if a.mime.is_empty() {
+                oob::mime_of(&name).to_owned()
+            } else {
+                a.mime.clone()
+            };
+            files.push(File {
+                path,
+                name,
+                mime,
+                size: meta.len(),
+                done: None,
+            });
+        }
+        self.uploads.jobs.insert(
+            local_id.as_str().to_owned(),
+            Job {
+                conversation,
+                text: content.text,
+                files,
+            },
+        );
+        match self.uploads.service.clone() {
+            Service::Found { jid, max } => self.request_slots(local_id, &jid, max).await,
+            Service::Absent => self.upload_failed(&local_id, no_service()).await,
+            Service::Discovering { .. } => {
+                self.uploads.waiting.push(local_id);
+                Ok(())
+            }
+            Service::Unknown => {
+                self.uploads.waiting.push(local_id);
+                self.uploads.service = Service::Discovering { outstanding: 1 };
+                let domain = self.cfg.domain();
+                let to = BareJid::new(&domain).map_err(|e| XmppError::Protocol(e.to_string()))?;
+                let q = Element::builder("query", ns::DISCO_ITEMS).build();
+                self.iq_get(Some(to.into()), q, PendingIq::UploadItems)
+                    .await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// The items of our domain: ask each (and the domain) for disco#info.
+    pub(crate) async fn on_upload_items(
+        &mut self,
+        items: Option<Element>,
+    ) -> Result<(), XmppError> {
+        let mut jids = vec![self.cfg.domain()];
+        if let Some(q) = items.filter(|q| q.is("query", ns::DISCO_ITEMS)) {
+            jids.extend(
+                q.children()
+                    .filter(|i| i.is("item", ns::DISCO_ITEMS))
+                    .filter_map(|i| i.attr("jid").map(str::to_owned)),
+            );
+        }
+        jids.dedup();
+        self.uploads.service = Service::Discovering {
+            outstanding: jids.len(),
+        };
+        for j in jids {
+            if let Ok(to) = j.parse::<XJid>() {
+                let q = Element::builder("query", ns::DISCO_INFO).build();
+                self.iq_get(Some(to), q, PendingIq::UploadInfo { jid: j })
+                    .await?;
+            } else {
+                self.on_upload_info(j, None).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A disco#info answer (or error, `None`) during discovery.
+    pub(crate) async fn on_upload_info(
+        &mut self,
+        jid: String,
+        info: Option<Element>,
+    ) -> Result<(), XmppError> {
+        let Service::Discovering { outstanding } = self.uploads.service.clone() else {
+            return Ok(());
+        };
+        let found = info
+            .filter(|q| q.is("query", ns::DISCO_INFO))
+            .and_then(|q| upload_identity(&q));
+        if let Some(max) = found {
+            self.uploads.service = Service::Found {
+                jid: jid.clone(),
+                max,
+            };
+            for id in std::mem::take(&mut self.uploads.waiting) {
+                self.request_slots(id, &jid, max).await?;
+            }
+        } else if outstanding <= 1 {
+            self.uploads.service = Service::Absent;
+            for id in std::mem::take(&mut self.uploads.waiting) {
+                self.upload_failed(&id, no_service()).await?;
+            }
+        } else {
+            self.uploads.service = Service::Discovering {
+                outstanding: outstanding - 1,
+            };
+        }
+        Ok(())
+    }
+
+    async fn request_slots(
+        &mut self,
+        local_id: LocalId,
+        service: &str,
+        max: Option<u64>,
+    ) -> Result<(), XmppError> {
+        let Some(job) = self.uploads.jobs.get(local_id.as_str()) else {
+            return Ok(());
+        };
+        let max = max.map_or(MAX_FILE, |m| m.min(MAX_FILE));
+        if job.files.iter().any(|f| f.size > max) {
+            self.events
+                .emit(Event::Notice(Notice::AttachmentTooLarge { max_bytes: max }))
+                .await?;
+            return self.upload_failed(&local_id, SendError::TooLarge).await;
+        }
+        let requests: Vec<Option<Element>> = job
+            .files
+            .iter()
+            .map(|f| slot_request(&f.name, f.size, &f.mime))
+            .collect();
+        let to: XJid = service
+            .parse()
+            .map_err(|e: tokio_xmpp::jid::Error| XmppError::Protocol(e.to_string()))?;
+        for (index, q) in requests.into_iter().enumerate() {
+            let Some(q) = q else {
+                return self.upload_failed(&local_id, bad_file()).await;
+            };
+            let pending = PendingIq::UploadSlot {
+                local_id: local_id.clone(),
+                index,
+            };
+            self.iq_get(Some(to.clone()), q, pending).await?;
+        }
+        Ok(())
+    }
+
+    /// A slot arrived (or was refused, `None`): start the `PUT`.
+    pub(crate) async fn on_upload_slot(
+        &mut self,
+        local_id: LocalId,
+        index: usize,
+        slot: Option<Element>,
+        too_large: bool,
+    ) -> Result<(), XmppError> {
+        let Some(job) = self.uploads.jobs.get(local_id.as_str()) else {
+            return Ok(());
+        };
+        let Some(file) = job.files.get(index) else {
+            return Ok(());
+        };
+        let slot = slot
+            .filter(|s| s.is("slot", ns::UPLOAD))
+            .and_then(|s| read_slot(&s))
+            .filter(|(put, _, get)| HttpsUrl::parse(put).is_ok() && HttpsUrl::parse(get).is_ok());
+        let Some((put, headers, get)) = slot else {
+            let e = if too_large {
+                SendError::TooLarge
+            } else {
+                SendError::Rejected("upload slot refused".into())
+            };
+            return self.upload_failed(&local_id, e).await;
+        };
+        let host = HttpsUrl::parse(&put).map(|u| u.host).unwrap_or_default();
+        let pins: Pins = store::load(&self.data_dir, Pins::FILE);
+        let (tls, _) =
+            crate::tls::client_config(self.cfg.extra_ca_file.as_deref(), pins.for_host(&host))?;
+        let (path, size, mime) = (file.path.clone(), file.size, file.mime.clone());
+        let tx = self.uploads.tx.clone();
+        tokio::spawn(async move {
+            let result = http::put(tls, &put, &headers, &path, size, &mime).await;
+            let _ = tx.send(PutDone {
+                local_id,
+                index,
+                get,
+                result,
+            });
+        });
+        Ok(())
+    }
+
+    /// A `PUT` ended; the message goes out once all its files are up.
+    pub(crate) async fn on_put_done(&mut self, done: PutDone) -> Result<(), XmppError> {
+        let version = match done.result {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::debug!(error = %e, "upload failed");
+                let error = match e {
+                    HttpError::Network(_) => SendError::Offline,
+                    HttpError::Status(413) => SendError::TooLarge,
+                    HttpError::Status(code) => SendError::Rejected(format!("upload: HTTP {code}")),
+                    HttpError::File(_) => bad_file(),
+                    HttpError::BadUrl(_) => SendError::Rejected("upload URL".into()),
+                    HttpError::Certificate(_) => SendError::Rejected("upload certificate".into()),
+                };
+                return self.upload_failed(&done.local_id, error).await;
+            }
+        };
+        let Some(job) = self.uploads.jobs.get_mut(done.local_id.as_str()) else {
+            return Ok(());
+        };
+        if let Some(f) = job.files.get_mut(done.index) {
+            f.done = Some((done.get, version));
+        }
+        if job.files.iter().any(|f| f.done.is_none()) {
+            return Ok(());
+        }
+        let Some(job) = self.uploads.jobs.remove(done.local_id.as_str()) else {
+            return Ok(());
+        };
+        let links: Vec<(String, Option<TlsVersion>)> = job
+            .files
+            .iter()
+            .filter_map(|f| f.done.clone().map(|(u, v)| (u, Some(v))))
+            .collect();
+        let urls: Vec<String> = links.iter().map(|(u, _)| u.clone()).collect();
+        let hops = oob::with_media_hops(
+            koine_api::Route {
+                hops: vec![],
+                end_to_end: koine_api::EndToEnd::none(),
+            },
+            &links,
+        )
+        .hops;
+        self.uploads
+            .media
+            .insert(done.local_id.as_str().to_owned(), hops);
+        let body = oob::body(&job.text, &urls);
+        let group = self.rooms.contains_key(job.conversation.as_str());
+        self.send_durable(done.local_id, &job.conversation, |to, id| {
+            let mut m = if group {
+                crate::muc::outgoing(to, id, &body)
+            } else {
+                crate::chat::outgoing_text(to, id, &body)
+            };
+            m.payloads.extend(urls.iter().map(|u| oob::element(u)));
+            m
+        })
+        .await
+    }
+
+    async fn upload_failed(
+        &mut self,
+        local_id: &LocalId,
+        error: SendError,
+    ) -> Result<(), XmppError> {
+        if self.uploads.jobs.remove(local_id.as_str()).is_some() {
+            self.fail(local_id.clone(), error).await?;
+        }
+        Ok(())
+    }
+}
+
+fn no_service() -> SendError {
+    SendError::Unsupported("http-upload".into())
+}
+
+fn bad_file() -> SendError {
+    SendError::Rejected("attachment unreadable".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_keep_only_allowed_headers() {
+        let slot: Element = format!(
+            "<slot xmlns='{u}'><put url='https://h/p'><header name='authorization'>Bearer x</header>\
+             <header name='X-Evil'>y</header></put><get url='https://h/g'/></slot>",
+            u = ns::UPLOAD
+        )
+        .parse()
+        .expect("xml");
+        let (put, headers, get) = read_slot(&slot).expect("slot");
+        assert_eq!((put.as_str(), get.as_str()), ("https://h/p", "https://h/g"));
+        assert_eq!(headers, vec![("Authorization".into(), "Bearer x".into())]);
+    }
+
+    #[test]
+    fn a_service_says_its_limit() {
+        let info: Element = format!(
+            "<query xmlns='{d}'><identity category='store' type='file'/><feature var='{u}'/>\
+             <x xmlns='{x}' type='result'><field var='FORM_TYPE' type='hidden'><value>{u}</value></field>\
+             <field var='max-file-size'><value>1024</value></field></x></query>",
+            d = ns::DISCO_INFO,
+            u = ns::UPLOAD,
+            x = ns::DATA
+        )
+        .parse()
+        .expect("xml");
+        assert_eq!(upload_identity(&info), Some(Some(1024)));
+        let server: Element = format!(
+            "<query xmlns='{d}'><identity category='server' type='im'/></query>",
+            d = ns::DISCO_INFO
+        )
+        .parse()
+        .expect("xml");
+        assert_eq!(upload_identity(&server), None);
+    }
+}
