@@ -84,6 +84,24 @@ impl EventSink {
     }
 }
 
+impl EventSink {
+    /// Waits until the engine has handled (stored) every event reported so
+    /// far through this sink or its clones: call it before moving a
+    /// network-side cursor past a batch of events (a sync token).
+    pub async fn flush(&self) -> Result<(), EngineGone> {
+        let seq = match self.sent.lock() {
+            Ok(g) => *g,
+            Err(p) => *p.into_inner(),
+        };
+        let mut handled = self.handled.clone();
+        handled
+            .wait_for(|&n| n >= seq)
+            .await
+            .map(|_| ())
+            .map_err(|_| EngineGone)
+    }
+}
+
 impl EventReceiver {
     /// Marks every event received so far as handled.
     fn mark(&self) {
@@ -152,6 +170,27 @@ mod tests {
         drop(rx);
         let r = tokio::time::timeout(Duration::from_secs(5), waiting).await;
         assert!(matches!(r, Ok(Ok(Err(EngineGone)))));
+    }
+
+    #[tokio::test]
+    async fn flush_waits_for_every_event_sent_before() {
+        let (sink, mut rx) = EventSink::channel(8);
+        sink.emit(ev()).await.ok();
+        sink.emit(ev()).await.ok();
+        let flushing = tokio::spawn({
+            let sink = sink.clone();
+            async move { sink.flush().await }
+        });
+        assert!(rx.recv().await.is_some());
+        assert!(rx.recv().await.is_some());
+        // The second event is received but not yet handled.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!flushing.is_finished());
+        let _ = tokio::time::timeout(Duration::from_millis(10), rx.recv()).await;
+        let r = tokio::time::timeout(Duration::from_secs(5), flushing).await;
+        assert!(matches!(r, Ok(Ok(Ok(())))));
+        // Nothing outstanding: returns at once.
+        assert_eq!(sink.flush().await, Ok(()));
     }
 
     #[tokio::test]

@@ -24,9 +24,13 @@ pub enum SessionEnd {
 }
 
 /// A plugin session running in its own task, with its event log.
+///
+/// A forwarding task plays the engine's part of the event channel: an event
+/// counts as handled (see `EventSink::emit_handled`) once it has reached
+/// this harness, as the engine counts it once stored.
 pub struct RunningSession {
     commands: Option<mpsc::Sender<Command>>,
-    events: koine_api::EventReceiver,
+    events: mpsc::UnboundedReceiver<Event>,
     task: Option<JoinHandle<Result<(), SessionError>>>,
     /// Every event seen so far, in order.
     pub log: Vec<Event>,
@@ -50,7 +54,15 @@ impl RunningSession {
                 .unwrap_or_default()
         );
         let (commands_tx, commands_rx) = mpsc::channel(64);
-        let (sink, events) = EventSink::channel(1024);
+        let (sink, mut from_session) = EventSink::channel(1024);
+        let (to_harness, events) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Some(event) = from_session.recv().await {
+                if to_harness.send(event).is_err() {
+                    break;
+                }
+            }
+        });
         let context = SessionContext {
             account: AccountId::new(scope.clone()),
             settings: account.settings.clone(),

@@ -1,8 +1,9 @@
 //! One account's session: the sync loop and the command handler.
 //!
 //! The sync runs in its own task (classic `/sync`, long-polling) and hands each
-//! response to the session task, which turns it into Koine events and only
-//! then records the response's `next_batch` as the point to resume from. The
+//! response to the session task, which turns it into Koine events, waits
+//! until the engine has stored them ([`EventSink::flush`]), and only then
+//! records the response's `next_batch` as the point to resume from. The
 //! resume token lives in the SDK's encrypted SQLite state store (custom
 //! value `koine.since`), so a restart resumes exactly after the last response
 //! whose events reached the engine: nothing is lost, and what is repeated the
@@ -182,6 +183,9 @@ impl Session {
                         }
                         let next = response.next_batch.clone();
                         self.process(since, *response).await?;
+                        // Resume after this response only once the engine
+                        // stored everything it carried.
+                        self.events.flush().await?;
                         self.store_since(&next).await?;
                     }
                     Some(SyncItem::Failed(error)) => {

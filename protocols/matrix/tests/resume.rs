@@ -169,3 +169,60 @@ async fn a_homeserver_restart_is_survived() -> anyhow::Result<()> {
     ));
     Ok(())
 }
+
+/// The engine receives a message but stops before storing it (it never
+/// asks for the next event): the session must not move its resume token
+/// past that message, so the next session delivers it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_the_engine_never_stored_comes_again() -> anyhow::Result<()> {
+    use koine_api::{AccountId, EventSink, Protocol, SessionContext};
+    use std::time::Duration;
+    let server = Synapse::start().await?;
+    let (alice, bob, room) = dm(&server).await?;
+    let dirs = tempfile::tempdir()?;
+    let dir = dirs.path().join("a");
+    std::fs::create_dir_all(&dir)?;
+    // An engine of our own, so the test decides when an event is handled.
+    let (_commands, commands_rx) = tokio::sync::mpsc::channel(8);
+    let (sink, mut events) = EventSink::channel(64);
+    let context = SessionContext {
+        account: AccountId::new("a"),
+        settings: server.settings(&alice),
+        secret: Some(alice.secret()),
+        secrets: std::sync::Arc::new(support::keyring_scope(&dir)),
+        data_dir: dir.clone(),
+        commands: commands_rx,
+        events: sink,
+    };
+    let task = tokio::spawn(koine_matrix::Matrix.run(context));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut sent = false;
+    loop {
+        let event = tokio::time::timeout_at(deadline, events.recv())
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the session ended early"))?;
+        match event {
+            Event::ConnectionChanged(ConnectionState::Online { .. }) if !sent => {
+                bob.send_text(&room, "never stored").await?;
+                sent = true;
+            }
+            Event::MessageReceived(m) if m.content.text == "never stored" => break,
+            _ => {}
+        }
+    }
+    // Received, never handled: the engine goes away.
+    drop(events);
+    let end = tokio::time::timeout(Duration::from_secs(60), task).await??;
+    assert!(end.is_err(), "the session ends when the engine is gone");
+
+    // The next session reports it again (from its first sync, which may
+    // come before Online).
+    let mut session = koine_session(&server, &alice, &dir)?;
+    session.online().await?;
+    let again =
+        |e: &Event| matches!(e, Event::MessageReceived(m) if m.content.text == "never stored");
+    if !session.log.iter().any(again) {
+        wait_text(&mut session, "never stored").await?;
+    }
+    Ok(())
+}
