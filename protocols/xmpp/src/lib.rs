@@ -23,6 +23,7 @@
 
 #![deny(missing_docs)]
 
+pub mod blocking;
 pub mod chat;
 pub mod config;
 pub mod connect;

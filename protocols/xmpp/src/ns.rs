@@ -38,6 +38,8 @@ pub const DISCO_ITEMS: &str = "http://jabber.org/protocol/disco#items";
 pub const BLOCKING: &str = "urn:xmpp:blocking";
 /// XEP-0377
 pub const REPORTING: &str = "urn:xmpp:reporting:1";
+/// XEP-0377, its first version (still deployed)
+pub const REPORTING_0: &str = "urn:xmpp:reporting:0";
 /// XEP-0045
 pub const MUC: &str = "http://jabber.org/protocol/muc";
 /// XEP-0045 user

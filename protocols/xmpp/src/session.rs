@@ -43,6 +43,7 @@ pub(crate) enum PendingIq {
     Ready,
     RoomConfigured { room: String },
     Mam(crate::mam::Query),
+    ServerInfo,
     UploadItems,
     UploadInfo { jid: String },
     UploadSlot { local_id: LocalId, index: usize },
@@ -80,6 +81,8 @@ pub(crate) struct Session {
     /// Joined rooms (bare JID) and our nickname in each.
     pub(crate) rooms: HashMap<String, String>,
     pub(crate) uploads: crate::upload::Uploads,
+    /// The spam-reporting namespace (XEP-0377) the server offers, if any.
+    pub(crate) reporting: Option<&'static str>,
 }
 
 const ACKED_LOG: &str = "acked-local-ids.log";
@@ -279,6 +282,7 @@ impl Session {
             emitted: HashSet::new(),
             rooms: HashMap::new(),
             uploads: crate::upload::Uploads::default(),
+            reporting: None,
         };
         session.persist_sm();
         for u in to_resend {
@@ -294,8 +298,10 @@ impl Session {
             let carbons = Element::builder("enable", ns::CARBONS).build();
             session.iq_set(None, carbons, PendingIq::Carbons).await?;
         }
+        session.ask_server_features().await?;
         // The server handles a session's stanzas in order: once this ping is
-        // answered, our presence is in place and messages reach us live.
+        // answered, our presence is in place and messages reach us live (and
+        // the server's features are known).
         let ping = Element::builder("ping", "urn:xmpp:ping").build();
         session.iq_get(None, ping, PendingIq::Ready).await?;
         session.catch_up().await?;
@@ -1012,6 +1018,7 @@ impl Session {
                 }
             }
             PendingIq::Mam(q) => self.mam_done(q, payload).await?,
+            PendingIq::ServerInfo => self.on_server_info(payload),
             PendingIq::UploadItems => self.on_upload_items(payload).await?,
             PendingIq::UploadInfo { jid } => self.on_upload_info(jid, payload).await?,
             PendingIq::UploadSlot { local_id, index } => {
@@ -1206,26 +1213,6 @@ impl Session {
         }
         let m = build(&to, &local_id);
         self.send_stanza(Stanza::Message(m), Some(local_id)).await
-    }
-
-    async fn block(&mut self, who: &koine_api::Jid, report: bool) -> Result<(), XmppError> {
-        let report_xml = if report {
-            format!(
-                "<report xmlns='{}' reason='urn:xmpp:reporting:spam'/>",
-                ns::REPORTING
-            )
-        } else {
-            String::new()
-        };
-        let xml = format!(
-            "<block xmlns='{}'><item jid='{}'>{report_xml}</item></block>",
-            ns::BLOCKING,
-            ns::escape(who.as_str())
-        );
-        if let Some(q) = ns::element(&xml) {
-            self.iq_set(None, q, PendingIq::Ignore).await?;
-        }
-        Ok(())
     }
 }
 

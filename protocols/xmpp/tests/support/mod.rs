@@ -39,7 +39,21 @@ pub struct Prosody {
     pub ca_file: PathBuf,
 }
 
-fn free_port() -> u16 {
+/// Additions to the test server's configuration.
+#[derive(Debug, Default)]
+pub struct Extra {
+    /// Lua lines for the global section.
+    pub global: String,
+    /// More modules enabled on every host.
+    pub modules: Vec<String>,
+    /// Modules written for the test: (name without `mod_`, Lua source).
+    pub plugins: Vec<(String, String)>,
+    /// Sections appended at the end (components).
+    pub tail: String,
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     l.local_addr().expect("local addr").port()
 }
@@ -130,7 +144,20 @@ pub fn make_certificates(dir: &Path, hosts: &[&str]) -> (PathBuf, PathBuf, PathB
 impl Prosody {
     /// Starts Prosody and waits until it offers STARTTLS.
     pub fn start() -> Self {
+        Self::start_with(Extra::default())
+    }
+
+    /// Like [`Self::start`], with additions to the configuration.
+    pub fn start_with(extra: Extra) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
+        let plugins = dir.path().join("plugins");
+        std::fs::create_dir_all(&plugins).expect("plugin dir");
+        for (name, source) in &extra.plugins {
+            std::fs::write(plugins.join(format!("mod_{name}.lua")), source).expect("plugin");
+        }
+        let extra_modules: String = extra.modules.iter().map(|m| format!("\"{m}\"; ")).collect();
+        let extra_global = &extra.global;
+        let extra_tail = &extra.tail;
         let hosts = [
             DOMAIN.to_owned(),
             format!("conference.{DOMAIN}"),
@@ -154,6 +181,8 @@ impl Prosody {
             r#"
 {run_as_root}
 pidfile = "{d}/prosody.pid"
+plugin_paths = {{ "{d}/plugins" }}
+{extra_global}
 data_path = "{d}/data"
 certificates = "{d}"
 log = {{ info = "{d}/prosody.log"; error = "{d}/prosody.err" }}
@@ -182,7 +211,7 @@ limits = {{ c2s = {{ rate = "100mb/s" }} }}
 modules_enabled = {{
   "roster"; "saslauth"; "tls"; "disco"; "pep"; "mam"; "carbons"; "smacks";
   "blocklist"; "ping"; "private"; "vcard4"; "bookmarks"; "csi_simple"; "offline";
-  "posix"; "limits";
+  "posix"; "limits"; {extra_modules}
 }}
 modules_disabled = {{ "s2s" }}
 VirtualHost "{DOMAIN}"
@@ -195,6 +224,7 @@ Component "conference.{DOMAIN}" "muc"
   restrict_room_creation = false
 Component "upload.{DOMAIN}" "http_file_share"
   http_file_share_size_limit = {UPLOAD_LIMIT}
+{extra_tail}
 "#,
             crt = crt.display(),
             key = key.display(),
