@@ -139,3 +139,64 @@ async fn bad_password_is_auth_failed_and_sends_nothing() {
     ));
     assert!(rig.gate.requests().iter().all(|(m, _)| m == "GET"));
 }
+
+/// The engine receives a text but stops before storing it: the webhook is
+/// not answered with success, the app calls again, and the next session
+/// delivers the text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_text_the_engine_never_stored_is_delivered_again() {
+    use koine_api::{AccountId, ConnectionState, EventSink, SessionContext};
+    let carrier = Carrier::new();
+    let a = GateRig::start(&carrier, NUMBERS[0], 0).await;
+    let b = GateRig::start(&carrier, NUMBERS[1], 0).await;
+    let dirs = tempfile::tempdir().expect("tmp");
+    let dir = dirs.path().join("a");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let account = a.account(NUMBERS[0], PASSWORD);
+    // An engine of our own, so the test decides when an event is handled.
+    let (_commands, commands_rx) = tokio::sync::mpsc::channel(8);
+    let (sink, mut events) = EventSink::channel(64);
+    let context = SessionContext {
+        account: AccountId::new("a"),
+        settings: account.settings.clone(),
+        secret: account.secret.clone(),
+        secrets: Arc::new(koine_keyring::KeyringSecrets::scoped("conformance-a")),
+        data_dir: dir.clone(),
+        commands: commands_rx,
+        events: sink,
+    };
+    let task = tokio::spawn(SmsRelay::new("FR").run(context));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let event = tokio::time::timeout_at(deadline, events.recv())
+            .await
+            .expect("in time")
+            .expect("session alive");
+        match event {
+            Event::ConnectionChanged(ConnectionState::Online { .. }) => {
+                b.phone
+                    .send(&[NUMBERS[0].to_owned()], "never stored", 0, &[])
+                    .expect("sent");
+            }
+            Event::MessageReceived(m) if m.content.text == "never stored" => break,
+            _ => {}
+        }
+    }
+    // Received, never handled: the engine goes away.
+    drop(events);
+    let end = tokio::time::timeout(Duration::from_secs(30), task)
+        .await
+        .expect("ends")
+        .expect("no panic");
+    assert!(end.is_err(), "the session ends when the engine is gone");
+
+    let mut s = start(&account, &dir);
+    s.online().await.expect("online");
+    let again =
+        |e: &Event| matches!(e, Event::MessageReceived(m) if m.content.text == "never stored");
+    if !s.log.iter().any(again) {
+        s.wait_for("the text again", |e| again(e).then_some(()))
+            .await
+            .expect("delivered again");
+    }
+}

@@ -583,21 +583,26 @@ impl Gate {
             let conv = conversation::upsert(&key, self.route(), &self.settings.region);
             self.emit(Event::ConversationUpserted(conv)).await?;
         }
-        self.emit(Event::MessageReceived(Message {
-            conversation: key,
-            // The call id is the same on the app's retries, so the engine
-            // de-duplicates them.
-            remote_id: RemoteId::new(format!("in-{call_id}")),
-            local_id: None,
-            sender: Address::Phone(sender),
-            sender_name: None,
-            direction: Direction::Incoming,
-            timestamp: Timestamp(ts),
-            content: Content::text(text),
-            reply_to: None,
-            route: self.route(),
-        }))
-        .await
+        // Stored before the webhook is answered: until then the app keeps
+        // the message and calls again.
+        self.cx
+            .events
+            .emit_handled(Event::MessageReceived(Message {
+                conversation: key,
+                // The call id is the same on the app's retries, so the engine
+                // de-duplicates them.
+                remote_id: RemoteId::new(format!("in-{call_id}")),
+                local_id: None,
+                sender: Address::Phone(sender),
+                sender_name: None,
+                direction: Direction::Incoming,
+                timestamp: Timestamp(ts),
+                content: Content::text(text),
+                reply_to: None,
+                route: self.route(),
+            }))
+            .await
+            .map_err(SessionError::from)
     }
 }
 
