@@ -91,3 +91,20 @@ transport-cellular = cellular radio encryption; the carrier holds the keys
 transport-plaintext = no encryption
 transport-unknown = link not visible to this device
 transport-other = other protection
+
+## Demo mode (koine --demo): what the simulated people write
+demo-name-lena = Lena
+demo-name-sam = Sam
+demo-name-mum = Mum
+demo-opening-lena = Hi Lena! I am trying Koine.
+demo-opening-sam = Are we still on for Friday?
+demo-opening-mum = Are you coming for lunch on Sunday?
+demo-lena-1 = Hi! Your message reached my messenger through the interop gateway, encrypted end to end.
+demo-lena-2 = Click "Route details" above: it shows every server between us and what each one can see.
+demo-lena-3 = Write anything, I always answer.
+demo-sam-1 = Yes! Seven o'clock at the usual place.
+demo-sam-2 = Ha, I am a simulated friend, but the messages really travel through a local server.
+demo-sam-3 = See you Friday!
+demo-mum-1 = Lovely. Your message came as an SMS through your phone: the carrier can read it.
+demo-mum-2 = Bring dessert, please.
+demo-mum-3 = Love you. Call me sometime!

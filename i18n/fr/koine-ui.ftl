@@ -91,3 +91,20 @@ transport-cellular = chiffrement radio cellulaire ; l’opérateur détient les 
 transport-plaintext = aucun chiffrement
 transport-unknown = lien invisible depuis cet appareil
 transport-other = autre protection
+
+## Mode démo (koine --demo) : ce qu’écrivent les personnes simulées
+demo-name-lena = Lena
+demo-name-sam = Sam
+demo-name-mum = Maman
+demo-opening-lena = Salut Lena ! J’essaie Koine.
+demo-opening-sam = On se voit toujours vendredi ?
+demo-opening-mum = Tu viens déjeuner dimanche ?
+demo-lena-1 = Salut ! Ton message est arrivé dans ma messagerie par la passerelle d’interopérabilité, chiffré de bout en bout.
+demo-lena-2 = Clique sur « Détails de la route » en haut : on y voit chaque serveur entre nous et ce que chacun peut voir.
+demo-lena-3 = Écris ce que tu veux, je réponds toujours.
+demo-sam-1 = Oui ! Sept heures, au même endroit que d’habitude.
+demo-sam-2 = Ha, je suis un ami simulé, mais les messages passent vraiment par un serveur local.
+demo-sam-3 = À vendredi !
+demo-mum-1 = Avec plaisir. Ton message est arrivé par SMS via ton téléphone : l’opérateur peut le lire.
+demo-mum-2 = Apporte le dessert, s’il te plaît.
+demo-mum-3 = Je t’embrasse. Appelle-moi un de ces jours !

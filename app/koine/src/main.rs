@@ -3,6 +3,7 @@
 //! headless access for scripting and tests.
 
 mod cli;
+mod demo;
 mod logging;
 mod plugins;
 

@@ -17,6 +17,7 @@
 
 pub mod app;
 pub mod badge;
+pub mod demo_script;
 pub mod i18n;
 pub mod inspector;
 pub mod route;

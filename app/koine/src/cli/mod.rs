@@ -22,6 +22,12 @@ pub struct Args {
     #[arg(long, global = true, value_name = "DIR")]
     profile: Option<PathBuf>,
 
+    /// Try Koine without an account: a throwaway profile with a local
+    /// gatekeeper server, a simulated phone and people who answer; removed,
+    /// keyring entries included, at exit.
+    #[arg(long, global = true, conflicts_with = "profile")]
+    demo: bool,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -56,7 +62,21 @@ enum Command {
 
 /// Runs the command line.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let profile = Profile::resolve(args.profile.as_deref())?;
+    if args.demo && args.command.is_none() && !display_available() {
+        anyhow::bail!(
+            "no display to open the window on (neither WAYLAND_DISPLAY nor DISPLAY is set)"
+        );
+    }
+    // Dropped last: stops the demo and deletes its profile and keyring entries.
+    let demo = args
+        .demo
+        .then(crate::demo::Demo::start)
+        .transpose()
+        .context("starting the demo")?;
+    let profile = match &demo {
+        Some(demo) => demo.profile()?,
+        None => Profile::resolve(args.profile.as_deref())?,
+    };
     profile
         .ensure()
         .with_context(|| format!("creating the profile at {}", profile.root().display()))?;
@@ -64,15 +84,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let Some(command) = args.command else {
         // The window: iced runs its own async runtime, on which the engine's
         // account tasks then live.
+        let options = koine_ui::UiOptions::from_env();
         let engine = Engine::open(profile, crate::plugins::registry(), EngineConfig::default())
             .context("opening the profile")?;
+        if let Some(demo) = &demo {
+            koine_ui::i18n::set_language(koine_ui::i18n::choose_language(
+                options.language.as_deref(),
+            ));
+            demo.seed(&engine).context("starting the demo")?;
+        }
         if !display_available() {
             anyhow::bail!(
                 "no display to open the window on (neither WAYLAND_DISPLAY nor DISPLAY is set); \
                  `koine --help` lists the headless commands"
             );
         }
-        koine_ui::run(engine, koine_ui::UiOptions::from_env())?;
+        koine_ui::run(engine, options)?;
         return Ok(ExitCode::SUCCESS);
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -80,9 +107,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+    let engine = Engine::open(profile, crate::plugins::registry(), EngineConfig::default())
+        .context("opening the profile")?;
+    if let Some(demo) = &demo {
+        demo.seed(&engine).context("starting the demo")?;
+    }
     runtime.block_on(async move {
-        let engine = Engine::open(profile, crate::plugins::registry(), EngineConfig::default())
-            .context("opening the profile")?;
         let code = match command {
             Command::Account(cmd) => account::run(&engine, cmd).await?,
             Command::Networks => account::networks(&engine),
