@@ -27,6 +27,7 @@ pub mod blocking;
 pub mod chat;
 pub mod config;
 pub mod connect;
+pub mod discovery;
 pub mod error;
 pub mod handoff;
 pub mod http;

@@ -81,6 +81,9 @@ pub(crate) struct Session {
     /// Joined rooms (bare JID) and our nickname in each.
     pub(crate) rooms: HashMap<String, String>,
     pub(crate) uploads: crate::upload::Uploads,
+    /// Domains asked for disco#info, with the acknowledgements whose route
+    /// waits for the answer.
+    pub(crate) probing: HashMap<String, Vec<LocalId>>,
     /// The spam-reporting namespace (XEP-0377) the server offers, if any.
     pub(crate) reporting: Option<&'static str>,
 }
@@ -283,6 +286,7 @@ impl Session {
             rooms: HashMap::new(),
             uploads: crate::upload::Uploads::default(),
             reporting: None,
+            probing: HashMap::new(),
         };
         session.persist_sm();
         for u in to_resend {
@@ -510,7 +514,21 @@ impl Session {
         {
             let _ = writeln!(f, "{}\t{domain}", local_id.as_str());
         }
-        let mut route = self.routes.to_domain(&domain);
+        if let Some(held) = self.probing.get_mut(&domain) {
+            // The route waits for what the domain says it is.
+            held.push(local_id);
+            return Ok(());
+        }
+        self.report_ack(local_id, &domain).await
+    }
+
+    /// Reports `SendAcked` for a command sent to `domain`.
+    pub(crate) async fn report_ack(
+        &mut self,
+        local_id: LocalId,
+        domain: &str,
+    ) -> Result<(), XmppError> {
+        let mut route = self.routes.to_domain(domain);
         if let Some(hops) = self.uploads.media.remove(local_id.as_str()) {
             route.hops.extend(hops);
         }
@@ -707,6 +725,7 @@ impl Session {
         if domain != self.cfg.domain() && !self.routes.knows(&domain) {
             self.routes.learn(&domain, DomainKind::Server);
             if let Ok(to) = BareJid::new(&domain) {
+                self.probing.insert(domain.clone(), Vec::new());
                 let q = Element::builder("query", ns::DISCO_INFO).build();
                 self.iq_get(Some(to.into()), q, PendingIq::DiscoInfo { domain })
                     .await?;
@@ -715,7 +734,7 @@ impl Session {
         self.upsert_conversation(key).await
     }
 
-    async fn upsert_conversation(&self, key: &ConversationKey) -> Result<(), XmppError> {
+    pub(crate) async fn upsert_conversation(&self, key: &ConversationKey) -> Result<(), XmppError> {
         let Ok(peer) = koine_api::Jid::parse(key.as_str()) else {
             return Ok(());
         };
@@ -868,6 +887,7 @@ impl Session {
                 tracing::debug!(?pending, ?from, ?error, "iq error");
                 match pending {
                     PendingIq::Mam(q) => self.mam_failed(q).await?,
+                    PendingIq::DiscoInfo { domain } => self.on_domain_info(domain, None).await?,
                     PendingIq::UploadItems => self.on_upload_items(None).await?,
                     PendingIq::UploadInfo { jid } => self.on_upload_info(jid, None).await?,
                     PendingIq::UploadSlot { local_id, index } => {
@@ -990,33 +1010,7 @@ impl Session {
                     ))
                     .await?;
             }
-            PendingIq::DiscoInfo { domain } => {
-                let Some(q) = payload.filter(|p| p.is("query", ns::DISCO_INFO)) else {
-                    return Ok(());
-                };
-                let gateway = q
-                    .children()
-                    .filter(|c| c.is("identity", ns::DISCO_INFO))
-                    .find(|c| c.attr("category") == Some("gateway"));
-                if let Some(g) = gateway {
-                    let kind = DomainKind::Gateway {
-                        network: g.attr("type").map(str::to_owned),
-                    };
-                    if self.routes.learn(&domain, kind) {
-                        let keys: Vec<ConversationKey> = self
-                            .conversations
-                            .iter()
-                            .filter(|k| {
-                                koine_api::Jid::parse(k).is_ok_and(|j| j.domain() == domain)
-                            })
-                            .map(|k| ConversationKey::new(k.as_str()))
-                            .collect();
-                        for k in keys {
-                            self.upsert_conversation(&k).await?;
-                        }
-                    }
-                }
-            }
+            PendingIq::DiscoInfo { domain } => self.on_domain_info(domain, payload).await?,
             PendingIq::Mam(q) => self.mam_done(q, payload).await?,
             PendingIq::ServerInfo => self.on_server_info(payload),
             PendingIq::UploadItems => self.on_upload_items(payload).await?,
