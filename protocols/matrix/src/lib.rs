@@ -22,6 +22,7 @@ mod commands;
 mod crypto;
 mod error;
 mod invites;
+mod media;
 pub mod route;
 mod session;
 pub mod timeline;

@@ -11,6 +11,7 @@
 
 use crate::account::{self, AccountSettings};
 use crate::error::MatrixError;
+use crate::media::Downloads;
 use crate::route::{self, RouteFacts};
 use crate::timeline::{self, Item};
 use crate::{backfill, commands, transport};
@@ -54,6 +55,8 @@ pub(crate) struct Session {
     pub(crate) prompts: crate::crypto::Prompts,
     /// Background tasks report here.
     pub(crate) internal: mpsc::Sender<crate::crypto::Internal>,
+    /// Incoming files on their way to disk.
+    downloads: Downloads,
 }
 
 enum SyncItem {
@@ -85,7 +88,11 @@ pub(crate) async fn run(mut cx: SessionContext) -> Result<(), SessionError> {
         names: HashMap::new(),
         prompts: Default::default(),
         internal: internal_tx,
+        downloads: Downloads::new(client.clone(), cx.events.clone(), &cx.data_dir),
     };
+    // Downloads an earlier session left unfinished go first, before the
+    // first sync holds new ones back.
+    session.downloads.resume().await?;
 
     // The first sync comes before Online: the engine replays its outbox on
     // Online, and sends need the room list.
@@ -108,6 +115,7 @@ pub(crate) async fn run(mut cx: SessionContext) -> Result<(), SessionError> {
     let sync_task = tokio::spawn(sync_loop(client.clone(), first.next_batch, sync_tx));
     let result = session.serve(&mut cx, &mut sync_rx, &mut internal_rx).await;
     sync_task.abort();
+    session.downloads.abort_all();
     result
 }
 
@@ -449,6 +457,9 @@ impl Session {
         event: &TimelineEvent,
     ) -> Result<(), SessionError> {
         if let Some(message) = self.message_of(room, route, event).await {
+            if Downloads::wants(&message) {
+                return self.downloads.hold(message).await.map_err(Into::into);
+            }
             return self
                 .events
                 .emit(Event::MessageReceived(message))

@@ -113,7 +113,8 @@ pub fn message_content(msgtype: &MessageType) -> Content {
             // Koine's store, like the message text.
             MediaSource::Encrypted(file) => {
                 format!(
-                    "mxc-encrypted:{}",
+                    "{}{}",
+                    crate::media::ENCRYPTED_PREFIX,
                     serde_json::to_string(file.as_ref()).unwrap_or_default()
                 )
             }

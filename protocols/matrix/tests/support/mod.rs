@@ -493,3 +493,68 @@ impl TestUser {
         }
     }
 }
+
+impl TestUser {
+    /// Uploads `bytes` to the media repository; returns the `mxc://` URI.
+    pub async fn upload(&self, bytes: Vec<u8>, content_type: &str) -> anyhow::Result<String> {
+        let response = self
+            .http
+            .post(format!("{}/_matrix/media/v3/upload", self.base))
+            .bearer_auth(&self.token)
+            .header("content-type", content_type)
+            .body(bytes)
+            .send()
+            .await?;
+        let status = response.status();
+        let value: Value = response.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            bail!("upload: {status} {value}");
+        }
+        Ok(value["content_uri"]
+            .as_str()
+            .context("content_uri")?
+            .to_owned())
+    }
+
+    /// Sends an `m.room.message` with this content (unencrypted rooms);
+    /// returns the event id.
+    pub async fn send_message(&self, room: &str, content: Value) -> anyhow::Result<String> {
+        let txn = uuid::Uuid::new_v4().simple().to_string();
+        let path = format!("/rooms/{}/send/m.room.message/{txn}", enc(room));
+        let r = self
+            .call(reqwest::Method::PUT, &path, Some(content))
+            .await?;
+        Ok(r["event_id"].as_str().context("event_id")?.to_owned())
+    }
+
+    /// Who the server says owns `token` (`/account/whoami`), or the error
+    /// code it answers with.
+    pub async fn whoami_with(&self, token: &str) -> anyhow::Result<Result<String, String>> {
+        let response = self
+            .http
+            .get(format!("{}/_matrix/client/v3/account/whoami", self.base))
+            .bearer_auth(token)
+            .send()
+            .await?;
+        let ok = response.status().is_success();
+        let value: Value = response.json().await.unwrap_or(Value::Null);
+        Ok(if ok {
+            Ok(value["user_id"].as_str().unwrap_or_default().to_owned())
+        } else {
+            Err(value["errcode"].as_str().unwrap_or_default().to_owned())
+        })
+    }
+}
+
+/// `n` bytes that do not repeat in any short pattern.
+pub fn noise(n: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}

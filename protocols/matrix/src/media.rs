@@ -1,0 +1,432 @@
+//! Downloading incoming media into the account's data directory.
+//!
+//! A message with files (`m.image`, `m.file`, `m.audio`, `m.video`) is held
+//! back while its files download in a background task, so a large file never
+//! stalls the sync loop or the commands. The held message is recorded in the
+//! SDK's encrypted state store (custom value `koine.media-pending`) before
+//! the sync position moves past it, and only dropped from there once the
+//! engine stored the finished message; a session that ends mid-download
+//! resumes the download on the next start.
+//!
+//! Files are streamed to disk, never held whole in memory: plain media are
+//! hashed on the way; encrypted media (the key and the ciphertext's hash
+//! travel in the locator, see [`crate::timeline::message_content`]) are
+//! written encrypted first, then decrypted into place once the ciphertext's
+//! hash checked out. A file larger than [`MAX_DOWNLOAD`] (announced or
+//! actual) is not kept: the message keeps its remote reference and a
+//! [`Notice::AttachmentTooLarge`] tells the user. Each finished file lands in
+//! `media/<sha256>/<name>` and the attachment becomes an
+//! [`AttachmentSource::LocalPath`] with its exact size and SHA-256.
+
+use crate::error::MatrixError;
+use koine_api::{
+    Attachment, AttachmentSource, Event, EventSink, InputSource, Message, Notice, RemoteId,
+};
+use matrix_sdk::Client;
+use matrix_sdk::ruma::OwnedMxcUri;
+use matrix_sdk::ruma::events::room::{EncryptedFile, MediaSource};
+use sha2::{Digest, Sha256};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use tokio::io::AsyncWriteExt;
+use tokio::task::JoinSet;
+
+/// Largest file downloaded (Synapse's default upload limit).
+pub(crate) const MAX_DOWNLOAD: u64 = 50 * 1024 * 1024;
+/// Custom-value key of the messages waiting for their files.
+const PENDING_KEY: &[u8] = b"koine.media-pending";
+/// A progress notice every this many bytes (files smaller get none).
+const PROGRESS_STEP: u64 = 1024 * 1024;
+/// Prefix of the locator of an encrypted file (followed by its JSON).
+pub(crate) const ENCRYPTED_PREFIX: &str = "mxc-encrypted:";
+
+/// The account's downloads.
+#[derive(Clone)]
+pub(crate) struct Downloads {
+    client: Client,
+    events: EventSink,
+    dir: PathBuf,
+    max: u64,
+    /// Serialises the read-modify-write of the pending list.
+    pending: Arc<tokio::sync::Mutex<()>>,
+    tasks: Arc<Mutex<JoinSet<()>>>,
+}
+
+/// Why a file was not kept.
+#[derive(Debug)]
+enum FetchError {
+    TooLarge,
+    Failed(String),
+}
+
+impl Downloads {
+    pub(crate) fn new(client: Client, events: EventSink, data_dir: &Path) -> Self {
+        Self {
+            client,
+            events,
+            dir: data_dir.join("media"),
+            max: MAX_DOWNLOAD,
+            pending: Arc::default(),
+            tasks: Arc::default(),
+        }
+    }
+
+    /// Whether the message has a file to download.
+    pub(crate) fn wants(message: &Message) -> bool {
+        message
+            .content
+            .attachments
+            .iter()
+            .any(|a| source_of(a).is_some())
+    }
+
+    /// Holds the message back until its files are on disk.
+    pub(crate) async fn hold(&self, message: Message) -> Result<(), MatrixError> {
+        {
+            let _guard = self.pending.lock().await;
+            let mut pending = self.load().await?;
+            if !pending.iter().any(|m| m.remote_id == message.remote_id) {
+                pending.push(message.clone());
+                self.save(&pending).await?;
+            }
+        }
+        self.spawn(message);
+        Ok(())
+    }
+
+    /// Restarts the downloads an earlier session left unfinished.
+    pub(crate) async fn resume(&self) -> Result<(), MatrixError> {
+        let pending = {
+            let _guard = self.pending.lock().await;
+            self.load().await?
+        };
+        for message in pending {
+            self.spawn(message);
+        }
+        Ok(())
+    }
+
+    /// Stops every running download (the session ends).
+    pub(crate) fn abort_all(&self) {
+        if let Ok(mut tasks) = self.tasks.lock() {
+            tasks.abort_all();
+        }
+    }
+
+    fn spawn(&self, message: Message) {
+        let this = self.clone();
+        if let Ok(mut tasks) = self.tasks.lock() {
+            // Reap what finished, so the set does not grow for ever.
+            while tasks.try_join_next().is_some() {}
+            tasks.spawn(async move { this.complete(message).await });
+        }
+    }
+
+    async fn complete(self, mut message: Message) {
+        for attachment in &mut message.content.attachments {
+            let Some(source) = source_of(attachment) else {
+                continue;
+            };
+            let notice = match self.fetch(attachment, &source).await {
+                Ok(()) => None,
+                Err(FetchError::TooLarge) => Some(Notice::AttachmentTooLarge {
+                    max_bytes: self.max,
+                }),
+                Err(FetchError::Failed(detail)) => Some(Notice::MalformedInput {
+                    source: InputSource::Server,
+                    detail: format!("download of {:?}: {detail}", attachment.name),
+                }),
+            };
+            if let Some(notice) = notice
+                && self.events.emit(Event::Notice(notice)).await.is_err()
+            {
+                return;
+            }
+        }
+        let id = message.remote_id.clone();
+        if self
+            .events
+            .emit_handled(Event::MessageReceived(message))
+            .await
+            .is_err()
+        {
+            return;
+        }
+        if let Err(e) = self.forget(&id).await {
+            tracing::warn!("could not drop a finished download from the queue: {e}");
+        }
+    }
+
+    async fn forget(&self, id: &RemoteId) -> Result<(), MatrixError> {
+        let _guard = self.pending.lock().await;
+        let mut pending = self.load().await?;
+        pending.retain(|m| m.remote_id != *id);
+        self.save(&pending).await
+    }
+
+    async fn load(&self) -> Result<Vec<Message>, MatrixError> {
+        let raw = self
+            .client
+            .state_store()
+            .get_custom_value(PENDING_KEY)
+            .await
+            .map_err(|e| MatrixError::Storage(e.to_string()))?;
+        // An unreadable list is dropped: its messages arrive again with the
+        // next full sync or history fetch, with remote references.
+        Ok(raw
+            .and_then(|v| serde_json::from_slice(&v).ok())
+            .unwrap_or_default())
+    }
+
+    async fn save(&self, pending: &[Message]) -> Result<(), MatrixError> {
+        let raw = serde_json::to_vec(pending).map_err(|e| MatrixError::Storage(e.to_string()))?;
+        self.client
+            .state_store()
+            .set_custom_value(PENDING_KEY, raw)
+            .await
+            .map_err(|e| MatrixError::Storage(e.to_string()))?;
+        Ok(())
+    }
+
+    /// Downloads one file and points the attachment at it.
+    async fn fetch(
+        &self,
+        attachment: &mut Attachment,
+        source: &MediaSource,
+    ) -> Result<(), FetchError> {
+        if attachment.size > self.max {
+            return Err(FetchError::TooLarge);
+        }
+        let uri = match source {
+            MediaSource::Plain(uri) => uri,
+            MediaSource::Encrypted(file) => &file.url,
+        };
+        tokio::fs::create_dir_all(&self.dir)
+            .await
+            .map_err(|e| FetchError::Failed(e.to_string()))?;
+        let part = self
+            .dir
+            .join(format!(".part-{}", uuid::Uuid::new_v4().simple()));
+        let result = self.stream_to(uri, &part, attachment.size).await;
+        let result = match (result, source) {
+            (Ok(plain_hash), MediaSource::Plain(_)) => Ok((part.clone(), plain_hash)),
+            (Ok(_), MediaSource::Encrypted(file)) => {
+                let decrypted = decrypt(&part, (**file).clone()).await;
+                let _ = tokio::fs::remove_file(&part).await;
+                decrypted
+            }
+            (Err(e), _) => Err(e),
+        };
+        let (file, (size, sha256)) = match result {
+            Ok(ok) => ok,
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&part).await;
+                return Err(e);
+            }
+        };
+        let folder = self.dir.join(&sha256);
+        let target = folder.join(safe_name(&attachment.name));
+        let placed = async {
+            tokio::fs::create_dir_all(&folder).await?;
+            tokio::fs::rename(&file, &target).await
+        }
+        .await;
+        if let Err(e) = placed {
+            let _ = tokio::fs::remove_file(&file).await;
+            return Err(FetchError::Failed(e.to_string()));
+        }
+        attachment.size = size;
+        attachment.sha256 = Some(sha256);
+        attachment.source = AttachmentSource::LocalPath(target.to_string_lossy().into_owned());
+        Ok(())
+    }
+
+    /// Streams the content at `uri` into `path`, within the size cap;
+    /// returns the size and SHA-256 of what was written.
+    async fn stream_to(
+        &self,
+        uri: &OwnedMxcUri,
+        path: &Path,
+        announced: u64,
+    ) -> Result<(u64, String), FetchError> {
+        let failed = |e: &dyn std::fmt::Display| FetchError::Failed(e.to_string());
+        let (server, media_id) = uri.parts().map_err(|e| failed(&e))?;
+        let token = self
+            .client
+            .access_token()
+            .ok_or_else(|| FetchError::Failed("no access token".into()))?;
+        let base = self.client.homeserver();
+        let http = self.client.http_client();
+        let mut response = None;
+        for prefix in [
+            "_matrix/client/v1/media/download",
+            "_matrix/media/v3/download",
+        ] {
+            let url = base
+                .join(&format!("{prefix}/{server}/{media_id}"))
+                .map_err(|e| failed(&e))?;
+            let r = http
+                .get(url)
+                .bearer_auth(&token)
+                .send()
+                .await
+                .map_err(|e| failed(&e))?;
+            // A server without authenticated media answers the new path
+            // with "unrecognised": try the old one.
+            if matches!(r.status().as_u16(), 404 | 405) && prefix.contains("v1") {
+                continue;
+            }
+            response = Some(r);
+            break;
+        }
+        let mut response = response.ok_or_else(|| failed(&"media not found"))?;
+        if !response.status().is_success() {
+            return Err(failed(&format!("HTTP {}", response.status())));
+        }
+        let total = response
+            .content_length()
+            .or(Some(announced).filter(|n| *n > 0));
+        if total.is_some_and(|n| n > self.max) {
+            return Err(FetchError::TooLarge);
+        }
+        let mut file = tokio::fs::File::create(path)
+            .await
+            .map_err(|e| failed(&e))?;
+        let mut hash = Sha256::new();
+        let mut done = 0u64;
+        let mut reported = 0u64;
+        while let Some(chunk) = response.chunk().await.map_err(|e| failed(&e))? {
+            done += chunk.len() as u64;
+            if done > self.max {
+                return Err(FetchError::TooLarge);
+            }
+            hash.update(&chunk);
+            file.write_all(&chunk).await.map_err(|e| failed(&e))?;
+            if done - reported >= PROGRESS_STEP {
+                reported = done;
+                self.progress(done, total).await;
+            }
+        }
+        file.flush().await.map_err(|e| failed(&e))?;
+        if reported > 0 {
+            self.progress(done, total).await;
+        }
+        Ok((done, hex::encode(hash.finalize())))
+    }
+
+    async fn progress(&self, done: u64, total: Option<u64>) {
+        let _ = self
+            .events
+            .emit(Event::Notice(Notice::Progress {
+                task: "download".into(),
+                done,
+                total,
+            }))
+            .await;
+    }
+}
+
+/// Decrypts the downloaded ciphertext at `part` into a new file next to it;
+/// returns that file with the plaintext's size and SHA-256. Fails when the
+/// ciphertext's hash does not match the one the sender announced.
+async fn decrypt(part: &Path, file: EncryptedFile) -> Result<(PathBuf, (u64, String)), FetchError> {
+    let part = part.to_path_buf();
+    let plain = part.with_extension("plain");
+    let out = plain.clone();
+    let result = tokio::task::spawn_blocking(move || -> std::io::Result<(u64, String)> {
+        let mut input = std::io::BufReader::new(std::fs::File::open(&part)?);
+        let mut reader = matrix_sdk_crypto::AttachmentDecryptor::new(&mut input, file.into())
+            .map_err(std::io::Error::other)?;
+        let mut output = std::io::BufWriter::new(std::fs::File::create(&out)?);
+        let mut hash = Sha256::new();
+        let mut size = 0u64;
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = reader.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            hash.update(&buf[..n]);
+            output.write_all(&buf[..n])?;
+            size += n as u64;
+        }
+        output.flush()?;
+        Ok((size, hex::encode(hash.finalize())))
+    })
+    .await
+    .map_err(|e| FetchError::Failed(e.to_string()))?;
+    match result {
+        Ok(r) => Ok((plain, r)),
+        Err(e) => {
+            let _ = std::fs::remove_file(&plain);
+            Err(FetchError::Failed(format!("decryption: {e}")))
+        }
+    }
+}
+
+/// The media source behind an attachment's remote locator, if it is one.
+fn source_of(attachment: &Attachment) -> Option<MediaSource> {
+    let AttachmentSource::Remote(locator) = &attachment.source else {
+        return None;
+    };
+    if let Some(json) = locator.strip_prefix(ENCRYPTED_PREFIX) {
+        let file: EncryptedFile = serde_json::from_str(json).ok()?;
+        return Some(MediaSource::Encrypted(Box::new(file)));
+    }
+    let uri = OwnedMxcUri::from(locator.as_str());
+    uri.is_valid().then_some(MediaSource::Plain(uri))
+}
+
+/// A file name safe to create: the last path component of what the sender
+/// named it, without control characters or a leading dot.
+fn safe_name(name: &str) -> String {
+    let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = last.chars().filter(|c| !c.is_control()).take(120).collect();
+    let cleaned = cleaned.trim().trim_start_matches('.').to_owned();
+    if cleaned.is_empty() {
+        "file".into()
+    } else {
+        cleaned
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn remote(locator: &str) -> Attachment {
+        Attachment {
+            name: "x".into(),
+            mime: "image/png".into(),
+            size: 1,
+            source: AttachmentSource::Remote(locator.into()),
+            sha256: None,
+        }
+    }
+
+    #[test]
+    fn names_cannot_escape_the_folder() {
+        assert_eq!(safe_name("../../etc/passwd"), "passwd");
+        assert_eq!(safe_name("..\\x.png"), "x.png");
+        assert_eq!(safe_name(".hidden"), "hidden");
+        assert_eq!(safe_name(""), "file");
+        assert_eq!(safe_name(".."), "file");
+        assert_eq!(safe_name("a\u{0}b.txt"), "ab.txt");
+    }
+
+    #[test]
+    fn locators_back_to_sources() {
+        assert!(matches!(
+            source_of(&remote("mxc://koine.test/abc")),
+            Some(MediaSource::Plain(_))
+        ));
+        assert!(source_of(&remote("https://example.org/x")).is_none());
+        assert!(source_of(&remote("mxc-encrypted:{not json")).is_none());
+        let local = Attachment {
+            source: AttachmentSource::LocalPath("/tmp/x".into()),
+            ..remote("")
+        };
+        assert!(source_of(&local).is_none());
+    }
+}
