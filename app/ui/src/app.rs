@@ -42,12 +42,20 @@ pub enum Message {
     CloseInspector,
     /// Reconnect an account now.
     Retry(AccountId),
+    /// Open or close the settings screen.
+    ToggleSettings,
+    /// The settings file was read.
+    SettingsLoaded(Box<crate::settings::Loaded>),
+    /// The user changed a setting.
+    Setting(crate::settings_screen::Change),
+    /// The settings could not be written.
+    SettingsSaveFailed(String),
     /// Nothing to do (a finished background write).
     Done,
 }
 
 /// An intent for the engine, produced by [`App::update`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Re-read accounts and conversations.
     LoadLists,
@@ -70,6 +78,8 @@ pub enum Effect {
     MarkRead(ConversationId),
     /// Reconnect an account.
     Retry(AccountId),
+    /// Write the settings file.
+    SaveSettings(crate::settings::Settings),
 }
 
 /// One account row.
@@ -103,6 +113,17 @@ pub struct App {
     pub error: Option<String>,
     /// "Now", for day separators (fixed in tests).
     pub now: Timestamp,
+    /// The settings in use.
+    pub settings: crate::settings::Settings,
+    /// Whether the settings screen is shown.
+    pub settings_open: bool,
+    /// What went wrong with the settings file, if anything.
+    pub settings_notice: Option<String>,
+    /// A colour scheme forced from outside (`KOINE_THEME`) until the user
+    /// picks one.
+    pub theme_override: Option<crate::settings::ThemeChoice>,
+    /// A language forced from outside (`KOINE_LANG`) until the user picks one.
+    pub language_override: Option<String>,
 }
 
 impl App {
@@ -119,7 +140,17 @@ impl App {
             inspector_open: false,
             error: None,
             now: Timestamp::now(),
+            settings: crate::settings::Settings::default(),
+            settings_open: false,
+            settings_notice: None,
+            theme_override: None,
+            language_override: None,
         }
+    }
+
+    /// The colour scheme in use.
+    pub fn theme(&self) -> iced::Theme {
+        self.theme_override.unwrap_or(self.settings.theme).theme()
     }
 
     /// The open conversation.
@@ -232,9 +263,23 @@ impl App {
             }
             Message::CloseInspector => {
                 self.inspector_open = false;
+                self.settings_open = false;
                 Vec::new()
             }
             Message::Retry(account) => vec![Effect::Retry(account)],
+            Message::ToggleSettings => {
+                self.settings_open = !self.settings_open;
+                Vec::new()
+            }
+            Message::SettingsLoaded(loaded) => {
+                self.settings_loaded(*loaded);
+                Vec::new()
+            }
+            Message::Setting(change) => self.change_setting(change),
+            Message::SettingsSaveFailed(reason) => {
+                self.settings_notice = Some(crate::fl!("settings-save-failed", reason = reason));
+                Vec::new()
+            }
             Message::Done => Vec::new(),
         }
     }

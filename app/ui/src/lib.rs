@@ -21,54 +21,27 @@ pub mod demo_script;
 pub mod i18n;
 pub mod inspector;
 pub mod route;
+pub mod settings;
+pub mod settings_screen;
 pub mod time;
 pub mod view;
 
 use app::{App, Effect, Message};
 use futures::StreamExt;
-use iced::{Subscription, Task, Theme, keyboard};
+use iced::{Subscription, Task, keyboard};
 use koine_core::{Engine, EngineEvent};
 use std::hash::{Hash, Hasher};
 use thiserror::Error;
 
-/// The colour scheme.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ThemeChoice {
-    /// Follow the system (light when unknown).
-    #[default]
-    System,
-    /// Light.
-    Light,
-    /// Dark.
-    Dark,
-}
-
-impl ThemeChoice {
-    /// Parses `system`, `light` or `dark`.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "system" | "" => Some(Self::System),
-            "light" => Some(Self::Light),
-            "dark" => Some(Self::Dark),
-            _ => None,
-        }
-    }
-
-    fn theme(self) -> Theme {
-        match self {
-            Self::Dark => Theme::Dark,
-            Self::Light | Self::System => Theme::Light,
-        }
-    }
-}
+pub use settings::ThemeChoice;
 
 /// How to open the window.
 #[derive(Debug, Clone, Default)]
 pub struct UiOptions {
     /// Language override (`en`, `fr`); the system locale when `None`.
     pub language: Option<String>,
-    /// Colour scheme.
-    pub theme: ThemeChoice,
+    /// Colour scheme, over the one in the settings.
+    pub theme: Option<ThemeChoice>,
 }
 
 impl UiOptions {
@@ -78,8 +51,7 @@ impl UiOptions {
             language: std::env::var("KOINE_LANG").ok(),
             theme: std::env::var("KOINE_THEME")
                 .ok()
-                .and_then(|t| ThemeChoice::parse(&t))
-                .unwrap_or_default(),
+                .and_then(|t| ThemeChoice::parse(&t)),
         }
     }
 }
@@ -96,7 +68,6 @@ pub enum UiError {
 struct Shell {
     app: App,
     engine: Engine,
-    theme: Theme,
 }
 
 /// The engine handle as a subscription identity (one engine per window).
@@ -113,7 +84,6 @@ impl Hash for EngineKey {
 /// runs its own tokio runtime, on which the engine's tasks then live).
 pub fn run(engine: Engine, options: UiOptions) -> Result<(), UiError> {
     i18n::set_language(i18n::choose_language(options.language.as_deref()));
-    let theme = options.theme.theme();
     let boot = move || {
         let names = engine
             .registry()
@@ -123,10 +93,12 @@ pub fn run(engine: Engine, options: UiOptions) -> Result<(), UiError> {
                 (info.id, info.name)
             })
             .collect();
+        let mut app = App::new(names);
+        app.theme_override = options.theme;
+        app.language_override = options.language.clone();
         let shell = Shell {
-            app: App::new(names),
+            app,
             engine: engine.clone(),
-            theme: theme.clone(),
         };
         let start = {
             let engine = engine.clone();
@@ -140,11 +112,17 @@ pub fn run(engine: Engine, options: UiOptions) -> Result<(), UiError> {
             )
         };
         let load = perform(&shell.engine, Effect::LoadLists);
-        (shell, Task::batch([start, load]))
+        let path = settings_path(&shell.engine);
+        let settings = Task::perform(
+            async move { blocking(move || settings::load(&path)).await },
+            |loaded| Message::SettingsLoaded(Box::new(loaded.unwrap_or_default())),
+        );
+        (shell, Task::batch([start, load, settings]))
     };
     iced::application(boot, update, view)
         .title(|_: &Shell| crate::fl!("app-title"))
-        .theme(|s: &Shell| s.theme.clone())
+        .theme(|s: &Shell| s.app.theme())
+        .scale_factor(|s: &Shell| s.app.settings.font_scale)
         .subscription(subscription)
         .window_size((1180.0, 760.0))
         .run()?;
@@ -181,6 +159,10 @@ fn subscription(shell: &Shell) -> Subscription<Message> {
         _ => None,
     });
     Subscription::batch([events, keys])
+}
+
+fn settings_path(engine: &Engine) -> std::path::PathBuf {
+    engine.profile().root().join(settings::FILE)
 }
 
 /// Runs a store call on the blocking pool.
@@ -248,6 +230,16 @@ fn perform(engine: &Engine, effect: Effect) -> Task<Message> {
             async move { blocking(move || engine.with_store(|s| s.mark_read(id).is_ok())).await },
             |_| Message::Done,
         ),
+        Effect::SaveSettings(values) => {
+            let path = settings_path(&engine);
+            Task::perform(
+                async move { blocking(move || settings::save(&path, &values)).await },
+                |result| match result {
+                    Some(Err(error)) => Message::SettingsSaveFailed(error.to_string()),
+                    _ => Message::Done,
+                },
+            )
+        }
         Effect::Retry(account) => Task::perform(
             async move {
                 engine.stop(&account).await;

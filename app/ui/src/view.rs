@@ -15,8 +15,13 @@ pub const COMPOSER_ID: &str = "composer";
 /// The whole window.
 pub fn view(app: &App) -> Element<'_, Message> {
     let sidebar = container(sidebar(app)).width(320).height(Fill);
-    let mut main = row![sidebar, rule::vertical(1), chat(app)].height(Fill);
-    if app.inspector_open {
+    let right = if app.settings_open {
+        crate::settings_screen::view(app)
+    } else {
+        chat(app)
+    };
+    let mut main = row![sidebar, rule::vertical(1), right].height(Fill);
+    if app.inspector_open && !app.settings_open {
         let net = app
             .current()
             .map(|c| app.network_of(&c.account))
@@ -34,7 +39,16 @@ pub fn view(app: &App) -> Element<'_, Message> {
 }
 
 fn sidebar(app: &App) -> Element<'_, Message> {
-    let mut col = column![text(fl!("accounts-heading")).size(18)].spacing(6);
+    let settings = button(text(fl!("settings-open")).size(13))
+        .style(if app.settings_open {
+            button::primary
+        } else {
+            button::secondary
+        })
+        .on_press(Message::ToggleSettings);
+    let heading = row![text(fl!("accounts-heading")).size(18).width(Fill), settings]
+        .align_y(Alignment::Center);
+    let mut col = column![heading].spacing(6);
     if app.accounts.is_empty() {
         col = col.push(text(fl!("accounts-empty")).size(13));
     }

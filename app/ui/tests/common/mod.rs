@@ -275,3 +275,44 @@ pub fn texts(app: &App) -> Vec<String> {
     });
     all
 }
+
+/// Every text on screen with its bounds.
+pub fn text_bounds(app: &App) -> Vec<(String, iced::Rectangle)> {
+    let mut sim = simulator(app);
+    let mut all = Vec::new();
+    let _ = sim.find(|c: Candidate<'_>| {
+        if let Candidate::Text {
+            content, bounds, ..
+        } = c
+        {
+            all.push((content.to_owned(), bounds));
+        }
+        None::<TextTarget>
+    });
+    all
+}
+
+/// Clicks at a point; returns the produced messages.
+pub fn click_at(app: &App, point: iced::Point) -> Vec<Message> {
+    let mut sim = simulator(app);
+    sim.point_at(point);
+    let _ = sim.simulate(iced_test::simulator::click());
+    sim.into_messages().collect()
+}
+
+/// Clicks the text `label` on the same line as the text `line` (both right
+/// of the sidebar); returns the produced messages.
+pub fn click_on_line(app: &App, line: &str, label: &str) -> Vec<Message> {
+    let texts = text_bounds(app);
+    let row = texts
+        .iter()
+        .find(|(t, b)| t == line && b.x > 330.0)
+        .unwrap_or_else(|| panic!("no {line:?} on screen"))
+        .1;
+    let target = texts
+        .iter()
+        .find(|(t, b)| t == label && (b.center_y() - row.center_y()).abs() < 12.0)
+        .unwrap_or_else(|| panic!("no {label:?} on the line of {line:?}"))
+        .1;
+    click_at(app, target.center())
+}
