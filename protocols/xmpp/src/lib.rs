@@ -19,25 +19,34 @@
 //! - [`route`]: routes from the negotiated link and disco#info.
 //! - [`upload`], [`http`], [`oob`]: attachments through HTTP upload.
 //!
+//! The session itself (`session` and the private modules `setup`, `inbound`,
+//! `outbound`, `iq`, `presence`, `commands`) ties them together.
+//!
 //! See `README.md` in this crate for what is done and the decisions taken.
 
 #![deny(missing_docs)]
 
 pub mod blocking;
 pub mod chat;
+mod commands;
 pub mod config;
 pub mod connect;
 pub mod discovery;
 pub mod error;
 pub mod handoff;
 pub mod http;
+mod inbound;
+mod iq;
 pub mod mam;
 pub mod muc;
 pub mod ns;
 pub mod oob;
+mod outbound;
+mod presence;
 pub mod roster;
 pub mod route;
 mod session;
+mod setup;
 pub mod sm;
 pub mod store;
 pub mod tls;

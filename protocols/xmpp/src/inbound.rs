@@ -1,0 +1,148 @@
+//! One-to-one messages from the stream (live and carbons), and the
+//! conversations they belong to.
+
+use crate::chat;
+use crate::error::XmppError;
+use crate::handoff::Action;
+use crate::ns;
+use crate::route::DomainKind;
+use crate::session::{PendingIq, Session};
+use koine_api::{
+    Address, Conversation, ConversationKey, ConversationKind, Direction, Event, InputSource, Notice,
+};
+use tokio_xmpp::jid::BareJid;
+use tokio_xmpp::minidom::Element;
+use tokio_xmpp::parsers::message::Message;
+
+impl Session {
+    pub(crate) fn peer_route(&self, domain: &str) -> koine_api::Route {
+        self.routes.to_domain(domain)
+    }
+
+    pub(crate) async fn on_message(&mut self, m: Message) -> Result<(), XmppError> {
+        if crate::mam::is_result(&m) {
+            return self.on_mam_result(m).await;
+        }
+        if crate::muc::is_groupchat(&m) {
+            return self.on_groupchat(m).await;
+        }
+        let (inner, direction) = match chat::unwrap_carbon(&m, &self.own) {
+            Some(Ok(pair)) => pair,
+            Some(Err(e)) => return self.notice_peer(e).await,
+            None => (m, Direction::Incoming),
+        };
+        let routes = self.routes.clone();
+        let cx = chat::Context {
+            own: &self.own,
+            routes: &routes,
+            fallback_time: None,
+        };
+        let reading = match chat::read(&inner, direction, &cx) {
+            Ok(r) => r,
+            Err(e) => return self.notice_peer(e).await,
+        };
+        if let Some((conversation, remote_id, stanza_id)) = &reading.stored {
+            self.ensure_conversation(conversation).await?;
+            if let Some(sid) = stanza_id {
+                self.mam.seen(remote_id, sid);
+            }
+        }
+        for e in reading.events {
+            if let Event::MessageReceived(m) = &e
+                && !self.first_time(m)
+            {
+                continue;
+            }
+            self.emit_inbound(e).await?;
+        }
+        // What depends on the message being stored waits until it is.
+        if let Some((_, _, Some(sid))) = reading.stored
+            && let Some(a) = self.events.after_stored(Action::ArchiveMarker(sid))
+        {
+            self.apply(a).await?;
+        }
+        if let Some((to, id)) = reading.receipt
+            && let Some(a) = self.events.after_stored(Action::Receipt(to, id))
+        {
+            self.apply(a).await?;
+        }
+        Ok(())
+    }
+
+    /// Reports an event from the network: one the engine stores (a message,
+    /// an edit, a delivery state) is tracked until stored, see `handoff`.
+    pub(crate) async fn emit_inbound(&mut self, e: Event) -> Result<(), XmppError> {
+        match e {
+            Event::MessageReceived(_)
+            | Event::MessageChanged { .. }
+            | Event::DeliveryUpdated { .. } => self.events.emit_stored(e)?,
+            other => self.events.emit(other).await?,
+        }
+        Ok(())
+    }
+
+    /// Whether `m` was not reported yet in this session.
+    pub(crate) fn first_time(&mut self, m: &koine_api::Message) -> bool {
+        self.emitted.insert((
+            m.conversation.as_str().to_owned(),
+            m.remote_id.as_str().to_owned(),
+        ))
+    }
+
+    pub(crate) async fn notice_peer(&self, detail: String) -> Result<(), XmppError> {
+        self.events
+            .emit(Event::Notice(Notice::MalformedInput {
+                source: InputSource::Peer,
+                detail,
+            }))
+            .await?;
+        Ok(())
+    }
+
+    /// Reports a conversation the first time it is seen, and asks its
+    /// domain's disco#info once (gateway detection).
+    pub(crate) async fn ensure_conversation(
+        &mut self,
+        key: &ConversationKey,
+    ) -> Result<(), XmppError> {
+        if !self.conversations.insert(key.as_str().to_owned()) {
+            return Ok(());
+        }
+        let Ok(peer) = koine_api::Jid::parse(key.as_str()) else {
+            return Ok(());
+        };
+        let domain = peer.domain().to_owned();
+        if domain != self.cfg.domain() && !self.routes.knows(&domain) {
+            self.routes.learn(&domain, DomainKind::Server);
+            if let Ok(to) = BareJid::new(&domain) {
+                self.probing.insert(domain.clone(), Vec::new());
+                let q = Element::builder("query", ns::DISCO_INFO).build();
+                self.iq_get(Some(to.into()), q, PendingIq::DiscoInfo { domain })
+                    .await?;
+            }
+        }
+        self.upsert_conversation(key).await
+    }
+
+    pub(crate) async fn upsert_conversation(&self, key: &ConversationKey) -> Result<(), XmppError> {
+        let Ok(peer) = koine_api::Jid::parse(key.as_str()) else {
+            return Ok(());
+        };
+        let title = self
+            .roster
+            .get(peer.as_str())
+            .and_then(|i| i.name.clone())
+            .unwrap_or_else(|| peer.as_str().to_owned());
+        self.events
+            .emit(Event::ConversationUpserted(Conversation {
+                key: key.clone(),
+                title,
+                kind: ConversationKind::Direct,
+                route: self.peer_route(peer.domain()),
+                peer: Some(Address::Jid(peer)),
+                read_only: false,
+            }))
+            .await?;
+        Ok(())
+    }
+}
