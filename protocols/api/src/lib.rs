@@ -134,7 +134,8 @@ pub use message::{
 };
 pub use notice::{InputSource, Notice};
 pub use plugin::{
-    EngineGone, EventReceiver, EventSink, Protocol, ProtocolInfo, SessionContext, SessionFuture,
+    EngineGone, EventReceiver, EventSink, ForgetContext, ForgetFuture, Forgotten, Protocol,
+    ProtocolInfo, SessionContext, SessionFuture,
 };
 pub use route::{
     E2eEnd, E2eScheme, EndToEnd, Hop, HopKind, Protection, Route, RouteError, TlsVersion,

@@ -56,6 +56,49 @@ pub trait Protocol: Send + Sync + 'static {
     /// ([`SessionError::is_retryable`]) and starts a new session with a fresh
     /// context. It must never panic on input from the network.
     fn run(&self, context: SessionContext) -> SessionFuture;
+
+    /// Lets the server forget the account, when the user removes it.
+    ///
+    /// The engine calls this once, after stopping the account's session and
+    /// before deleting its keyring scope and data directory, so the plugin
+    /// can still read the tokens it kept there: a plugin whose server holds
+    /// a login (an access token, a registered device) ends it here, so what
+    /// stays behind on the user's disk or in backups is worthless. The
+    /// engine bounds the call with a timeout and removes the account
+    /// whatever the outcome: an error or a timeout only means the server was
+    /// not told, which the engine reports. The default does nothing and
+    /// returns [`Forgotten::NothingToDo`].
+    fn forget(&self, context: ForgetContext) -> ForgetFuture {
+        let _ = context;
+        Box::pin(async { Ok(Forgotten::NothingToDo) })
+    }
+}
+
+/// The future of [`Protocol::forget`].
+pub type ForgetFuture =
+    Pin<Box<dyn Future<Output = Result<Forgotten, SessionError>> + Send + 'static>>;
+
+/// What [`Protocol::forget`] gets: the account as its sessions saw it.
+pub struct ForgetContext {
+    /// The account being removed.
+    pub account: AccountId,
+    /// Its settings.
+    pub settings: Settings,
+    /// Its password or token from the keyring, if it had one.
+    pub secret: Option<Secret>,
+    /// Its keyring scope, still intact (the engine empties it afterwards).
+    pub secrets: Arc<dyn SecretStore>,
+    /// Its data directory, still intact (the engine deletes it afterwards).
+    pub data_dir: PathBuf,
+}
+
+/// What [`Protocol::forget`] did on the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forgotten {
+    /// The server held nothing to end (or the plugin never logs in).
+    NothingToDo,
+    /// The server ended the account's login; its tokens are now refused.
+    SignedOut,
 }
 
 /// Everything a session gets from the engine.

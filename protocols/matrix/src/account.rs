@@ -7,14 +7,16 @@
 //! the data directory are useless without that passphrase.
 
 use crate::error::MatrixError;
-use koine_api::{Secret, SecretStore, Settings, SettingsError};
+use koine_api::{Forgotten, Secret, SecretStore, Settings, SettingsError};
 use matrix_sdk::Client;
 use matrix_sdk::authentication::matrix::MatrixSession;
+use matrix_sdk::config::RequestConfig;
 use matrix_sdk::ruma::api::error::ErrorKind;
 use matrix_sdk::ruma::{OwnedUserId, UserId};
 use matrix_sdk::store::RoomLoadSettings;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 use url::Url;
 
 /// Settings key: the user id, `@alice:example.org`.
@@ -27,6 +29,10 @@ pub const HOMESERVER: &str = "homeserver";
 const SESSION_SECRET: &str = "matrix-session";
 /// Keyring entry holding the passphrase of the encrypted SQLite stores.
 const STORE_SECRET: &str = "matrix-store-passphrase";
+/// How many times a logout request is tried.
+const LOGOUT_TRIES: usize = 3;
+/// How long one logout request may take.
+const LOGOUT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 /// Device display name shown in other clients' device lists.
 const DEVICE_NAME: &str = "Koine";
 
@@ -152,7 +158,18 @@ async fn build_client(
     data_dir: &Path,
     passphrase: &Secret,
 ) -> Result<Client, MatrixError> {
-    let builder = Client::builder().sqlite_store(store_dir(data_dir), Some(passphrase.expose()));
+    build_client_with(account, data_dir, passphrase, RequestConfig::default()).await
+}
+
+async fn build_client_with(
+    account: &AccountSettings,
+    data_dir: &Path,
+    passphrase: &Secret,
+    requests: RequestConfig,
+) -> Result<Client, MatrixError> {
+    let builder = Client::builder()
+        .sqlite_store(store_dir(data_dir), Some(passphrase.expose()))
+        .request_config(requests);
     let builder = match &account.homeserver {
         Some(url) => builder.homeserver_url(url.as_str()),
         None => builder.server_name(account.user_id.server_name()),
@@ -239,15 +256,24 @@ async fn drop_store_for_new_device(data_dir: &Path) -> Result<(), MatrixError> {
 /// Logs the account's device out on the server and forgets everything the
 /// plugin kept for it: the session and store passphrase in the keyring and
 /// the store files. Call it when the user removes the account.
+///
+/// Returns [`Forgotten::SignedOut`] once the server ended the device's login
+/// (or had already ended it), [`Forgotten::NothingToDo`] when no session was
+/// kept. When the server cannot be reached it fails and keeps everything,
+/// so a later call can try again; each request is tried a few times only.
 pub async fn logout(
     settings: &Settings,
     secrets: Arc<dyn SecretStore>,
     data_dir: &Path,
-) -> Result<(), MatrixError> {
+) -> Result<Forgotten, MatrixError> {
     let account = AccountSettings::parse(settings)?;
+    let mut outcome = Forgotten::NothingToDo;
     if let Some(session) = saved_session(&secrets).await? {
         let (passphrase, _) = store_passphrase(&secrets).await?;
-        let client = build_client(&account, data_dir, &passphrase).await?;
+        let requests = RequestConfig::new()
+            .retry_limit(LOGOUT_TRIES)
+            .timeout(LOGOUT_REQUEST_TIMEOUT);
+        let client = build_client_with(&account, data_dir, &passphrase, requests).await?;
         client
             .matrix_auth()
             .restore_session(session, RoomLoadSettings::default())
@@ -262,8 +288,10 @@ pub async fn logout(
                 ) => {}
             Err(e) => return Err(e.into()),
         }
+        outcome = Forgotten::SignedOut;
     }
     keyring(&secrets, |s| s.delete(SESSION_SECRET)).await?;
     keyring(&secrets, |s| s.delete(STORE_SECRET)).await?;
-    wipe_store(data_dir).await
+    wipe_store(data_dir).await?;
+    Ok(outcome)
 }

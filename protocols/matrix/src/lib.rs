@@ -31,8 +31,9 @@ mod transport;
 pub use error::MatrixError;
 
 use koine_api::{
-    AccountField, Address, AddressError, Capabilities, E2eScheme, FieldKind, Label, Mxid, Protocol,
-    ProtocolId, ProtocolInfo, SessionContext, SessionFuture,
+    AccountField, Address, AddressError, Capabilities, E2eScheme, FieldKind, ForgetContext,
+    ForgetFuture, Label, Mxid, Protocol, ProtocolId, ProtocolInfo, SessionContext, SessionError,
+    SessionFuture,
 };
 
 /// The Matrix protocol plugin.
@@ -101,6 +102,17 @@ impl Protocol for Matrix {
 
     fn run(&self, context: SessionContext) -> SessionFuture {
         Box::pin(session::run(context))
+    }
+
+    /// Logs the account's device out on the homeserver, so its access token
+    /// is refused from then on, and drops the session, store passphrase and
+    /// store files (see [`account::logout`]).
+    fn forget(&self, context: ForgetContext) -> ForgetFuture {
+        Box::pin(async move {
+            account::logout(&context.settings, context.secrets, &context.data_dir)
+                .await
+                .map_err(SessionError::from)
+        })
     }
 }
 

@@ -86,6 +86,21 @@ impl Default for EngineConfig {
     }
 }
 
+/// How long removing an account waits for its server to end its login.
+pub const FORGET_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// What became of an account's login on its server when it was removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerSignOut {
+    /// There was nothing to end there.
+    NotNeeded,
+    /// The server ended the login: its tokens are refused from now on.
+    Done,
+    /// The server could not be told (offline, refused, too slow); the
+    /// account was removed from this machine all the same.
+    Failed(String),
+}
+
 /// Errors of the engine.
 #[derive(Debug, Error)]
 #[non_exhaustive]
@@ -292,9 +307,28 @@ impl Engine {
     }
 
     /// Stops and removes an account with its history, its plugin data and
-    /// every secret it kept in the keyring (password, tokens, keys).
+    /// every secret it kept in the keyring (password, tokens, keys), after
+    /// asking its server to end its login (see
+    /// [`Engine::remove_account_reporting`], which also says whether the
+    /// server was told).
     pub async fn remove_account(&self, id: &AccountId) -> Result<(), EngineError> {
+        self.remove_account_reporting(id).await.map(|_| ())
+    }
+
+    /// Like [`Engine::remove_account`], and says what became of the
+    /// account's login on its server. The plugin gets
+    /// [`FORGET_TIMEOUT`] to end it ([`Protocol::forget`]); offline, refused
+    /// or too slow, the account is removed all the same and the answer is
+    /// [`ServerSignOut::Failed`].
+    pub async fn remove_account_reporting(
+        &self,
+        id: &AccountId,
+    ) -> Result<ServerSignOut, EngineError> {
         self.stop(id).await;
+        let sign_out = self.forget_on_server(id).await;
+        if let ServerSignOut::Failed(reason) = &sign_out {
+            tracing::warn!("account {id} removed without signing out on its server: {reason}");
+        }
         let secrets = KeyringSecrets::scoped(id.as_str());
         tokio::task::spawn_blocking(move || secrets.delete_all())
             .await
@@ -306,7 +340,46 @@ impl Engine {
         if dir.exists() {
             std::fs::remove_dir_all(dir)?;
         }
-        Ok(())
+        Ok(sign_out)
+    }
+
+    /// Runs the plugin's [`Protocol::forget`] for an account about to be
+    /// removed, bounded by [`FORGET_TIMEOUT`]; never fails.
+    async fn forget_on_server(&self, id: &AccountId) -> ServerSignOut {
+        let account = match self.store().account(id) {
+            Ok(account) => account,
+            Err(e) => return ServerSignOut::Failed(e.to_string()),
+        };
+        let Some(protocol) = self.inner.registry.get(&account.protocol).cloned() else {
+            return ServerSignOut::NotNeeded;
+        };
+        let secrets = KeyringSecrets::scoped(id.as_str());
+        let lookup = secrets.clone();
+        let secret = tokio::task::spawn_blocking(move || lookup.get(PASSWORD_SECRET))
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .flatten();
+        let context = koine_api::ForgetContext {
+            account: id.clone(),
+            settings: account.settings,
+            secret,
+            secrets: Arc::new(secrets),
+            data_dir: self.inner.profile.account_dir(id.as_str()),
+        };
+        // In its own task: a plugin that panics cannot stop the removal.
+        let task = tokio::spawn(protocol.forget(context));
+        let abort = task.abort_handle();
+        match tokio::time::timeout(FORGET_TIMEOUT, task).await {
+            Ok(Ok(Ok(koine_api::Forgotten::SignedOut))) => ServerSignOut::Done,
+            Ok(Ok(Ok(_))) => ServerSignOut::NotNeeded,
+            Ok(Ok(Err(e))) => ServerSignOut::Failed(e.to_string()),
+            Ok(Err(e)) => ServerSignOut::Failed(e.to_string()),
+            Err(_) => {
+                abort.abort();
+                ServerSignOut::Failed("the server did not answer in time".into())
+            }
+        }
     }
 
     /// Starts every enabled account.
