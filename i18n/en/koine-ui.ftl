@@ -136,3 +136,11 @@ stranger-block = Refuse
 settings-file-broken = Your settings file could not be read ({ $reason }); the defaults are in use until you change something.
 settings-unknown-keys = Settings this version does not know were ignored: { $keys }
 settings-save-failed = Could not save the settings: { $reason }
+
+## Quick switcher (Ctrl+K) and search (Ctrl+F)
+switcher-placeholder = Go to a conversation…
+switcher-empty = No conversation matches.
+search-placeholder = Search all your messages…
+search-empty = No message matches.
+overlay-keys-hint = ↑ ↓ to choose, Enter to open, Esc to close. Ctrl+K: conversations, Ctrl+F: search, Alt+↑ ↓: previous or next chat.
+chat-show-latest = Show the latest messages

@@ -136,3 +136,11 @@ stranger-block = Refuser
 settings-file-broken = Votre fichier de paramètres n’a pas pu être lu ({ $reason }) ; les valeurs par défaut s’appliquent jusqu’à votre prochain changement.
 settings-unknown-keys = Des paramètres inconnus de cette version ont été ignorés : { $keys }
 settings-save-failed = Impossible d’enregistrer les paramètres : { $reason }
+
+## Sélecteur rapide (Ctrl+K) et recherche (Ctrl+F)
+switcher-placeholder = Aller à une conversation…
+switcher-empty = Aucune conversation ne correspond.
+search-placeholder = Chercher dans tous vos messages…
+search-empty = Aucun message ne correspond.
+overlay-keys-hint = ↑ ↓ pour choisir, Entrée pour ouvrir, Échap pour fermer. Ctrl+K : conversations, Ctrl+F : recherche, Alt+↑ ↓ : discussion précédente ou suivante.
+chat-show-latest = Voir les derniers messages

@@ -50,6 +50,16 @@ pub enum Message {
     Setting(crate::settings_screen::Change),
     /// The settings could not be written.
     SettingsSaveFailed(String),
+    /// Something in the quick switcher or the search panel.
+    Overlay(crate::overlay::Action),
+    /// Search results for a query.
+    SearchResults(String, Vec<koine_core::SearchHit>),
+    /// Alt+Up (-1) or Alt+Down (+1): the previous or next conversation.
+    NextChat(i32),
+    /// Up (-1) or Down (+1) with no modifier: moves in an open panel.
+    Arrow(i32),
+    /// Leave a search result and show the latest messages of the chat.
+    ShowLatest,
     /// Nothing to do (a finished background write).
     Done,
 }
@@ -80,6 +90,12 @@ pub enum Effect {
     Retry(AccountId),
     /// Write the settings file.
     SaveSettings(crate::settings::Settings),
+    /// Full-text search over all history.
+    Search(String),
+    /// Read the page of a conversation that ends with this message.
+    LoadMessagesUpTo(ConversationId, koine_core::MessageId),
+    /// Give the keyboard focus to a widget.
+    Focus(&'static str),
 }
 
 /// One account row.
@@ -124,6 +140,10 @@ pub struct App {
     pub theme_override: Option<crate::settings::ThemeChoice>,
     /// A language forced from outside (`KOINE_LANG`) until the user picks one.
     pub language_override: Option<String>,
+    /// The quick switcher or the search panel, when open.
+    pub overlay: Option<crate::overlay::Overlay>,
+    /// The message a search result opened the chat at.
+    pub jump_to: Option<koine_core::MessageId>,
 }
 
 impl App {
@@ -145,6 +165,8 @@ impl App {
             settings_notice: None,
             theme_override: None,
             language_override: None,
+            overlay: None,
+            jump_to: None,
         }
     }
 
@@ -262,9 +284,40 @@ impl App {
                 Vec::new()
             }
             Message::CloseInspector => {
-                self.inspector_open = false;
-                self.settings_open = false;
+                // Esc closes the topmost panel.
+                if self.overlay.is_some() {
+                    self.overlay = None;
+                } else {
+                    self.inspector_open = false;
+                    self.settings_open = false;
+                }
                 Vec::new()
+            }
+            Message::Overlay(action) => self.on_overlay(action),
+            Message::SearchResults(query, hits) => {
+                self.search_results(query, hits);
+                Vec::new()
+            }
+            Message::NextChat(step) => {
+                if self.overlay.is_some() {
+                    Vec::new()
+                } else {
+                    self.next_chat(step)
+                }
+            }
+            Message::Arrow(step) => {
+                if self.overlay.is_some() {
+                    self.on_overlay(crate::overlay::Action::Move(step))
+                } else {
+                    Vec::new()
+                }
+            }
+            Message::ShowLatest => {
+                self.jump_to = None;
+                self.selected
+                    .map(Effect::LoadMessages)
+                    .into_iter()
+                    .collect()
             }
             Message::Retry(account) => vec![Effect::Retry(account)],
             Message::ToggleSettings => {
@@ -284,10 +337,12 @@ impl App {
         }
     }
 
-    fn select(&mut self, id: ConversationId) -> Vec<Effect> {
+    pub(crate) fn select(&mut self, id: ConversationId) -> Vec<Effect> {
+        self.settings_open = false;
         if self.selected == Some(id) {
             return Vec::new();
         }
+        self.jump_to = None;
         let mut effects = Vec::new();
         if let Some(previous) = self.selected {
             let text = composer_text(&self.composer);

@@ -20,6 +20,8 @@ pub mod badge;
 pub mod demo_script;
 pub mod i18n;
 pub mod inspector;
+pub mod keys;
+pub mod overlay;
 pub mod route;
 pub mod settings;
 pub mod settings_screen;
@@ -151,11 +153,12 @@ fn subscription(shell: &Shell) -> Subscription<Message> {
         })
         .boxed()
     });
-    let keys = keyboard::listen().filter_map(|event| match event {
-        keyboard::Event::KeyPressed {
-            key: keyboard::Key::Named(keyboard::key::Named::Escape),
-            ..
-        } => Some(Message::CloseInspector),
+    // Every key press, also those a focused field used: the shortcuts work
+    // from the composer and from the panels' text field.
+    let keys = iced::event::listen_with(|event, _status, _window| match event {
+        iced::Event::Keyboard(keyboard::Event::KeyPressed { key, modifiers, .. }) => {
+            keys::shortcut(&key, modifiers)
+        }
         _ => None,
     });
     Subscription::batch([events, keys])
@@ -240,6 +243,31 @@ fn perform(engine: &Engine, effect: Effect) -> Task<Message> {
                 },
             )
         }
+        Effect::Search(query) => Task::perform(
+            {
+                let query = query.clone();
+                async move { blocking(move || engine.search(&query, 50)).await }
+            },
+            move |result| match result {
+                Some(Ok(hits)) => Message::SearchResults(query.clone(), hits),
+                Some(Err(error)) => {
+                    tracing::warn!(%error, "search");
+                    Message::SearchResults(query.clone(), Vec::new())
+                }
+                None => Message::Done,
+            },
+        ),
+        Effect::LoadMessagesUpTo(id, last) => Task::perform(
+            async move {
+                let before = koine_core::MessageId(last.0 + 1);
+                blocking(move || engine.messages(id, Some(before), app::PAGE)).await
+            },
+            move |result| match result {
+                Some(Ok(messages)) => Message::MessagesLoaded(id, messages),
+                _ => Message::Done,
+            },
+        ),
+        Effect::Focus(id) => iced::widget::operation::focus(id),
         Effect::Retry(account) => Task::perform(
             async move {
                 engine.stop(&account).await;

@@ -35,7 +35,7 @@ pub fn view(app: &App) -> Element<'_, Message> {
             .height(Fill),
         );
     }
-    main.into()
+    crate::overlay::view(app, main.into())
 }
 
 fn sidebar(app: &App) -> Element<'_, Message> {
@@ -157,15 +157,23 @@ fn chat(app: &App) -> Element<'_, Message> {
     } else {
         text(line).size(13).style(text::danger)
     };
-    let header = row![
+    let mut header = row![
         column![text(c.title.clone()).size(20), line]
             .width(Fill)
             .spacing(2),
-        button(text(fl!("route-details")).size(13)).on_press(Message::ToggleInspector),
-    ]
-    .spacing(8)
-    .padding(10)
-    .align_y(Alignment::Center);
+    ];
+    if app.jump_to.is_some() {
+        header = header.push(
+            button(text(fl!("chat-show-latest")).size(13))
+                .style(button::secondary)
+                .on_press(Message::ShowLatest),
+        );
+    }
+    let header = header
+        .push(button(text(fl!("route-details")).size(13)).on_press(Message::ToggleInspector))
+        .spacing(8)
+        .padding(10)
+        .align_y(Alignment::Center);
 
     let mut list = column![].spacing(6).padding(10);
     if app.messages.is_empty() {
@@ -180,7 +188,7 @@ fn chat(app: &App) -> Element<'_, Message> {
                 container(text(time::day_label(m.timestamp, app.now)).size(12)).center_x(Fill),
             );
         }
-        list = list.push(message_view(m));
+        list = list.push(message_view(m, app.jump_to == Some(m.id)));
     }
     let messages = scrollable(list).anchor_bottom().height(Fill).width(Fill);
 
@@ -232,7 +240,7 @@ fn ticks(state: DeliveryState) -> (&'static str, String) {
     }
 }
 
-fn message_view(m: &StoredMessage) -> Element<'_, Message> {
+fn message_view(m: &StoredMessage, highlighted: bool) -> Element<'_, Message> {
     let outgoing = m.direction == Direction::Outgoing;
     let sender = m
         .sender_name
@@ -283,10 +291,20 @@ fn message_view(m: &StoredMessage) -> Element<'_, Message> {
     let bubble = container(bubble)
         .padding(8)
         .max_width(560)
-        .style(if outgoing {
-            container::primary
-        } else {
-            container::rounded_box
+        .style(move |theme: &iced::Theme| {
+            let mut style = if outgoing {
+                container::primary(theme)
+            } else {
+                container::rounded_box(theme)
+            };
+            if highlighted {
+                // The message a search result opened the chat at.
+                style.border = style
+                    .border
+                    .width(3)
+                    .color(theme.extended_palette().danger.base.color);
+            }
+            style
         });
     if outgoing {
         row![Space::new().width(Fill), bubble].into()
