@@ -51,6 +51,7 @@ pub mod sm;
 pub mod store;
 pub mod tls;
 pub mod upload;
+mod upload_service;
 
 pub use error::XmppError;
 

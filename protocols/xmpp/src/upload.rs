@@ -36,7 +36,7 @@ pub const MAX_FILE: u64 = 512 * 1024 * 1024;
 
 /// The upload service, as far as disco told.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Service {
+pub(crate) enum Service {
     Unknown,
     Discovering { outstanding: usize },
     Found { jid: String, max: Option<u64> },
@@ -71,8 +71,8 @@ pub struct PutDone {
 /// Upload bookkeeping of one session.
 #[derive(Debug)]
 pub struct Uploads {
-    service: Service,
-    waiting: Vec<LocalId>,
+    pub(crate) service: Service,
+    pub(crate) waiting: Vec<LocalId>,
     jobs: HashMap<String, Job>,
     tx: mpsc::UnboundedSender<PutDone>,
     rx: mpsc::UnboundedReceiver<PutDone>,
@@ -136,36 +136,6 @@ fn read_slot(slot: &Element) -> Option<Slot> {
         })
         .collect();
     Some((put.attr("url")?.to_owned(), headers, get))
-}
-
-/// What disco#info says about an upload service: `Some(max size)` if it is one.
-fn upload_identity(info: &Element) -> Option<Option<u64>> {
-    let is_store = info
-        .children()
-        .any(|c| c.is("identity", ns::DISCO_INFO) && c.attr("category") == Some("store"));
-    let has_feature = info
-        .children()
-        .any(|c| c.is("feature", ns::DISCO_INFO) && c.attr("var") == Some(ns::UPLOAD));
-    if !(is_store && has_feature) {
-        return None;
-    }
-    let max = info
-        .children()
-        .filter(|x| x.is("x", ns::DATA))
-        .filter(|x| {
-            x.children().any(|f| {
-                f.attr("var") == Some("FORM_TYPE")
-                    && f.children().any(|v| v.text().trim() == ns::UPLOAD)
-            })
-        })
-        .flat_map(|x| x.children())
-        .find(|f| f.attr("var") == Some("max-file-size"))
-        .and_then(|f| {
-            f.children()
-                .next()
-                .and_then(|v| v.text().trim().parse().ok())
-        });
-    Some(max)
 }
 
 impl Session {
@@ -244,69 +214,7 @@ impl Session {
         }
     }
 
-    /// The items of our domain: ask each (and the domain) for disco#info.
-    pub(crate) async fn on_upload_items(
-        &mut self,
-        items: Option<Element>,
-    ) -> Result<(), XmppError> {
-        let mut jids = vec![self.cfg.domain()];
-        if let Some(q) = items.filter(|q| q.is("query", ns::DISCO_ITEMS)) {
-            jids.extend(
-                q.children()
-                    .filter(|i| i.is("item", ns::DISCO_ITEMS))
-                    .filter_map(|i| i.attr("jid").map(str::to_owned)),
-            );
-        }
-        jids.dedup();
-        self.uploads.service = Service::Discovering {
-            outstanding: jids.len(),
-        };
-        for j in jids {
-            if let Ok(to) = j.parse::<XJid>() {
-                let q = Element::builder("query", ns::DISCO_INFO).build();
-                self.iq_get(Some(to), q, PendingIq::UploadInfo { jid: j })
-                    .await?;
-            } else {
-                self.on_upload_info(j, None).await?;
-            }
-        }
-        Ok(())
-    }
-
-    /// A disco#info answer (or error, `None`) during discovery.
-    pub(crate) async fn on_upload_info(
-        &mut self,
-        jid: String,
-        info: Option<Element>,
-    ) -> Result<(), XmppError> {
-        let Service::Discovering { outstanding } = self.uploads.service.clone() else {
-            return Ok(());
-        };
-        let found = info
-            .filter(|q| q.is("query", ns::DISCO_INFO))
-            .and_then(|q| upload_identity(&q));
-        if let Some(max) = found {
-            self.uploads.service = Service::Found {
-                jid: jid.clone(),
-                max,
-            };
-            for id in std::mem::take(&mut self.uploads.waiting) {
-                self.request_slots(id, &jid, max).await?;
-            }
-        } else if outstanding <= 1 {
-            self.uploads.service = Service::Absent;
-            for id in std::mem::take(&mut self.uploads.waiting) {
-                self.upload_failed(&id, no_service()).await?;
-            }
-        } else {
-            self.uploads.service = Service::Discovering {
-                outstanding: outstanding - 1,
-            };
-        }
-        Ok(())
-    }
-
-    async fn request_slots(
+    pub(crate) async fn request_slots(
         &mut self,
         local_id: LocalId,
         service: &str,
@@ -447,7 +355,7 @@ impl Session {
         .await
     }
 
-    async fn upload_failed(
+    pub(crate) async fn upload_failed(
         &mut self,
         local_id: &LocalId,
         error: SendError,
@@ -459,7 +367,7 @@ impl Session {
     }
 }
 
-fn no_service() -> SendError {
+pub(crate) fn no_service() -> SendError {
     SendError::Unsupported("http-upload".into())
 }
 
@@ -483,27 +391,5 @@ mod tests {
         let (put, headers, get) = read_slot(&slot).expect("slot");
         assert_eq!((put.as_str(), get.as_str()), ("https://h/p", "https://h/g"));
         assert_eq!(headers, vec![("Authorization".into(), "Bearer x".into())]);
-    }
-
-    #[test]
-    fn a_service_says_its_limit() {
-        let info: Element = format!(
-            "<query xmlns='{d}'><identity category='store' type='file'/><feature var='{u}'/>\
-             <x xmlns='{x}' type='result'><field var='FORM_TYPE' type='hidden'><value>{u}</value></field>\
-             <field var='max-file-size'><value>1024</value></field></x></query>",
-            d = ns::DISCO_INFO,
-            u = ns::UPLOAD,
-            x = ns::DATA
-        )
-        .parse()
-        .expect("xml");
-        assert_eq!(upload_identity(&info), Some(Some(1024)));
-        let server: Element = format!(
-            "<query xmlns='{d}'><identity category='server' type='im'/></query>",
-            d = ns::DISCO_INFO
-        )
-        .parse()
-        .expect("xml");
-        assert_eq!(upload_identity(&server), None);
     }
 }
