@@ -36,7 +36,7 @@ mod session;
 
 pub use checks::*;
 pub use garbage::GarbageServer;
-pub use session::{RunningSession, SessionEnd};
+pub use session::{RunningSession, SessionEnd, keyring_scope};
 
 use koine_api::{Address, ConversationKey, Protocol, Secret, Settings};
 use std::future::Future;

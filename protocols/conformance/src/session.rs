@@ -37,6 +37,20 @@ pub struct RunningSession {
     timeout: Duration,
 }
 
+/// The keyring scope of a session whose plugin state is in `data_dir`: the
+/// same for a restart in the same directory, different for every other
+/// directory (tests that run at the same time never share secrets).
+pub fn keyring_scope(data_dir: &Path) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    data_dir.hash(&mut h);
+    let name = data_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!("conformance-{name}-{:016x}", h.finish())
+}
+
 impl RunningSession {
     /// Starts a session for `account`, with its plugin state in `data_dir`.
     pub fn start(
@@ -46,13 +60,7 @@ impl RunningSession {
         timeout: Duration,
     ) -> anyhow::Result<Self> {
         std::fs::create_dir_all(data_dir).context("creating the plugin data dir")?;
-        let scope = format!(
-            "conformance-{}",
-            data_dir
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        );
+        let scope = keyring_scope(data_dir);
         let (commands_tx, commands_rx) = mpsc::channel(64);
         let (sink, mut from_session) = EventSink::channel(1024);
         let (to_harness, events) = mpsc::unbounded_channel();

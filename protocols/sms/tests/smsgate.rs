@@ -160,7 +160,9 @@ async fn a_text_the_engine_never_stored_is_delivered_again() {
         account: AccountId::new("a"),
         settings: account.settings.clone(),
         secret: account.secret.clone(),
-        secrets: Arc::new(koine_keyring::KeyringSecrets::scoped("conformance-a")),
+        secrets: Arc::new(koine_keyring::KeyringSecrets::scoped(
+            koine_conformance::keyring_scope(&dir),
+        )),
         data_dir: dir.clone(),
         commands: commands_rx,
         events: sink,

@@ -17,12 +17,16 @@ pub fn koine(profile: &Path, args: &[&str], stdin: Option<&str>) -> Output {
         .spawn()
         .expect("spawn koine");
     if let Some(input) = stdin {
-        child
+        // A command that fails early exits without reading its input.
+        match child
             .stdin
             .take()
             .expect("stdin")
             .write_all(input.as_bytes())
-            .expect("write stdin");
+        {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            other => other.expect("write stdin"),
+        }
     }
     child.wait_with_output().expect("wait")
 }

@@ -428,11 +428,7 @@ pub fn koine_session(
 
 /// The keyring scope [`koine_session`] gives a session with data dir `dir`.
 pub fn keyring_scope(dir: &Path) -> koine_keyring::KeyringSecrets {
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    koine_keyring::KeyringSecrets::scoped(format!("conformance-{name}"))
+    koine_keyring::KeyringSecrets::scoped(koine_conformance::keyring_scope(dir))
 }
 
 /// Waits for a message with this text and returns it.
