@@ -4,7 +4,7 @@ app-title = Koine
 
 ## Accounts
 accounts-heading = Accounts
-accounts-empty = No accounts yet. Add one with `koine account add`.
+accounts-empty = No accounts yet: add one, or run `koine --demo` to try Koine with simulated people.
 account-stopped = Stopped
 account-connecting = Connecting…
 account-online = Online
@@ -144,3 +144,43 @@ search-placeholder = Search all your messages…
 search-empty = No message matches.
 overlay-keys-hint = ↑ ↓ to choose, Enter to open, Esc to close. Ctrl+K: conversations, Ctrl+F: search, Alt+↑ ↓: previous or next chat.
 chat-show-latest = Show the latest messages
+
+## Account setup
+setup-open = Add an account
+setup-title = Add an account
+setup-cancel = Cancel
+setup-network = Network
+setup-required = Required
+setup-not-a-number = Enter a number
+setup-failed = The account could not be added: { $reason }
+setup-keyring-note = The password is kept in your system's keyring, never in Koine's files.
+setup-add = Add the account
+setup-adding = Adding…
+
+## Fields the bundled networks ask for (ids chosen by each plugin)
+gatekeeper-field-user = Phone number or provider:id
+gatekeeper-field-endpoint = Gatekeeper endpoint (host:port)
+gatekeeper-field-server-key = Server key (hex)
+gatekeeper-field-gatekeeper-http = Gatekeeper media proxy URL
+gatekeeper-field-provider-url = Provider URL
+gatekeeper-field-server-name = Server name
+gatekeeper-field-operator = Operator
+gatekeeper-field-password = Password
+matrix-field-user-id = Matrix ID
+matrix-field-password = Password
+matrix-field-homeserver = Homeserver URL
+sms-field-backend = Connection
+sms-field-phone-address = Phone address (KDE Connect)
+sms-field-device-name = This computer's name
+sms-field-url = SMSGate URL
+sms-field-username = SMSGate user
+sms-field-password = SMSGate password
+sms-field-region = Default region
+sms-field-own-number = Your phone number
+sms-field-sub-id = SIM (dual-SIM phones)
+xmpp-field-jid = Address (user@server)
+xmpp-field-password = Password
+xmpp-field-server-host = Server host (optional)
+xmpp-field-server-port = Server port (optional)
+xmpp-field-tls = TLS
+xmpp-field-extra-ca-file = Extra trusted CA certificate file (optional)

@@ -4,7 +4,7 @@ app-title = Koine
 
 ## Comptes
 accounts-heading = Comptes
-accounts-empty = Aucun compte pour l’instant. Ajoutez-en un avec `koine account add`.
+accounts-empty = Aucun compte pour l’instant : ajoutez-en un, ou lancez `koine --demo` pour essayer Koine avec des personnes simulées.
 account-stopped = Arrêté
 account-connecting = Connexion…
 account-online = En ligne
@@ -144,3 +144,43 @@ search-placeholder = Chercher dans tous vos messages…
 search-empty = Aucun message ne correspond.
 overlay-keys-hint = ↑ ↓ pour choisir, Entrée pour ouvrir, Échap pour fermer. Ctrl+K : conversations, Ctrl+F : recherche, Alt+↑ ↓ : discussion précédente ou suivante.
 chat-show-latest = Voir les derniers messages
+
+## Ajout de compte
+setup-open = Ajouter un compte
+setup-title = Ajouter un compte
+setup-cancel = Annuler
+setup-network = Réseau
+setup-required = Obligatoire
+setup-not-a-number = Saisissez un nombre
+setup-failed = Le compte n’a pas pu être ajouté : { $reason }
+setup-keyring-note = Le mot de passe est gardé dans le trousseau de votre système, jamais dans les fichiers de Koine.
+setup-add = Ajouter le compte
+setup-adding = Ajout…
+
+## Champs demandés par les réseaux fournis (identifiants choisis par chaque extension)
+gatekeeper-field-user = Numéro de téléphone ou fournisseur:id
+gatekeeper-field-endpoint = Point d’accès du contrôleur d’accès (hôte:port)
+gatekeeper-field-server-key = Clé du serveur (hex)
+gatekeeper-field-gatekeeper-http = URL du relais de médias du contrôleur d’accès
+gatekeeper-field-provider-url = URL du fournisseur
+gatekeeper-field-server-name = Nom du serveur
+gatekeeper-field-operator = Opérateur
+gatekeeper-field-password = Mot de passe
+matrix-field-user-id = Identifiant Matrix
+matrix-field-password = Mot de passe
+matrix-field-homeserver = URL du serveur d’accueil
+sms-field-backend = Connexion
+sms-field-phone-address = Adresse du téléphone (KDE Connect)
+sms-field-device-name = Nom de cet ordinateur
+sms-field-url = URL de SMSGate
+sms-field-username = Utilisateur SMSGate
+sms-field-password = Mot de passe SMSGate
+sms-field-region = Région par défaut
+sms-field-own-number = Votre numéro de téléphone
+sms-field-sub-id = SIM (téléphones double SIM)
+xmpp-field-jid = Adresse (utilisateur@serveur)
+xmpp-field-password = Mot de passe
+xmpp-field-server-host = Hôte du serveur (facultatif)
+xmpp-field-server-port = Port du serveur (facultatif)
+xmpp-field-tls = TLS
+xmpp-field-extra-ca-file = Fichier de certificat d’autorité supplémentaire (facultatif)

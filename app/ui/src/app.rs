@@ -60,6 +60,8 @@ pub enum Message {
     Arrow(i32),
     /// Leave a search result and show the latest messages of the chat.
     ShowLatest,
+    /// The account setup form.
+    Setup(crate::account_setup::Action),
     /// Nothing to do (a finished background write).
     Done,
 }
@@ -96,6 +98,17 @@ pub enum Effect {
     LoadMessagesUpTo(ConversationId, koine_core::MessageId),
     /// Give the keyboard focus to a widget.
     Focus(&'static str),
+    /// Add an account (the secret goes to the keyring).
+    AddAccount {
+        /// The network.
+        protocol: ProtocolId,
+        /// How the account is named in lists.
+        label: String,
+        /// The non-secret fields.
+        settings: koine_api::Settings,
+        /// The password or token, if the form has one.
+        secret: Option<koine_api::Secret>,
+    },
 }
 
 /// One account row.
@@ -144,6 +157,10 @@ pub struct App {
     pub overlay: Option<crate::overlay::Overlay>,
     /// The message a search result opened the chat at.
     pub jump_to: Option<koine_core::MessageId>,
+    /// What each network needs to add an account.
+    pub protocols: Vec<koine_api::ProtocolInfo>,
+    /// The account setup form, when open.
+    pub setup: Option<crate::account_setup::Setup>,
 }
 
 impl App {
@@ -167,6 +184,8 @@ impl App {
             language_override: None,
             overlay: None,
             jump_to: None,
+            protocols: Vec::new(),
+            setup: None,
         }
     }
 
@@ -290,6 +309,7 @@ impl App {
                 } else {
                     self.inspector_open = false;
                     self.settings_open = false;
+                    self.setup = None;
                 }
                 Vec::new()
             }
@@ -312,6 +332,7 @@ impl App {
                     Vec::new()
                 }
             }
+            Message::Setup(action) => self.on_setup(action),
             Message::ShowLatest => {
                 self.jump_to = None;
                 self.selected
@@ -322,6 +343,7 @@ impl App {
             Message::Retry(account) => vec![Effect::Retry(account)],
             Message::ToggleSettings => {
                 self.settings_open = !self.settings_open;
+                self.setup = None;
                 Vec::new()
             }
             Message::SettingsLoaded(loaded) => {
@@ -339,6 +361,7 @@ impl App {
 
     pub(crate) fn select(&mut self, id: ConversationId) -> Vec<Effect> {
         self.settings_open = false;
+        self.setup = None;
         if self.selected == Some(id) {
             return Vec::new();
         }

@@ -15,6 +15,7 @@
 
 #![deny(missing_docs)]
 
+pub mod account_setup;
 pub mod app;
 pub mod badge;
 pub mod demo_script;
@@ -96,6 +97,8 @@ pub fn run(engine: Engine, options: UiOptions) -> Result<(), UiError> {
             })
             .collect();
         let mut app = App::new(names);
+        app.protocols = engine.registry().iter().map(|p| p.info()).collect();
+        app.protocols.sort_by(|a, b| a.name.cmp(&b.name));
         app.theme_override = options.theme;
         app.language_override = options.language.clone();
         let shell = Shell {
@@ -266,6 +269,20 @@ fn perform(engine: &Engine, effect: Effect) -> Task<Message> {
                 Some(Ok(messages)) => Message::MessagesLoaded(id, messages),
                 _ => Message::Done,
             },
+        ),
+        Effect::AddAccount {
+            protocol,
+            label,
+            settings,
+            secret,
+        } => Task::perform(
+            async move {
+                engine
+                    .add_account(&protocol, &label, settings, secret)
+                    .await
+                    .map_err(|e| e.to_string())
+            },
+            |result| Message::Setup(account_setup::Action::Added(result)),
         ),
         Effect::Focus(id) => iced::widget::operation::focus(id),
         Effect::Retry(account) => Task::perform(

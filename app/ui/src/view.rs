@@ -15,13 +15,15 @@ pub const COMPOSER_ID: &str = "composer";
 /// The whole window.
 pub fn view(app: &App) -> Element<'_, Message> {
     let sidebar = container(sidebar(app)).width(320).height(Fill);
-    let right = if app.settings_open {
+    let right = if app.setup.is_some() {
+        crate::account_setup::view(app)
+    } else if app.settings_open {
         crate::settings_screen::view(app)
     } else {
         chat(app)
     };
     let mut main = row![sidebar, rule::vertical(1), right].height(Fill);
-    if app.inspector_open && !app.settings_open {
+    if app.inspector_open && !app.settings_open && app.setup.is_none() {
         let net = app
             .current()
             .map(|c| app.network_of(&c.account))
@@ -52,6 +54,11 @@ fn sidebar(app: &App) -> Element<'_, Message> {
     if app.accounts.is_empty() {
         col = col.push(text(fl!("accounts-empty")).size(13));
     }
+    col = col.push(
+        button(text(fl!("setup-open")).size(13))
+            .style(button::secondary)
+            .on_press(Message::Setup(crate::account_setup::Action::Open)),
+    );
     for account in &app.accounts {
         let (status, retry) = match &account.status {
             AccountStatus::Stopped => (fl!("account-stopped"), false),

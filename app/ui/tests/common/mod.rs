@@ -316,3 +316,13 @@ pub fn click_on_line(app: &App, line: &str, label: &str) -> Vec<Message> {
         .1;
     click_at(app, target.center())
 }
+
+/// Clicks the text `label` right of the sidebar; returns the messages.
+pub fn click_right(app: &App, label: &str) -> Vec<Message> {
+    let target = text_bounds(app)
+        .into_iter()
+        .find(|(t, b)| t == label && b.x > 330.0)
+        .unwrap_or_else(|| panic!("no {label:?} right of the sidebar: {:?}", texts(app)))
+        .1;
+    click_at(app, target.center())
+}
