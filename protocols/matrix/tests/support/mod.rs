@@ -56,6 +56,7 @@ fn free_port() -> anyhow::Result<u16> {
 pub struct Synapse {
     dir: tempfile::TempDir,
     port: u16,
+    server_name: String,
     secret: String,
     child: Option<Child>,
     http: reqwest::Client,
@@ -65,14 +66,36 @@ pub struct Synapse {
 impl Synapse {
     /// Starts a fresh server.
     pub async fn start() -> anyhow::Result<Self> {
+        Self::start_with(None).await
+    }
+
+    /// Starts a fresh server that federates: its server name is
+    /// `127.0.0.1:<federation port>` (an IP literal with a port, so peers
+    /// need no `.well-known` or SRV lookup), its federation listener speaks
+    /// TLS with `tls`'s certificate, and it trusts `tls`'s CA for outgoing
+    /// federation (with loopback allowed as a destination).
+    pub async fn start_federating(tls: &koine_tls::test_ca::TestCa) -> anyhow::Result<Self> {
+        Self::start_with(Some(tls)).await
+    }
+
+    async fn start_with(tls: Option<&koine_tls::test_ca::TestCa>) -> anyhow::Result<Self> {
         let slot = slots().acquire_owned().await.context("semaphore")?;
         let dir = tempfile::tempdir()?;
         let port = free_port()?;
         let secret = format!("shared-{}", uuid::Uuid::new_v4().simple());
-        write_config(dir.path(), port, &secret)?;
+        let federation = match tls {
+            Some(tls) => Some((free_port()?, tls)),
+            None => None,
+        };
+        let server_name = match &federation {
+            Some((fed_port, _)) => format!("127.0.0.1:{fed_port}"),
+            None => SERVER_NAME.to_owned(),
+        };
+        write_config(dir.path(), port, &secret, &server_name, federation)?;
         let mut server = Self {
             dir,
             port,
+            server_name,
             secret,
             child: None,
             http: reqwest::Client::new(),
@@ -144,6 +167,11 @@ impl Synapse {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// The server name (the part after `:` in its users' ids).
+    pub fn server_name(&self) -> &str {
+        &self.server_name
+    }
+
     /// The port.
     pub fn port(&self) -> u16 {
         self.port
@@ -207,7 +235,13 @@ impl Drop for Synapse {
     }
 }
 
-fn write_config(dir: &Path, port: u16, secret: &str) -> anyhow::Result<()> {
+fn write_config(
+    dir: &Path,
+    port: u16,
+    secret: &str,
+    server_name: &str,
+    federation: Option<(u16, &koine_tls::test_ca::TestCa)>,
+) -> anyhow::Result<()> {
     let d = dir.display();
     let log_config = format!(
         "version: 1\nformatters:\n  f:\n    format: '%(asctime)s %(levelname)s %(name)s %(message)s'\n\
@@ -216,8 +250,33 @@ fn write_config(dir: &Path, port: u16, secret: &str) -> anyhow::Result<()> {
     );
     std::fs::write(dir.join("log.yaml"), log_config)?;
     let rate = "{per_second: 100000, burst_count: 100000}";
+    // Synapse refuses outgoing requests to private addresses, and checks a
+    // server name that is an IP literal against that list with no allow
+    // list: the federating test servers block nothing (0.0.0.0 and :: stay
+    // blocked whatever the list).
+    let federation = match federation {
+        None => String::new(),
+        Some((fed_port, tls)) => format!(
+            r#"  - port: {fed_port}
+    bind_addresses: ['127.0.0.1']
+    type: http
+    tls: true
+    resources:
+      - names: [federation]
+        compress: false
+tls_certificate_path: "{cert}"
+tls_private_key_path: "{key}"
+federation_verify_certificates: true
+federation_custom_ca_list: ["{ca}"]
+ip_range_blacklist: []
+"#,
+            cert = tls.cert_file.display(),
+            key = tls.key_file.display(),
+            ca = tls.ca_file.display(),
+        ),
+    };
     let config = format!(
-        r#"server_name: "{SERVER_NAME}"
+        r#"server_name: "{server_name}"
 pid_file: {d}/homeserver.pid
 listeners:
   - port: {port}
@@ -228,7 +287,7 @@ listeners:
     resources:
       - names: [client]
         compress: false
-database:
+{federation}database:
   name: sqlite3
   args:
     database: {d}/homeserver.db
@@ -553,4 +612,26 @@ pub fn noise(n: usize, seed: u64) -> Vec<u8> {
             (x >> 24) as u8
         })
         .collect()
+}
+
+impl TestUser {
+    /// Waits (30 s at most) until `text` shows in the room's recent history
+    /// as this user sees it; returns its sender.
+    pub async fn wait_text(&self, room: &str, text: &str) -> anyhow::Result<String> {
+        let path = format!("/rooms/{}/messages?dir=b&limit=50", enc(room));
+        for _ in 0..300 {
+            let r = self.call(reqwest::Method::GET, &path, None).await?;
+            let found = r["chunk"].as_array().and_then(|events| {
+                events.iter().find_map(|e| {
+                    (e["content"]["body"].as_str() == Some(text))
+                        .then(|| e["sender"].as_str().unwrap_or_default().to_owned())
+                })
+            });
+            if let Some(sender) = found {
+                return Ok(sender);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("{text:?} never reached {} in {room}", self.user_id)
+    }
 }
