@@ -184,3 +184,30 @@ xmpp-field-server-host = Server host (optional)
 xmpp-field-server-port = Server port (optional)
 xmpp-field-tls = TLS
 xmpp-field-extra-ca-file = Extra trusted CA certificate file (optional)
+
+## Questions from the networks (dialogs)
+prompt-pin-title = Trust the certificate of { $host }?
+prompt-pin-body = The certificate of { $host } is not trusted ({ $reason }). Pin it only if this fingerprint is the one its operator gave you:
+prompt-pin-confirm = Pin the certificate
+prompt-pin-reject = Do not connect
+prompt-emoji-title = Verify { $with }
+prompt-emoji-body = Check that { $with } sees the same emoji, in the same order.
+prompt-number-title = Verify { $with }
+prompt-number-body = Compare this safety number with the one { $with } sees, in person or on a call.
+prompt-match = They match
+prompt-differ = They differ
+prompt-pair-title = Pair with { $device }?
+prompt-pair-body = Check that { $device } shows the same key before pairing:
+prompt-pair-confirm = Pair
+prompt-pair-reject = Refuse
+prompt-identity-title = The identity key of { $with } changed
+prompt-identity-body = It happens when someone reinstalls their app or changes phone, and also when someone else tries to read the conversation. Check the new fingerprint with them before you trust it:
+prompt-identity-confirm = Trust the new key
+prompt-identity-reject = Do not trust
+prompt-other-title = A network asks for your confirmation
+prompt-other-confirm = Confirm
+prompt-other-reject = Refuse
+prompt-more = { $count ->
+    [one] One more question waits.
+   *[other] { $count } more questions wait.
+}

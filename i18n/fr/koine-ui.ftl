@@ -184,3 +184,30 @@ xmpp-field-server-host = Hôte du serveur (facultatif)
 xmpp-field-server-port = Port du serveur (facultatif)
 xmpp-field-tls = TLS
 xmpp-field-extra-ca-file = Fichier de certificat d’autorité supplémentaire (facultatif)
+
+## Questions des réseaux (boîtes de dialogue)
+prompt-pin-title = Faire confiance au certificat de { $host } ?
+prompt-pin-body = Le certificat de { $host } n’est pas reconnu ({ $reason }). Ne l’épinglez que si cette empreinte est celle que son opérateur vous a donnée :
+prompt-pin-confirm = Épingler le certificat
+prompt-pin-reject = Ne pas se connecter
+prompt-emoji-title = Vérifier { $with }
+prompt-emoji-body = Vérifiez que { $with } voit les mêmes emoji, dans le même ordre.
+prompt-number-title = Vérifier { $with }
+prompt-number-body = Comparez ce numéro de sécurité avec celui que voit { $with }, en personne ou lors d’un appel.
+prompt-match = Ils correspondent
+prompt-differ = Ils diffèrent
+prompt-pair-title = Associer { $device } ?
+prompt-pair-body = Vérifiez que { $device } affiche la même clé avant d’associer :
+prompt-pair-confirm = Associer
+prompt-pair-reject = Refuser
+prompt-identity-title = La clé d’identité de { $with } a changé
+prompt-identity-body = Cela arrive quand quelqu’un réinstalle son application ou change de téléphone, mais aussi quand une autre personne tente de lire la conversation. Vérifiez la nouvelle empreinte avec la personne avant de lui faire confiance :
+prompt-identity-confirm = Faire confiance à la nouvelle clé
+prompt-identity-reject = Ne pas faire confiance
+prompt-other-title = Un réseau demande votre confirmation
+prompt-other-confirm = Confirmer
+prompt-other-reject = Refuser
+prompt-more = { $count ->
+    [one] Une autre question attend.
+   *[other] { $count } autres questions attendent.
+}

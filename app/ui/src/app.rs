@@ -62,6 +62,8 @@ pub enum Message {
     ShowLatest,
     /// The account setup form.
     Setup(crate::account_setup::Action),
+    /// The user answered the question on screen.
+    AnswerPrompt(koine_api::PromptAnswer),
     /// Nothing to do (a finished background write).
     Done,
 }
@@ -98,6 +100,15 @@ pub enum Effect {
     LoadMessagesUpTo(ConversationId, koine_core::MessageId),
     /// Give the keyboard focus to a widget.
     Focus(&'static str),
+    /// Answer a plugin's question.
+    AnswerPrompt {
+        /// The account whose session asked.
+        account: AccountId,
+        /// The question.
+        prompt: koine_api::PromptId,
+        /// The answer.
+        answer: koine_api::PromptAnswer,
+    },
     /// Add an account (the secret goes to the keyring).
     AddAccount {
         /// The network.
@@ -161,6 +172,8 @@ pub struct App {
     pub protocols: Vec<koine_api::ProtocolInfo>,
     /// The account setup form, when open.
     pub setup: Option<crate::account_setup::Setup>,
+    /// Questions from plugins waiting for an answer, oldest first.
+    pub prompts: Vec<(AccountId, koine_api::Prompt)>,
 }
 
 impl App {
@@ -186,6 +199,7 @@ impl App {
             jump_to: None,
             protocols: Vec::new(),
             setup: None,
+            prompts: Vec::new(),
         }
     }
 
@@ -333,6 +347,7 @@ impl App {
                 }
             }
             Message::Setup(action) => self.on_setup(action),
+            Message::AnswerPrompt(answer) => self.answer_prompt(answer),
             Message::ShowLatest => {
                 self.jump_to = None;
                 self.selected
@@ -446,6 +461,10 @@ impl App {
                 if let Some(m) = self.messages.iter_mut().find(|m| m.id == message.id) {
                     *m = message;
                 }
+                Vec::new()
+            }
+            EngineEvent::PromptRaised { account, prompt } => {
+                self.prompt_raised(account, prompt);
                 Vec::new()
             }
             EngineEvent::ConversationChanged { .. } | EngineEvent::RequestReceived { .. } => {

@@ -23,6 +23,7 @@ pub mod i18n;
 pub mod inspector;
 pub mod keys;
 pub mod overlay;
+pub mod prompts;
 pub mod route;
 pub mod settings;
 pub mod settings_screen;
@@ -268,6 +269,25 @@ fn perform(engine: &Engine, effect: Effect) -> Task<Message> {
             move |result| match result {
                 Some(Ok(messages)) => Message::MessagesLoaded(id, messages),
                 _ => Message::Done,
+            },
+        ),
+        Effect::AnswerPrompt {
+            account,
+            prompt,
+            answer,
+        } => Task::perform(
+            async move {
+                engine
+                    .command(
+                        &account,
+                        koine_api::Command::AnswerPrompt { prompt, answer },
+                    )
+                    .await
+                    .map_err(|e| e.to_string())
+            },
+            |result| match result {
+                Ok(()) => Message::Done,
+                Err(reason) => Message::SendFailed(reason),
             },
         ),
         Effect::AddAccount {

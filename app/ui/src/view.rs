@@ -37,7 +37,7 @@ pub fn view(app: &App) -> Element<'_, Message> {
             .height(Fill),
         );
     }
-    crate::overlay::view(app, main.into())
+    crate::prompts::view(app, crate::overlay::view(app, main.into()))
 }
 
 fn sidebar(app: &App) -> Element<'_, Message> {
