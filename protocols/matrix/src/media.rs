@@ -72,13 +72,15 @@ impl Downloads {
         }
     }
 
-    /// Whether the message has a file to download.
+    /// Whether the message has a file to download: not the echo of one
+    /// this device sent (the engine has the file already).
     pub(crate) fn wants(message: &Message) -> bool {
-        message
-            .content
-            .attachments
-            .iter()
-            .any(|a| source_of(a).is_some())
+        message.local_id.is_none()
+            && message
+                .content
+                .attachments
+                .iter()
+                .any(|a| source_of(a).is_some())
     }
 
     /// Holds the message back until its files are on disk.
