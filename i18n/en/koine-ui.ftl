@@ -211,3 +211,6 @@ prompt-more = { $count ->
     [one] One more question waits.
    *[other] { $count } more questions wait.
 }
+
+## Desktop notifications
+notify-summary = { $name } · { $network }

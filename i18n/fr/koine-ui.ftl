@@ -211,3 +211,6 @@ prompt-more = { $count ->
     [one] Une autre question attend.
    *[other] { $count } autres questions attendent.
 }
+
+## Notifications de bureau
+notify-summary = { $name } · { $network }

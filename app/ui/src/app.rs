@@ -64,6 +64,8 @@ pub enum Message {
     Setup(crate::account_setup::Action),
     /// The user answered the question on screen.
     AnswerPrompt(koine_api::PromptAnswer),
+    /// The window gained (true) or lost (false) the focus.
+    WindowFocus(bool),
     /// Nothing to do (a finished background write).
     Done,
 }
@@ -100,6 +102,13 @@ pub enum Effect {
     LoadMessagesUpTo(ConversationId, koine_core::MessageId),
     /// Give the keyboard focus to a widget.
     Focus(&'static str),
+    /// Show a desktop notification.
+    Notify {
+        /// Who wrote, on which network.
+        summary: String,
+        /// What they wrote.
+        body: String,
+    },
     /// Answer a plugin's question.
     AnswerPrompt {
         /// The account whose session asked.
@@ -174,6 +183,8 @@ pub struct App {
     pub setup: Option<crate::account_setup::Setup>,
     /// Questions from plugins waiting for an answer, oldest first.
     pub prompts: Vec<(AccountId, koine_api::Prompt)>,
+    /// Whether the window has the focus (no notifications then).
+    pub focused: bool,
 }
 
 impl App {
@@ -200,6 +211,7 @@ impl App {
             protocols: Vec::new(),
             setup: None,
             prompts: Vec::new(),
+            focused: true,
         }
     }
 
@@ -348,6 +360,10 @@ impl App {
             }
             Message::Setup(action) => self.on_setup(action),
             Message::AnswerPrompt(answer) => self.answer_prompt(answer),
+            Message::WindowFocus(focused) => {
+                self.focused = focused;
+                Vec::new()
+            }
             Message::ShowLatest => {
                 self.jump_to = None;
                 self.selected
@@ -449,6 +465,7 @@ impl App {
             }
             EngineEvent::MessageStored { message, .. } => {
                 let mut effects = vec![Effect::LoadLists];
+                effects.extend(self.notification_for(&message));
                 if Some(message.conversation) == self.selected {
                     if !self.messages.iter().any(|m| m.id == message.id) {
                         self.messages.push(message);

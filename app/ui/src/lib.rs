@@ -22,6 +22,7 @@ pub mod demo_script;
 pub mod i18n;
 pub mod inspector;
 pub mod keys;
+pub mod notify;
 pub mod overlay;
 pub mod prompts;
 pub mod route;
@@ -163,6 +164,8 @@ fn subscription(shell: &Shell) -> Subscription<Message> {
         iced::Event::Keyboard(keyboard::Event::KeyPressed { key, modifiers, .. }) => {
             keys::shortcut(&key, modifiers)
         }
+        iced::Event::Window(iced::window::Event::Focused) => Some(Message::WindowFocus(true)),
+        iced::Event::Window(iced::window::Event::Unfocused) => Some(Message::WindowFocus(false)),
         _ => None,
     });
     Subscription::batch([events, keys])
@@ -269,6 +272,15 @@ fn perform(engine: &Engine, effect: Effect) -> Task<Message> {
             move |result| match result {
                 Some(Ok(messages)) => Message::MessagesLoaded(id, messages),
                 _ => Message::Done,
+            },
+        ),
+        Effect::Notify { summary, body } => Task::perform(
+            async move { blocking(move || notify::show(&summary, &body)).await },
+            |result| {
+                if let Some(Err(error)) = result {
+                    tracing::warn!(%error, "desktop notification");
+                }
+                Message::Done
             },
         ),
         Effect::AnswerPrompt {
