@@ -66,6 +66,10 @@ pub enum Message {
     AnswerPrompt(koine_api::PromptAnswer),
     /// The window gained (true) or lost (false) the focus.
     WindowFocus(bool),
+    /// The chat was scrolled.
+    ChatScrolled(crate::history::Scroll),
+    /// Older messages of a conversation arrived.
+    OlderLoaded(ConversationId, Vec<StoredMessage>),
     /// Nothing to do (a finished background write).
     Done,
 }
@@ -102,6 +106,8 @@ pub enum Effect {
     LoadMessagesUpTo(ConversationId, koine_core::MessageId),
     /// Give the keyboard focus to a widget.
     Focus(&'static str),
+    /// Read the page of a conversation before this message.
+    LoadOlder(ConversationId, koine_core::MessageId),
     /// Show a desktop notification.
     Notify {
         /// Who wrote, on which network.
@@ -185,6 +191,12 @@ pub struct App {
     pub prompts: Vec<(AccountId, koine_api::Prompt)>,
     /// Whether the window has the focus (no notifications then).
     pub focused: bool,
+    /// Where the chat is scrolled to.
+    pub scroll: crate::history::Scroll,
+    /// Whether older messages may remain to be loaded.
+    pub older_remain: bool,
+    /// Whether a page of older messages is on its way.
+    pub loading_older: bool,
 }
 
 impl App {
@@ -212,6 +224,9 @@ impl App {
             setup: None,
             prompts: Vec::new(),
             focused: true,
+            scroll: crate::history::Scroll::default(),
+            older_remain: false,
+            loading_older: false,
         }
     }
 
@@ -311,6 +326,8 @@ impl App {
             Message::Select(id) => self.select(id),
             Message::MessagesLoaded(id, messages) => {
                 if Some(id) == self.selected {
+                    self.older_remain = messages.len() as u32 >= PAGE;
+                    self.loading_older = false;
                     self.messages = messages;
                 }
                 Vec::new()
@@ -360,6 +377,11 @@ impl App {
             }
             Message::Setup(action) => self.on_setup(action),
             Message::AnswerPrompt(answer) => self.answer_prompt(answer),
+            Message::ChatScrolled(scroll) => self.scrolled(scroll),
+            Message::OlderLoaded(id, older) => {
+                self.older_loaded(id, older);
+                Vec::new()
+            }
             Message::WindowFocus(focused) => {
                 self.focused = focused;
                 Vec::new()
@@ -413,6 +435,9 @@ impl App {
         }
         self.selected = Some(id);
         self.messages.clear();
+        self.scroll = crate::history::Scroll::default();
+        self.older_remain = false;
+        self.loading_older = false;
         self.error = None;
         let draft = self.drafts.get(&id).cloned().unwrap_or_default();
         self.composer = text_editor::Content::with_text(&draft);

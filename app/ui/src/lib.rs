@@ -19,6 +19,7 @@ pub mod account_setup;
 pub mod app;
 pub mod badge;
 pub mod demo_script;
+pub mod history;
 pub mod i18n;
 pub mod inspector;
 pub mod keys;
@@ -272,6 +273,13 @@ fn perform(engine: &Engine, effect: Effect) -> Task<Message> {
             move |result| match result {
                 Some(Ok(messages)) => Message::MessagesLoaded(id, messages),
                 _ => Message::Done,
+            },
+        ),
+        Effect::LoadOlder(id, first) => Task::perform(
+            async move { blocking(move || engine.messages(id, Some(first), app::PAGE)).await },
+            move |result| match result {
+                Some(Ok(messages)) => Message::OlderLoaded(id, messages),
+                _ => Message::OlderLoaded(id, Vec::new()),
             },
         ),
         Effect::Notify { summary, body } => Task::perform(

@@ -11,6 +11,8 @@ use koine_core::{AccountStatus, ConversationRecord, StoredMessage};
 
 /// The id of the composer (tests focus it).
 pub const COMPOSER_ID: &str = "composer";
+/// The id of the chat's message list.
+pub const CHAT_ID: &str = "chat";
 
 /// The whole window.
 pub fn view(app: &App) -> Element<'_, Message> {
@@ -182,22 +184,42 @@ fn chat(app: &App) -> Element<'_, Message> {
         .padding(10)
         .align_y(Alignment::Center);
 
-    let mut list = column![].spacing(6).padding(10);
+    // Only the rows near the visible part are drawn (crate::history).
+    let mut list = column![].padding(10);
     if app.messages.is_empty() {
         list = list.push(text(fl!("chat-empty")).size(13));
     }
-    let mut last_day = None;
-    for m in &app.messages {
+    let rows = app.visible_rows();
+    list = list.push(Space::new().height(rows.above));
+    let mut last_day = rows
+        .start
+        .checked_sub(1)
+        .and_then(|i| app.messages.get(i))
+        .map(|m| time::day(m.timestamp));
+    for m in app.messages.iter().take(rows.end).skip(rows.start) {
+        let mut row_col = column![].spacing(6).padding(iced::Padding::ZERO.bottom(6));
         let d = time::day(m.timestamp);
         if last_day != Some(d) {
             last_day = Some(d);
-            list = list.push(
+            row_col = row_col.push(
                 container(text(time::day_label(m.timestamp, app.now)).size(12)).center_x(Fill),
             );
         }
-        list = list.push(message_view(m, app.jump_to == Some(m.id)));
+        list = list.push(row_col.push(message_view(m, app.jump_to == Some(m.id))));
     }
-    let messages = scrollable(list).anchor_bottom().height(Fill).width(Fill);
+    list = list.push(Space::new().height(rows.below));
+    let messages = scrollable(list)
+        .id(CHAT_ID)
+        .anchor_bottom()
+        .on_scroll(|v| {
+            Message::ChatScrolled(crate::history::Scroll {
+                from_bottom: v.absolute_offset().y,
+                viewport: v.bounds().height,
+                content: v.content_bounds().height,
+            })
+        })
+        .height(Fill)
+        .width(Fill);
 
     let mut bottom = column![].spacing(4).padding(10);
     if let Some(error) = &app.error {
