@@ -23,6 +23,7 @@ pub mod history;
 pub mod i18n;
 pub mod inspector;
 pub mod keys;
+pub mod message;
 pub mod notify;
 pub mod overlay;
 pub mod prompts;

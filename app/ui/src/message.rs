@@ -1,0 +1,132 @@
+//! What the window reacts to ([`Message`]) and what it asks the engine to
+//! do ([`Effect`]); both are plain data, so tests drive `App::update` and
+//! assert on the effects.
+
+use iced::widget::text_editor;
+use koine_api::{AccountId, ConversationKey, ProtocolId};
+use koine_core::{AccountRecord, ConversationId, ConversationRecord, EngineEvent, StoredMessage};
+
+/// What happened: user input, or an answer from the engine.
+#[derive(Debug, Clone)]
+pub enum Message {
+    /// Accounts and conversations as read from the store.
+    ListsLoaded {
+        /// Every account.
+        accounts: Vec<AccountRecord>,
+        /// The unified list, requests included.
+        conversations: Vec<ConversationRecord>,
+    },
+    /// An event from the engine's broadcast.
+    Engine(Box<EngineEvent>),
+    /// The event stream fell behind: re-read everything.
+    Resync,
+    /// The user picked a conversation.
+    Select(ConversationId),
+    /// A page of messages arrived.
+    MessagesLoaded(ConversationId, Vec<StoredMessage>),
+    /// The user edited the composer.
+    Compose(text_editor::Action),
+    /// Enter in the composer, or the send button.
+    Send,
+    /// The engine refused a message.
+    SendFailed(String),
+    /// Open or close the route inspector.
+    ToggleInspector,
+    /// Esc: close panels.
+    CloseInspector,
+    /// Reconnect an account now.
+    Retry(AccountId),
+    /// Open or close the settings screen.
+    ToggleSettings,
+    /// The settings file was read.
+    SettingsLoaded(Box<crate::settings::Loaded>),
+    /// The user changed a setting.
+    Setting(crate::settings_screen::Change),
+    /// The settings could not be written.
+    SettingsSaveFailed(String),
+    /// Something in the quick switcher or the search panel.
+    Overlay(crate::overlay::Action),
+    /// Search results for a query.
+    SearchResults(String, Vec<koine_core::SearchHit>),
+    /// Alt+Up (-1) or Alt+Down (+1): the previous or next conversation.
+    NextChat(i32),
+    /// Up (-1) or Down (+1) with no modifier: moves in an open panel.
+    Arrow(i32),
+    /// Leave a search result and show the latest messages of the chat.
+    ShowLatest,
+    /// The account setup form.
+    Setup(crate::account_setup::Action),
+    /// The user answered the question on screen.
+    AnswerPrompt(koine_api::PromptAnswer),
+    /// The window gained (true) or lost (false) the focus.
+    WindowFocus(bool),
+    /// The chat was scrolled.
+    ChatScrolled(crate::history::Scroll),
+    /// Older messages of a conversation arrived.
+    OlderLoaded(ConversationId, Vec<StoredMessage>),
+    /// Nothing to do (a finished background write).
+    Done,
+}
+
+/// An intent for the engine, produced by [`App::update`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Re-read accounts and conversations.
+    LoadLists,
+    /// Read the latest page of a conversation.
+    LoadMessages(ConversationId),
+    /// Send a text message.
+    Send {
+        /// From which account.
+        account: AccountId,
+        /// Into which conversation.
+        conversation: ConversationId,
+        /// Its key on the network.
+        key: ConversationKey,
+        /// The text.
+        text: String,
+    },
+    /// Keep (or clear) a conversation's draft.
+    SaveDraft(ConversationId, Option<String>),
+    /// Mark a conversation read.
+    MarkRead(ConversationId),
+    /// Reconnect an account.
+    Retry(AccountId),
+    /// Write the settings file.
+    SaveSettings(crate::settings::Settings),
+    /// Full-text search over all history.
+    Search(String),
+    /// Read the page of a conversation that ends with this message.
+    LoadMessagesUpTo(ConversationId, koine_core::MessageId),
+    /// Give the keyboard focus to a widget.
+    Focus(&'static str),
+    /// Read the page of a conversation before this message.
+    LoadOlder(ConversationId, koine_core::MessageId),
+    /// Show a desktop notification.
+    Notify {
+        /// Who wrote, on which network.
+        summary: String,
+        /// What they wrote.
+        body: String,
+    },
+    /// Answer a plugin's question.
+    AnswerPrompt {
+        /// The account whose session asked.
+        account: AccountId,
+        /// The question.
+        prompt: koine_api::PromptId,
+        /// The answer.
+        answer: koine_api::PromptAnswer,
+    },
+    /// Add an account (the secret goes to the keyring).
+    AddAccount {
+        /// The network.
+        protocol: ProtocolId,
+        /// How the account is named in lists.
+        label: String,
+        /// The non-secret fields.
+        settings: koine_api::Settings,
+        /// The password or token, if the form has one.
+        secret: Option<koine_api::Secret>,
+    },
+}
