@@ -6,7 +6,7 @@ mod support;
 
 use koine_api::{
     Attachment, AttachmentSource, Command, Content, ConversationKey, Event, LocalId, Message,
-    Notice,
+    Notice, SecretStore,
 };
 use koine_conformance::RunningSession;
 use serde_json::json;
@@ -190,5 +190,57 @@ async fn files_in_an_encrypted_room_are_decrypted_and_stored() -> anyhow::Result
             assert!(held != image && held != file, "{p:?} holds plaintext");
         }
     }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_download_cut_short_resumes_on_the_next_start() -> anyhow::Result<()> {
+    use matrix_sdk::StateStore;
+    let server = Synapse::start().await?;
+    let alice = server.register("alice").await?;
+    let bob = server.register("bob").await?;
+    let room = alice.create_room(&[&bob], false, false).await?;
+    bob.join(&room).await?;
+    let dirs = tempfile::tempdir()?;
+    let dir = dirs.path().join("b");
+    let mut b = koine_session(&server, &bob, &dir)?;
+    b.online().await?;
+    alice.send_text(&room, "before the cut").await?;
+    let first = wait_text(&mut b, "before the cut").await?;
+    b.stop().await?;
+
+    // The state a session leaves when it ends while a file downloads: the
+    // held message in the pending list of its encrypted store.
+    let bytes = noise(20_011, 5);
+    let uri = alice.upload(bytes.clone(), "audio/ogg").await?;
+    let held = Message {
+        remote_id: koine_api::RemoteId::new("$held-while-downloading"),
+        content: Content {
+            text: String::new(),
+            attachments: vec![Attachment {
+                name: "voice.ogg".into(),
+                mime: "audio/ogg".into(),
+                size: bytes.len() as u64,
+                source: AttachmentSource::Remote(uri),
+                sha256: None,
+            }],
+        },
+        ..first
+    };
+    let passphrase = support::keyring_scope(&dir)
+        .get("matrix-store-passphrase")?
+        .expect("the store passphrase");
+    let store =
+        matrix_sdk::SqliteStateStore::open(dir.join("matrix-store"), Some(passphrase.expose()))
+            .await?;
+    store
+        .set_custom_value(b"koine.media-pending", serde_json::to_vec(&[held])?)
+        .await?;
+    drop(store);
+
+    let mut b = koine_session(&server, &bob, &dir)?;
+    let got = with_file(&mut b, "voice.ogg").await?;
+    assert_eq!(got.remote_id.as_str(), "$held-while-downloading");
+    assert_stored(&got.content.attachments[0], &bytes, &dir);
     Ok(())
 }
