@@ -6,6 +6,7 @@ mod support;
 
 use koine_api::{Command, Content, ConversationKey, Direction, Event, LocalId, RemoteId};
 use std::time::Duration;
+use support::client::Client;
 use support::{Prosody, client};
 
 fn send(to: &str, id: &str, text: &str) -> Command {
@@ -282,15 +283,25 @@ async fn a_message_the_engine_never_stored_comes_again() {
             |e| matches!(e, Event::SendAcked { local_id, .. } if local_id.as_str() == id),
         )
         .await;
-        // The session ends by itself (engine gone) or when stopped.
-        let _ = tokio::time::timeout(Duration::from_secs(30), b.stop())
+        b.engine_crashed().await;
+        // The session notices the engine is gone and ends by itself.
+        let Client { commands, task, .. } = b;
+        let end = tokio::time::timeout(Duration::from_secs(30), task)
             .await
-            .expect("bob's session ends");
+            .expect("bob's session ends")
+            .expect("joins");
+        assert!(end.is_err(), "ended because the engine is gone: {end:?}");
+        drop(commands);
         assert!(
             !b_seen_delivered(&a.seen, id),
             "no receipt for what Bob's engine never stored"
         );
-        if !resume {
+        if resume {
+            // Only the resumed stream may bring it back: the archive position
+            // is made unusable (the server refuses an unknown id).
+            std::fs::write(bdir.join("mam.json"), r#"{"last":"no-such-id"}"#)
+                .expect("archive position");
+        } else {
             // A fresh login: only the archive can bring it back.
             std::fs::remove_file(bdir.join("stream-management.json")).expect("forget the stream");
         }

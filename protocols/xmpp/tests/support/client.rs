@@ -26,6 +26,8 @@ pub struct Client {
     pub commands: mpsc::Sender<Command>,
     pub events: mpsc::UnboundedReceiver<Event>,
     pub crash_on: CrashOn,
+    /// Notified when the engine "crashed" on an event.
+    pub crashed: Arc<tokio::sync::Notify>,
     pub task: JoinHandle<Result<(), SessionError>>,
     pub data_dir: PathBuf,
     /// Every event seen so far.
@@ -40,6 +42,8 @@ pub fn start(settings: Settings, secret: Secret, data_dir: PathBuf) -> Client {
     let (to_test, events) = mpsc::unbounded_channel();
     let crash_on: CrashOn = Arc::new(Mutex::new(None));
     let crash = crash_on.clone();
+    let crashed = Arc::new(tokio::sync::Notify::new());
+    let notify = crashed.clone();
     tokio::spawn(async move {
         while let Some(e) = from_session.recv().await {
             let crashes = crash
@@ -47,7 +51,11 @@ pub fn start(settings: Settings, secret: Secret, data_dir: PathBuf) -> Client {
                 .expect("lock")
                 .as_ref()
                 .is_some_and(|pred| pred(&e));
-            if crashes || to_test.send(e).is_err() {
+            if crashes {
+                notify.notify_one();
+                break;
+            }
+            if to_test.send(e).is_err() {
                 break;
             }
         }
@@ -67,6 +75,7 @@ pub fn start(settings: Settings, secret: Secret, data_dir: PathBuf) -> Client {
         commands,
         events,
         crash_on,
+        crashed,
         task,
         data_dir,
         seen: Vec::new(),
@@ -134,6 +143,13 @@ impl Client {
     /// matching `pred` from now on.
     pub fn crash_engine_on(&self, pred: impl Fn(&Event) -> bool + Send + 'static) {
         *self.crash_on.lock().expect("lock") = Some(Box::new(pred));
+    }
+
+    /// Waits (at most 30 s) until the engine took the event it crashes on.
+    pub async fn engine_crashed(&self) {
+        tokio::time::timeout(Duration::from_secs(30), self.crashed.notified())
+            .await
+            .expect("the engine received the event it stops on");
     }
 
     pub async fn send(&self, cmd: Command) {
