@@ -118,6 +118,15 @@ impl App {
         self.conversations.iter().find(|c| c.id == id)
     }
 
+    /// The route of the open conversation: the one the network reported
+    /// for the conversation, else the one its latest message travelled.
+    pub fn current_route(&self) -> Option<&koine_api::Route> {
+        self.current()?
+            .route
+            .as_ref()
+            .or_else(|| self.messages.iter().rev().find_map(|m| m.route.as_ref()))
+    }
+
     /// The network name of an account.
     pub fn network_of(&self, account: &AccountId) -> String {
         self.accounts

@@ -31,12 +31,9 @@ pub fn view(app: &App) -> Element<'_, Message> {
             .map(|c| app.network_of(&c.account))
             .unwrap_or_default();
         main = main.push(rule::vertical(1)).push(
-            container(inspector::view(
-                app.current().and_then(|c| c.route.as_ref()),
-                &net,
-            ))
-            .width(420)
-            .height(Fill),
+            container(inspector::view(app.current_route(), &net))
+                .width(420)
+                .height(Fill),
         );
     }
     crate::prompts::view(app, crate::overlay::view(app, main.into()))
@@ -160,8 +157,8 @@ fn chat(app: &App) -> Element<'_, Message> {
             .into();
     };
     let network = app.network_of(&c.account);
-    let line = route::route_line(&network, c.route.as_ref());
-    let line = if route::is_end_to_end(c.route.as_ref()) {
+    let line = route::route_line(&network, app.current_route());
+    let line = if route::is_end_to_end(app.current_route()) {
         text(line).size(13).style(text::success)
     } else {
         text(line).size(13).style(text::danger)

@@ -302,3 +302,30 @@ fn incoming_message_in_the_open_chat_appears_and_reloads_the_list() {
     assert!(effects.contains(&Effect::LoadLists));
     assert!(shows(&app, "fresh news"));
 }
+
+#[test]
+fn without_a_conversation_route_the_latest_messages_route_is_shown() {
+    let mut app = app();
+    let mut conversations = app.conversations.clone();
+    conversations.iter_mut().for_each(|c| c.route = None);
+    let accounts = app.accounts.iter().map(|a| a.record.clone()).collect();
+    let _ = app.update(Message::ListsLoaded {
+        accounts,
+        conversations,
+    });
+    let messages = click(&app, "Mum");
+    let _ = apply(&mut app, messages);
+    assert!(shows(&app, "route not known yet"));
+    let mut m = message(
+        20,
+        MUM_SMS,
+        Direction::Incoming,
+        1,
+        "Sunday?",
+        DeliveryState::Delivered,
+    );
+    m.route = Some(sms_route());
+    let _ = app.update(Message::MessagesLoaded(MUM_SMS, vec![m]));
+    assert!(!shows(&app, "route not known yet"), "{:?}", texts(&app));
+    assert!(shows(&app, "not end-to-end encrypted"));
+}
