@@ -208,6 +208,8 @@ impl Session {
             .or(fallback_time)
             .unwrap_or_else(Timestamp::now);
         let room_jid = Jid::parse(room).ok()?;
+        let (attachments, text) = crate::oob::read(&m.payloads, body);
+        let urls = crate::oob::remote_urls(&attachments);
         Some(koine_api::Message {
             conversation: ConversationKey::new(room),
             remote_id: RemoteId::new(remote_id.clone()),
@@ -220,9 +222,9 @@ impl Session {
                 Direction::Incoming
             },
             timestamp,
-            content: Content::text(body.clone()),
+            content: Content { text, attachments },
             reply_to: None,
-            route: self.routes.to_domain(room_jid.domain()),
+            route: crate::oob::with_media_hops(self.routes.to_domain(room_jid.domain()), &urls),
         })
     }
 }

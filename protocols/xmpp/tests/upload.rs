@@ -191,3 +191,54 @@ async fn the_upload_host_certificate_is_verified() {
     );
     a.stop().await.expect("stop");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_file_shared_in_a_room() {
+    let server = Prosody::start();
+    let (sa, pa, _) = server.account("alice");
+    let (sb, pb, _) = server.account("bob");
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut a = client::start(sa, pa, dir.path().join("a"));
+    let mut b = client::start(sb, pb, dir.path().join("b"));
+    a.online().await;
+    b.online().await;
+    let room = format!("files@conference.{}", support::DOMAIN);
+    for (c, nick) in [(&mut a, "Ann"), (&mut b, "Bob")] {
+        c.send(Command::JoinRoom {
+            room: format!("{room}/{nick}"),
+        })
+        .await;
+        c.wait_for(
+            "joined",
+            |e| matches!(e, Event::ConversationUpserted(r) if r.key.as_str() == room && !r.read_only),
+        )
+        .await;
+    }
+    let file = dir.path().join("minutes.pdf");
+    std::fs::write(&file, pattern(4096)).expect("write");
+    a.send(with_file(&room, "r-1", "", &file, "minutes.pdf"))
+        .await;
+    let got = b
+        .wait_for("the file in the room", |e| {
+            matches!(e, Event::MessageReceived(m) if m.conversation.as_str() == room
+                && !m.content.attachments.is_empty())
+        })
+        .await;
+    let Event::MessageReceived(m) = got else {
+        unreachable!()
+    };
+    assert_eq!(m.content.text, "", "a bare link is only the file");
+    assert_eq!(m.sender_name.as_deref(), Some("Ann"));
+    assert_eq!(m.content.attachments[0].name, "minutes.pdf");
+    assert!(matches!(
+        &m.content.attachments[0].source,
+        AttachmentSource::Remote(u) if u.starts_with("https://")
+    ));
+    assert_eq!(m.route.validate(), Ok(()));
+    assert_eq!(
+        m.route.hops.last().map(|h| h.kind.clone()),
+        Some(HopKind::MediaHost)
+    );
+    a.stop().await.expect("stop");
+    b.stop().await.expect("stop");
+}
