@@ -201,6 +201,13 @@ impl App {
                     }
                 }
                 self.conversations = conversations;
+                // The open chat is being read.
+                if let Some(c) = self
+                    .selected
+                    .and_then(|id| self.conversations.iter_mut().find(|c| c.id == id))
+                {
+                    c.unread = 0;
+                }
                 Vec::new()
             }
             Message::Engine(event) => self.on_engine(*event),
@@ -223,6 +230,13 @@ impl App {
                 Vec::new()
             }
             Message::Send => self.send(),
+            Message::Sent(id) => {
+                if Some(id) == self.selected && self.jump_to.is_none() {
+                    vec![Effect::LoadMessages(id)]
+                } else {
+                    Vec::new()
+                }
+            }
             Message::SendFailed(reason) => {
                 self.error = Some(crate::fl!("send-failed", reason = reason));
                 Vec::new()
@@ -388,6 +402,12 @@ impl App {
             EngineEvent::MessageUpdated { message, .. } => {
                 if let Some(m) = self.messages.iter_mut().find(|m| m.id == message.id) {
                     *m = message;
+                } else if Some(message.conversation) == self.selected
+                    && self.jump_to.is_none()
+                    && self.messages.last().is_none_or(|last| last.id < message.id)
+                {
+                    // One's own message, first seen when the network took it.
+                    self.messages.push(message);
                 }
                 Vec::new()
             }

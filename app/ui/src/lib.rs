@@ -213,7 +213,10 @@ fn perform(engine: &Engine, effect: Effect) -> Task<Message> {
             },
         ),
         Effect::Send {
-            account, key, text, ..
+            account,
+            key,
+            text,
+            conversation,
         } => Task::perform(
             async move {
                 engine
@@ -222,8 +225,8 @@ fn perform(engine: &Engine, effect: Effect) -> Task<Message> {
                     .map(|_| ())
                     .map_err(|e| e.to_string())
             },
-            |result| match result {
-                Ok(()) => Message::Done,
+            move |result| match result {
+                Ok(()) => Message::Sent(conversation),
                 Err(reason) => Message::SendFailed(reason),
             },
         ),

@@ -28,6 +28,8 @@ pub enum Message {
     Compose(text_editor::Action),
     /// Enter in the composer, or the send button.
     Send,
+    /// A message was committed to the store (and the outbox).
+    Sent(ConversationId),
     /// The engine refused a message.
     SendFailed(String),
     /// Open or close the route inspector.

@@ -329,3 +329,33 @@ fn without_a_conversation_route_the_latest_messages_route_is_shown() {
     assert!(!shows(&app, "route not known yet"), "{:?}", texts(&app));
     assert!(shows(&app, "not end-to-end encrypted"));
 }
+
+#[test]
+fn ones_own_message_appears_once_stored_and_when_the_network_takes_it() {
+    let mut app = app();
+    let messages = click(&app, "Alice");
+    let _ = apply(&mut app, messages);
+    let _ = app.update(Message::MessagesLoaded(ALICE, Vec::new()));
+    // The engine stored it: the page is read again.
+    assert_eq!(
+        app.update(Message::Sent(ALICE)),
+        [Effect::LoadMessages(ALICE)]
+    );
+    // The network took it before the page came back: it shows at once.
+    let sent = message(
+        30,
+        ALICE,
+        Direction::Outgoing,
+        0,
+        "On my way",
+        DeliveryState::Sent,
+    );
+    let _ = app.update(Message::Engine(Box::new(
+        koine_core::EngineEvent::MessageUpdated {
+            account: koine_api::AccountId::new("acct-m"),
+            message: sent,
+        },
+    )));
+    assert!(shows(&app, "On my way"));
+    assert!(shows(&app, "✓ Sent"));
+}
