@@ -107,7 +107,14 @@ impl App {
         }
     }
 
-    /// The colour scheme in use.
+    /// The theme for the window: `None` for "system", so that iced follows
+    /// the desktop's light or dark preference.
+    pub fn window_theme(&self) -> Option<iced::Theme> {
+        let choice = self.theme_override.unwrap_or(self.settings.theme);
+        (choice != crate::settings::ThemeChoice::System).then(|| choice.theme())
+    }
+
+    /// The colour scheme in use (light for "system" when drawn off-screen).
     pub fn theme(&self) -> iced::Theme {
         self.theme_override.unwrap_or(self.settings.theme).theme()
     }

@@ -130,7 +130,7 @@ pub fn run(engine: Engine, options: UiOptions) -> Result<(), UiError> {
     };
     iced::application(boot, update, view)
         .title(|_: &Shell| crate::fl!("app-title"))
-        .theme(|s: &Shell| s.app.theme())
+        .theme(|s: &Shell| s.app.window_theme())
         .scale_factor(|s: &Shell| s.app.settings.font_scale)
         .subscription(subscription)
         .window_size((1180.0, 760.0))

@@ -23,7 +23,7 @@ pub const FONT_SCALES: [f32; 4] = [0.9, 1.0, 1.15, 1.3];
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ThemeChoice {
-    /// Follow the system (light when unknown).
+    /// Follow the desktop's light or dark preference.
     #[default]
     System,
     /// Light.
@@ -49,7 +49,8 @@ impl ThemeChoice {
         }
     }
 
-    /// The iced theme.
+    /// The iced theme ("system" gives light here; the window itself asks
+    /// the desktop, see `App::window_theme`).
     pub fn theme(self) -> Theme {
         match self {
             Self::Dark => Theme::Dark,

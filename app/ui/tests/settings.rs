@@ -131,3 +131,15 @@ fn escape_closes_the_settings() {
     assert!(!app.settings_open);
     assert!(shows(&app, "Select a conversation on the left."));
 }
+
+#[test]
+fn system_leaves_the_theme_to_the_desktop() {
+    let mut app = open_settings();
+    assert_eq!(app.window_theme(), None, "the default follows the desktop");
+    let messages = click(&app, "Dark");
+    let _ = apply(&mut app, messages);
+    assert_eq!(app.window_theme(), Some(iced::Theme::Dark));
+    let messages = click(&app, "System");
+    let _ = apply(&mut app, messages);
+    assert_eq!(app.window_theme(), None);
+}
