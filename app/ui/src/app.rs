@@ -74,6 +74,8 @@ pub struct App {
     pub older_remain: bool,
     /// Whether a page of older messages is on its way.
     pub loading_older: bool,
+    /// Who may reach the user directly, per network (the engine's).
+    pub stranger_policies: HashMap<ProtocolId, koine_core::StrangerPolicy>,
 }
 
 impl App {
@@ -104,6 +106,7 @@ impl App {
             scroll: crate::history::Scroll::default(),
             older_remain: false,
             loading_older: false,
+            stranger_policies: HashMap::new(),
         }
     }
 
@@ -311,6 +314,10 @@ impl App {
                 Vec::new()
             }
             Message::Setting(change) => self.change_setting(change),
+            Message::PoliciesLoaded(policies) => {
+                self.stranger_policies = policies.into_iter().collect();
+                Vec::new()
+            }
             Message::SettingsSaveFailed(reason) => {
                 self.settings_notice = Some(crate::fl!("settings-save-failed", reason = reason));
                 Vec::new()

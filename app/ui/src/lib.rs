@@ -126,7 +126,9 @@ pub fn run(engine: Engine, options: UiOptions) -> Result<(), UiError> {
             async move { blocking(move || settings::load(&path)).await },
             |loaded| Message::SettingsLoaded(Box::new(loaded.unwrap_or_default())),
         );
-        (shell, Task::batch([start, load, settings]))
+        let protocols = shell.app.protocols.iter().map(|p| p.id.clone()).collect();
+        let policies = perform(&shell.engine, Effect::LoadStrangerPolicies(protocols));
+        (shell, Task::batch([start, load, settings, policies]))
     };
     iced::application(boot, update, view)
         .title(|_: &Shell| crate::fl!("app-title"))
@@ -255,6 +257,32 @@ fn perform(engine: &Engine, effect: Effect) -> Task<Message> {
                 },
             )
         }
+        Effect::LoadStrangerPolicies(protocols) => Task::perform(
+            async move {
+                blocking(move || {
+                    protocols
+                        .into_iter()
+                        .filter_map(|p| engine.stranger_policy(&p).ok().map(|s| (p, s)))
+                        .collect::<Vec<_>>()
+                })
+                .await
+            },
+            |policies| Message::PoliciesLoaded(policies.unwrap_or_default()),
+        ),
+        Effect::SetStrangerPolicy(protocol, policy) => Task::perform(
+            async move {
+                blocking(move || {
+                    engine
+                        .set_stranger_policy(&protocol, policy)
+                        .map_err(|e| e.to_string())
+                })
+                .await
+            },
+            |result| match result {
+                Some(Err(reason)) => Message::SettingsSaveFailed(reason),
+                _ => Message::Done,
+            },
+        ),
         Effect::Search(query) => Task::perform(
             {
                 let query = query.clone();

@@ -46,6 +46,8 @@ pub enum Message {
     Setting(crate::settings_screen::Change),
     /// The settings could not be written.
     SettingsSaveFailed(String),
+    /// Who may reach the user directly, per network, as the engine keeps it.
+    PoliciesLoaded(Vec<(ProtocolId, koine_core::StrangerPolicy)>),
     /// Something in the quick switcher or the search panel.
     Overlay(crate::overlay::Action),
     /// Search results for a query.
@@ -96,6 +98,10 @@ pub enum Effect {
     Retry(AccountId),
     /// Write the settings file.
     SaveSettings(crate::settings::Settings),
+    /// Read who may reach the user directly on each network.
+    LoadStrangerPolicies(Vec<ProtocolId>),
+    /// Set who may reach the user directly on a network.
+    SetStrangerPolicy(ProtocolId, koine_core::StrangerPolicy),
     /// Full-text search over all history.
     Search(String),
     /// Read the page of a conversation that ends with this message.

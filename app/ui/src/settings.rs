@@ -1,5 +1,6 @@
 //! The window's settings: what they are, and the TOML file in the profile
-//! directory (`settings.toml`) that keeps them.
+//! directory (`settings.toml`) that keeps them. (Who may reach you on each
+//! network is the engine's: `Engine::set_stranger_policy`.)
 //!
 //! Reading is forgiving: unknown keys are reported and ignored, a file that
 //! cannot be read gives the defaults and a notice, never a failure. The
@@ -9,7 +10,6 @@
 use iced::Theme;
 use iced::theme::Palette;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::path::Path;
 use thiserror::Error;
 
@@ -99,24 +99,6 @@ impl LanguageChoice {
     }
 }
 
-/// What happens when someone unknown writes first on a network.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum StrangerPolicy {
-    /// Keep the conversation in Requests until you answer.
-    #[default]
-    Requests,
-    /// Show it in the inbox like any other.
-    Allow,
-    /// Refuse it.
-    Block,
-}
-
-impl StrangerPolicy {
-    /// Every choice, in the order the settings screen shows them.
-    pub const ALL: [Self; 3] = [Self::Requests, Self::Allow, Self::Block];
-}
-
 /// Everything the settings screen changes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "kebab-case")]
@@ -129,8 +111,6 @@ pub struct Settings {
     pub language: LanguageChoice,
     /// Desktop notifications for new messages while the window is not focused.
     pub notifications: bool,
-    /// Per network (plugin id): what to do with strangers.
-    pub stranger_policy: BTreeMap<String, StrangerPolicy>,
 }
 
 impl Default for Settings {
@@ -140,18 +120,7 @@ impl Default for Settings {
             font_scale: 1.0,
             language: LanguageChoice::System,
             notifications: true,
-            stranger_policy: BTreeMap::new(),
         }
-    }
-}
-
-impl Settings {
-    /// The policy for a network (the default when none was chosen).
-    pub fn policy(&self, protocol: &str) -> StrangerPolicy {
-        self.stranger_policy
-            .get(protocol)
-            .copied()
-            .unwrap_or_default()
     }
 }
 
@@ -182,13 +151,7 @@ pub struct Loaded {
     pub error: Option<String>,
 }
 
-const KNOWN: [&str; 5] = [
-    "theme",
-    "font-scale",
-    "language",
-    "notifications",
-    "stranger-policy",
-];
+const KNOWN: [&str; 4] = ["theme", "font-scale", "language", "notifications"];
 
 /// Reads settings from TOML text: unknown keys are listed, not refused; a
 /// text size out of range falls back to the normal size.
@@ -261,15 +224,12 @@ mod tests {
 
     #[test]
     fn a_round_trip_keeps_every_choice() {
-        let mut s = Settings {
+        let s = Settings {
             theme: ThemeChoice::HighContrast,
             font_scale: 1.15,
             language: LanguageChoice::French,
             notifications: false,
-            ..Settings::default()
         };
-        s.stranger_policy
-            .insert("sms".into(), StrangerPolicy::Block);
         let text = to_toml(&s).expect("toml");
         assert!(text.contains("theme = \"high-contrast\""), "{text}");
         assert!(text.contains("language = \"fr\""), "{text}");

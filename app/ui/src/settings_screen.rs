@@ -4,10 +4,11 @@
 
 use crate::app::{App, Effect, Message};
 use crate::fl;
-use crate::settings::{FONT_SCALES, LanguageChoice, Loaded, StrangerPolicy, ThemeChoice};
+use crate::settings::{FONT_SCALES, LanguageChoice, Loaded, ThemeChoice};
 use iced::widget::{Column, Row, button, column, container, row, rule, scrollable, text};
 use iced::{Alignment, Element, Fill};
 use koine_api::ProtocolId;
+use koine_core::StrangerPolicy;
 
 /// One change made on the settings screen.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,7 +21,7 @@ pub enum Change {
     Language(LanguageChoice),
     /// Desktop notifications on or off.
     Notifications(bool),
-    /// What to do with strangers on one network.
+    /// Who may reach you directly on one network (the engine keeps it).
     Strangers(ProtocolId, StrangerPolicy),
 }
 
@@ -54,9 +55,8 @@ impl App {
             }
             Change::Notifications(on) => self.settings.notifications = on,
             Change::Strangers(protocol, policy) => {
-                self.settings
-                    .stranger_policy
-                    .insert(protocol.to_string(), policy);
+                self.stranger_policies.insert(protocol.clone(), policy);
+                return vec![Effect::SetStrangerPolicy(protocol, policy)];
             }
         }
         vec![Effect::SaveSettings(self.settings.clone())]
@@ -115,11 +115,18 @@ fn language_label(l: LanguageChoice) -> String {
     }
 }
 
+/// The engine's choices, in the order the screen shows them.
+const POLICIES: [StrangerPolicy; 3] = [
+    StrangerPolicy::Contacts,
+    StrangerPolicy::SharedRoom,
+    StrangerPolicy::Anyone,
+];
+
 fn policy_label(p: StrangerPolicy) -> String {
     match p {
-        StrangerPolicy::Requests => fl!("stranger-requests"),
-        StrangerPolicy::Allow => fl!("stranger-allow"),
-        StrangerPolicy::Block => fl!("stranger-block"),
+        StrangerPolicy::Contacts => fl!("stranger-contacts"),
+        StrangerPolicy::SharedRoom => fl!("stranger-shared-room"),
+        StrangerPolicy::Anyone => fl!("stranger-anyone"),
     }
 }
 
@@ -175,19 +182,18 @@ pub fn view(app: &App) -> Element<'_, Message> {
     body = body.push(rule::horizontal(1));
     let mut networks: Vec<(&ProtocolId, &String)> = app.network_names.iter().collect();
     networks.sort_by(|a, b| a.1.cmp(b.1));
-    let mut strangers = column![
-        text(fl!("settings-strangers-hint")).size(13),
-        text(fl!("settings-strangers-pending")).size(12),
-    ]
-    .spacing(8);
+    let mut strangers = column![text(fl!("settings-strangers-hint")).size(13)].spacing(8);
     for (protocol, name) in networks {
         let id = protocol.clone();
         strangers = strangers.push(
             row![
                 text(name.clone()).size(14).width(160),
                 choices(
-                    StrangerPolicy::ALL,
-                    s.policy(protocol.as_str()),
+                    POLICIES,
+                    app.stranger_policies
+                        .get(protocol)
+                        .copied()
+                        .unwrap_or_default(),
                     policy_label,
                     move |p| Message::Setting(Change::Strangers(id.clone(), p)),
                 ),

@@ -5,8 +5,10 @@
 mod common;
 
 use common::*;
+use koine_api::ProtocolId;
+use koine_core::StrangerPolicy;
 use koine_ui::app::{Effect, Message};
-use koine_ui::settings::{Loaded, Settings, StrangerPolicy, ThemeChoice};
+use koine_ui::settings::{Loaded, Settings, ThemeChoice};
 
 fn open_settings() -> koine_ui::app::App {
     let mut app = app();
@@ -37,8 +39,10 @@ fn the_settings_screen_shows_every_choice() {
         "Language",
         "Français",
         "Desktop notifications for new messages",
-        "People you do not know yet",
-        "Keep in Requests",
+        "Who may write to you directly",
+        "Only my contacts",
+        "Contacts and people in my group chats",
+        "Anyone",
     ] {
         assert!(shows(&app, label), "{label:?} missing: {:?}", texts(&app));
     }
@@ -81,22 +85,43 @@ fn text_size_and_notifications_are_saved() {
 }
 
 #[test]
-fn the_stranger_policy_is_chosen_per_network() {
+fn who_may_write_directly_is_chosen_per_network_and_set_in_the_engine() {
     let mut app = open_settings();
-    let messages = click_on_line(&app, "SMS", "Refuse");
+    let _ = app.update(Message::PoliciesLoaded(vec![(
+        ProtocolId::new("xmpp"),
+        StrangerPolicy::SharedRoom,
+    )]));
+    let messages = click_on_line(&app, "SMS", "Anyone");
     let effects = apply(&mut app, messages);
-    let s = saved(&effects);
-    assert_eq!(s.policy("sms"), StrangerPolicy::Block);
     assert_eq!(
-        s.policy("xmpp"),
-        StrangerPolicy::Requests,
-        "other networks unchanged"
+        effects,
+        [Effect::SetStrangerPolicy(
+            ProtocolId::new("sms"),
+            StrangerPolicy::Anyone
+        )]
     );
-    let messages = click_on_line(&app, "XMPP", "Show in the inbox");
+    let messages = click_on_line(&app, "Matrix", "Only my contacts");
     let effects = apply(&mut app, messages);
-    let s = saved(&effects);
-    assert_eq!(s.policy("xmpp"), StrangerPolicy::Allow);
-    assert_eq!(s.policy("sms"), StrangerPolicy::Block);
+    assert_eq!(
+        effects,
+        [Effect::SetStrangerPolicy(
+            ProtocolId::new("matrix"),
+            StrangerPolicy::Contacts
+        )]
+    );
+    let policy = |p: &str| app.stranger_policies.get(&ProtocolId::new(p)).copied();
+    assert_eq!(policy("sms"), Some(StrangerPolicy::Anyone));
+    assert_eq!(
+        policy("xmpp"),
+        Some(StrangerPolicy::SharedRoom),
+        "loaded, unchanged"
+    );
+    // The engine refusing it is shown on the screen.
+    let _ = app.update(Message::SettingsSaveFailed("unknown network: sms".into()));
+    assert!(shows(
+        &app,
+        "Could not save the settings: unknown network: sms"
+    ));
 }
 
 #[test]
