@@ -18,7 +18,7 @@ pub mod vcard;
 pub use engine::{
     AccountStatus, AnswerOutcome, DowngradeConsent, Engine, EngineConfig, EngineError, EngineEvent,
     ImportReport, InboxRequest, PersonMessage, PersonSend, Registry, RouteChoice, RouteOption,
-    RouteSelection,
+    RouteSelection, ServerSignOut,
 };
 pub use people::{Person, PersonId, StrangerPolicy, Strength, Suggestion};
 

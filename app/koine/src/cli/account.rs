@@ -103,8 +103,17 @@ pub async fn run(engine: &Engine, command: AccountCommand) -> anyhow::Result<Exi
         }
         AccountCommand::Remove { account } => {
             let record = engine.find_account(&account)?;
-            engine.remove_account(&record.id).await?;
+            let signed_out = engine.remove_account_reporting(&record.id).await?;
             println!("removed {}", record.id);
+            match signed_out {
+                koine_core::ServerSignOut::NotNeeded => {}
+                koine_core::ServerSignOut::Done => {
+                    println!("the server ended this login: its tokens are no longer valid");
+                }
+                koine_core::ServerSignOut::Failed(reason) => eprintln!(
+                    "koine: warning: the server could not be told ({reason});                      the login stays valid there until it expires or you end it from another client"
+                ),
+            }
             Ok(ExitCode::SUCCESS)
         }
     }
