@@ -76,6 +76,8 @@ pub struct App {
     pub loading_older: bool,
     /// Who may reach the user directly, per network (the engine's).
     pub stranger_policies: HashMap<ProtocolId, koine_core::StrangerPolicy>,
+    /// People's names by address (the engine's people).
+    pub names: HashMap<String, String>,
 }
 
 impl App {
@@ -107,6 +109,7 @@ impl App {
             older_remain: false,
             loading_older: false,
             stranger_policies: HashMap::new(),
+            names: HashMap::new(),
         }
     }
 
@@ -135,6 +138,17 @@ impl App {
             .route
             .as_ref()
             .or_else(|| self.messages.iter().rev().find_map(|m| m.route.as_ref()))
+    }
+
+    /// The name to show for a conversation: the person's name for a direct
+    /// chat with someone the engine knows, else the network's title.
+    pub fn title(&self, c: &ConversationRecord) -> String {
+        c.peer
+            .as_ref()
+            .filter(|_| c.kind == koine_api::ConversationKind::Direct)
+            .and_then(|peer| self.names.get(&koine_core::people::address_key(peer)))
+            .cloned()
+            .unwrap_or_else(|| c.title.clone())
     }
 
     /// The network name of an account.
@@ -218,6 +232,19 @@ impl App {
                 {
                     c.unread = 0;
                 }
+                Vec::new()
+            }
+            Message::PeopleLoaded(people) => {
+                self.names = people
+                    .into_iter()
+                    .filter(|p| !p.name.trim().is_empty())
+                    .flat_map(|p| {
+                        let name = p.name;
+                        p.addresses.into_iter().map(move |a| {
+                            (koine_core::people::address_key(&a.address), name.clone())
+                        })
+                    })
+                    .collect();
                 Vec::new()
             }
             Message::Engine(event) => self.on_engine(*event),
@@ -429,7 +456,9 @@ impl App {
                 self.prompt_raised(account, prompt);
                 Vec::new()
             }
-            EngineEvent::ConversationChanged { .. } | EngineEvent::RequestReceived { .. } => {
+            EngineEvent::ConversationChanged { .. }
+            | EngineEvent::RequestReceived { .. }
+            | EngineEvent::PeopleChanged => {
                 vec![Effect::LoadLists]
             }
             EngineEvent::SendFailed {

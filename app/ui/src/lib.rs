@@ -188,25 +188,46 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 fn perform(engine: &Engine, effect: Effect) -> Task<Message> {
     let engine = engine.clone();
     match effect {
-        Effect::LoadLists => Task::perform(
-            async move {
-                blocking(move || {
-                    Ok::<_, koine_core::EngineError>((engine.accounts()?, engine.conversations()?))
-                })
-                .await
-            },
-            |result| match result {
-                Some(Ok((accounts, conversations))) => Message::ListsLoaded {
-                    accounts,
-                    conversations,
+        Effect::LoadLists => {
+            let for_people = engine.clone();
+            let lists = Task::perform(
+                async move {
+                    blocking(move || {
+                        Ok::<_, koine_core::EngineError>((
+                            engine.accounts()?,
+                            engine.conversations()?,
+                        ))
+                    })
+                    .await
                 },
-                Some(Err(error)) => {
-                    tracing::error!(%error, "reading the lists");
-                    Message::Done
-                }
-                None => Message::Done,
-            },
-        ),
+                |result| match result {
+                    Some(Ok((accounts, conversations))) => Message::ListsLoaded {
+                        accounts,
+                        conversations,
+                    },
+                    Some(Err(error)) => {
+                        tracing::error!(%error, "reading the lists");
+                        Message::Done
+                    }
+                    None => Message::Done,
+                },
+            );
+            let people = {
+                let engine = for_people;
+                Task::perform(
+                    async move { blocking(move || engine.people()).await },
+                    |result| match result {
+                        Some(Ok(people)) => Message::PeopleLoaded(people),
+                        Some(Err(error)) => {
+                            tracing::warn!(%error, "reading people");
+                            Message::Done
+                        }
+                        None => Message::Done,
+                    },
+                )
+            };
+            Task::batch([lists, people])
+        }
         Effect::LoadMessages(id) => Task::perform(
             async move { blocking(move || engine.messages(id, None, app::PAGE)).await },
             move |result| match result {

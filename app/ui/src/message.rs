@@ -16,6 +16,8 @@ pub enum Message {
         /// The unified list, requests included.
         conversations: Vec<ConversationRecord>,
     },
+    /// The people (one person, many addresses) as the engine knows them.
+    PeopleLoaded(Vec<koine_core::Person>),
     /// An event from the engine's broadcast.
     Engine(Box<EngineEvent>),
     /// The event stream fell behind: re-read everything.

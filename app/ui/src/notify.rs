@@ -26,7 +26,7 @@ impl App {
             .find(|c| c.id == message.conversation && !c.is_request)?;
         let summary = fl!(
             "notify-summary",
-            name = c.title.clone(),
+            name = self.title(c),
             network = self.network_of(&c.account)
         );
         let mut body: String = message.content.text.chars().take(MAX_BODY).collect();

@@ -103,7 +103,7 @@ impl App {
         let mut list: Vec<(i32, &ConversationRecord)> = self
             .conversations
             .iter()
-            .filter_map(|c| fuzzy_score(query, &c.title).map(|s| (s, c)))
+            .filter_map(|c| fuzzy_score(query, &self.title(c)).map(|s| (s, c)))
             .collect();
         list.sort_by(|a, b| {
             b.0.cmp(&a.0)
@@ -276,7 +276,7 @@ pub fn view<'a>(app: &'a App, base: Element<'a, Message>) -> Element<'a, Message
             }
             for (i, c) in matches.into_iter().enumerate() {
                 list = list.push(result_row(
-                    c.title.clone(),
+                    app.title(c),
                     app.network_of(&c.account),
                     i,
                     i == o.selected,

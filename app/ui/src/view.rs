@@ -122,7 +122,7 @@ fn sidebar(app: &App) -> Element<'_, Message> {
 }
 
 fn conversation_row<'a>(app: &'a App, c: &'a ConversationRecord) -> Element<'a, Message> {
-    let mut title = row![text(c.title.clone()).size(15).width(Fill)].spacing(6);
+    let mut title = row![text(app.title(c)).size(15).width(Fill)].spacing(6);
     if c.pinned {
         title = title.push(text(fl!("pinned-marker")).size(11));
     }
@@ -164,7 +164,7 @@ fn chat(app: &App) -> Element<'_, Message> {
         text(line).size(13).style(text::danger)
     };
     let mut header = row![
-        column![text(c.title.clone()).size(20), line]
+        column![text(app.title(c)).size(20), line]
             .width(Fill)
             .spacing(2),
     ];

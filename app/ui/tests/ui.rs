@@ -359,3 +359,43 @@ fn ones_own_message_appears_once_stored_and_when_the_network_takes_it() {
     assert!(shows(&app, "On my way"));
     assert!(shows(&app, "✓ Sent"));
 }
+
+#[test]
+fn a_direct_chat_with_a_known_person_shows_their_name_everywhere() {
+    use koine_core::people::{AddressSource, PersonAddress};
+    let mut app = app();
+    let number =
+        koine_api::Address::Phone(koine_api::PhoneNumber::parse("+33611111111").expect("number"));
+    let mut conversations = app.conversations.clone();
+    for c in &mut conversations {
+        if c.id == MUM_SMS {
+            c.peer = Some(number.clone());
+        }
+    }
+    let accounts = app.accounts.iter().map(|a| a.record.clone()).collect();
+    let _ = app.update(Message::ListsLoaded {
+        accounts,
+        conversations,
+    });
+    let _ = app.update(Message::PeopleLoaded(vec![koine_core::Person {
+        id: koine_core::PersonId(7),
+        name: "Maman Dupont".into(),
+        addresses: vec![PersonAddress {
+            account: Some(koine_api::AccountId::new("acct-s")),
+            address: number,
+            source: AddressSource::Seen,
+        }],
+        hints: Vec::new(),
+    }]));
+    assert!(shows(&app, "Maman Dupont"), "{:?}", texts(&app));
+    assert!(!shows(&app, "Mum"));
+    let _ = app.update(Message::Overlay(koine_ui::overlay::Action::OpenSwitcher));
+    let _ = app.update(Message::Overlay(koine_ui::overlay::Action::Query(
+        "dupont".into(),
+    )));
+    assert_eq!(
+        app.switcher_matches().len(),
+        1,
+        "the switcher finds the name"
+    );
+}
