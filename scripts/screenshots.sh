@@ -64,10 +64,10 @@ shot() {
     xdotool windowmove "$wid" 0 0 windowsize "$wid" 1180 760 windowfocus --sync "$wid" 2>/dev/null || true
     # The people answer within a few seconds.
     snap "inbox-$lang-$theme" 5
-    # Ctrl+K, part of Lena's number: the quick switcher.
+    # Ctrl+K, a few letters of Lena's name: the quick switcher.
     xdotool key ctrl+k
     sleep 0.5
-    xdotool type --delay 60 "49151"
+    xdotool type --delay 60 "len"
     snap "switcher-$lang-$theme" 1
     xdotool key Return
     sleep 1

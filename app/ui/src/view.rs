@@ -202,7 +202,7 @@ fn chat(app: &App) -> Element<'_, Message> {
                 container(text(time::day_label(m.timestamp, app.now)).size(12)).center_x(Fill),
             );
         }
-        list = list.push(row_col.push(message_view(m, app.jump_to == Some(m.id))));
+        list = list.push(row_col.push(message_view(app, m, app.jump_to == Some(m.id))));
     }
     list = list.push(Space::new().height(rows.below));
     let messages = scrollable(list)
@@ -266,11 +266,14 @@ fn ticks(state: DeliveryState) -> (&'static str, String) {
     }
 }
 
-fn message_view(m: &StoredMessage, highlighted: bool) -> Element<'_, Message> {
+fn message_view<'a>(app: &App, m: &'a StoredMessage, highlighted: bool) -> Element<'a, Message> {
     let outgoing = m.direction == Direction::Outgoing;
-    let sender = m
-        .sender_name
-        .clone()
+    // The person's name when the engine knows them, else the network's.
+    let sender = app
+        .names
+        .get(&koine_core::people::address_key(&m.sender))
+        .cloned()
+        .or_else(|| m.sender_name.clone())
         .unwrap_or_else(|| m.sender.to_string());
     let mut meta = row![text(time::clock(m.timestamp)).size(11)].spacing(6);
     if !outgoing {

@@ -389,6 +389,21 @@ fn a_direct_chat_with_a_known_person_shows_their_name_everywhere() {
     }]));
     assert!(shows(&app, "Maman Dupont"), "{:?}", texts(&app));
     assert!(!shows(&app, "Mum"));
+    let messages = click(&app, "Maman Dupont");
+    let _ = apply(&mut app, messages);
+    let mut m = message(
+        40,
+        MUM_SMS,
+        Direction::Incoming,
+        1,
+        "Sunday?",
+        DeliveryState::Delivered,
+    );
+    m.sender = number_again();
+    m.sender_name = None;
+    let _ = app.update(Message::MessagesLoaded(MUM_SMS, vec![m]));
+    let named = texts(&app).iter().filter(|t| *t == "Maman Dupont").count();
+    assert_eq!(named, 3, "list, header and the message: {:?}", texts(&app));
     let _ = app.update(Message::Overlay(koine_ui::overlay::Action::OpenSwitcher));
     let _ = app.update(Message::Overlay(koine_ui::overlay::Action::Query(
         "dupont".into(),
@@ -398,4 +413,8 @@ fn a_direct_chat_with_a_known_person_shows_their_name_everywhere() {
         1,
         "the switcher finds the name"
     );
+}
+
+fn number_again() -> koine_api::Address {
+    koine_api::Address::Phone(koine_api::PhoneNumber::parse("+33611111111").expect("number"))
 }
