@@ -19,6 +19,10 @@ use tokio::sync::{mpsc, watch};
 pub(super) struct AccountShared {
     /// The live session's command channel, while online.
     sender: Mutex<Option<mpsc::Sender<Command>>>,
+    /// The running session's command channel from its start, for answers to
+    /// its prompts: a session may ask (pair this device, pin this
+    /// certificate) before it can go online.
+    starting: Mutex<Option<mpsc::Sender<Command>>>,
     /// Durable commands handed to the live session and not yet answered:
     /// each goes to one session at most once.
     in_flight: Mutex<HashSet<LocalId>>,
@@ -27,7 +31,11 @@ pub(super) struct AccountShared {
 impl AccountShared {
     /// Hands a command to the live session, once per session for durable ones.
     pub(super) async fn dispatch(&self, command: Command) {
-        let Some(sender) = lock(&self.sender).clone() else {
+        let sender = match &command {
+            Command::AnswerPrompt { .. } => lock(&self.starting).clone(),
+            _ => lock(&self.sender).clone(),
+        };
+        let Some(sender) = sender else {
             return; // offline: the outbox keeps durable commands
         };
         if let Some(id) = command.local_id()
@@ -52,8 +60,13 @@ impl AccountShared {
         *lock(&self.sender) = Some(sender);
     }
 
+    fn started(&self, sender: mpsc::Sender<Command>) {
+        *lock(&self.starting) = Some(sender);
+    }
+
     fn went_offline(&self) {
         *lock(&self.sender) = None;
+        *lock(&self.starting) = None;
         lock(&self.in_flight).clear();
     }
 
@@ -168,6 +181,7 @@ async fn run_session(
         return Outcome::Ended(Err(SessionError::Storage(e.to_string())));
     }
     let (commands_tx, commands_rx) = mpsc::channel(capacity);
+    shared.started(commands_tx.clone());
     let (sink, mut events) = EventSink::channel(capacity);
     let context = SessionContext {
         account: account.id.clone(),

@@ -175,6 +175,8 @@ struct Inner {
     config: EngineConfig,
     events: broadcast::Sender<EngineEvent>,
     running: Mutex<HashMap<AccountId, Running>>,
+    /// The last status of each account, for a window that subscribes late.
+    statuses: Mutex<HashMap<AccountId, AccountStatus>>,
 }
 
 struct Running {
@@ -207,6 +209,7 @@ impl Engine {
                 config,
                 events,
                 running: Mutex::new(HashMap::new()),
+                statuses: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -528,8 +531,18 @@ impl Engine {
     }
 
     fn emit(&self, event: EngineEvent) {
+        if let EngineEvent::AccountStatus { account, status } = &event {
+            lock(&self.inner.statuses).insert(account.clone(), status.clone());
+        }
         // No listener is fine: events are also in the store.
         let _ = self.inner.events.send(event);
+    }
+
+    /// The current status of every account the engine has started (an
+    /// account never started is [`AccountStatus::Stopped`]). A window that
+    /// subscribes after the accounts started reads this first.
+    pub fn account_statuses(&self) -> HashMap<AccountId, AccountStatus> {
+        lock(&self.inner.statuses).clone()
     }
 }
 

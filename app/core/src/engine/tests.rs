@@ -75,6 +75,27 @@ impl Protocol for MemNet {
             if cx.secret.as_ref().map(Secret::expose) != Some("right password") {
                 return Err(SessionError::AuthFailed);
             }
+            if mode == "pair-first" {
+                // Like KDE Connect: the user must confirm the pairing
+                // before the session can go online.
+                cx.events
+                    .emit(Event::PromptRaised(koine_api::Prompt {
+                        id: koine_api::PromptId::new("pair"),
+                        kind: koine_api::PromptKind::PairDevice {
+                            device: "phone".into(),
+                            key: "1234".into(),
+                        },
+                    }))
+                    .await?;
+                match cx.commands.recv().await {
+                    Some(Command::AnswerPrompt {
+                        answer: koine_api::PromptAnswer::Confirm,
+                        ..
+                    }) => {}
+                    Some(_) => return Err(SessionError::AuthFailed),
+                    None => return Ok(()),
+                }
+            }
             let link = route().hops[0].clone();
             cx.events
                 .emit(Event::ConnectionChanged(ConnectionState::Online { link }))
@@ -548,4 +569,42 @@ async fn settings_are_checked_and_secrets_refused_in_settings() {
         .await
         .expect("ok");
     assert_eq!(record.settings.get("mode"), Some("normal"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prompt_raised_before_online_can_be_answered() {
+    let fx = Fixture::new();
+    let engine = fx.engine();
+    let mut events = engine.subscribe();
+    let id = add(
+        &engine,
+        "pairing@mem.invalid",
+        "pair-first",
+        "right password",
+    )
+    .await;
+    engine.start(&id).expect("start");
+    wait_event(
+        &mut events,
+        "the pairing prompt",
+        |e| matches!(e, EngineEvent::PromptRaised { account, .. } if account == &id),
+    )
+    .await;
+    engine
+        .command(
+            &id,
+            Command::AnswerPrompt {
+                prompt: koine_api::PromptId::new("pair"),
+                answer: koine_api::PromptAnswer::Confirm,
+            },
+        )
+        .await
+        .expect("answer");
+    wait_event(&mut events, "online after pairing", |e| is_online(e, &id)).await;
+    // A listener that comes late reads the status instead of waiting.
+    assert!(matches!(
+        engine.account_statuses().get(&id),
+        Some(AccountStatus::Online { .. })
+    ));
+    engine.shutdown().await;
 }
