@@ -200,21 +200,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         rank.swap(i, (rng(&mut state) % (i as u64 + 1)) as usize);
     }
 
-    let big_share = largest.map_or(0.0, |l| l as f64 / total.max(1) as f64);
     let start = Instant::now();
     let mut per_chat = vec![0u64; chats.len()];
     for n in 0..total {
-        let roll = (rng(&mut state) % 1_000_000) as f64 / 1_000_000.0;
-        let index = if largest.is_some() && per_chat[0] < largest.unwrap_or(0) && roll < big_share {
-            0
-        } else {
-            let pick = (rng(&mut state) % 1_000_000) as f64 / 1_000_000.0;
-            let k = cumulative
-                .partition_point(|&c| c < pick)
-                .min(chats.len() - 1);
-            let i = rank[k];
-            if largest.is_some() && i == 0 { 1 } else { i }
-        };
+        // The big chat takes its share evenly along the history.
+        let big = largest.unwrap_or(0);
+        let index =
+            if u128::from(per_chat[0]) * u128::from(total) < u128::from(big) * u128::from(n + 1) {
+                0
+            } else {
+                let pick = (rng(&mut state) % 1_000_000) as f64 / 1_000_000.0;
+                let k = cumulative
+                    .partition_point(|&c| c < pick)
+                    .min(chats.len() - 1);
+                let i = rank[k];
+                if largest.is_some() && i == 0 { 1 } else { i }
+            };
         per_chat[index] += 1;
         let chat = &chats[index];
         let outgoing = rng(&mut state) % 2 == 0;
