@@ -31,6 +31,13 @@ pub enum Notice {
         /// A technical description for logs and the details pane (no secrets).
         detail: String,
     },
+    /// The plugin itself failed (it panicked, which a plugin must never do);
+    /// the engine restarts its session after a pause and the other accounts
+    /// go on. Reported by the engine, not by plugins.
+    PluginFailed {
+        /// What failed, for logs and the details pane.
+        detail: String,
+    },
     /// A contact's identity key changed; their chat is no longer verified.
     IdentityKeyChanged {
         /// Whose key changed.

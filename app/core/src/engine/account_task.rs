@@ -133,9 +133,8 @@ pub(super) async fn supervise(
                 tracing::error!(account = %id, %detail, "plugin session panicked");
                 engine.emit(EngineEvent::Notice {
                     account: id.clone(),
-                    notice: Notice::MalformedInput {
-                        source: koine_api::InputSource::Server,
-                        detail: format!("the plugin failed: {detail}"),
+                    notice: Notice::PluginFailed {
+                        detail: detail.clone(),
                     },
                 });
                 "plugin failure".to_owned()

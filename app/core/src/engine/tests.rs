@@ -394,8 +394,12 @@ async fn several_accounts_of_one_network_run_side_by_side() {
                 assert_eq!(reason, "authentication failed");
                 failed = true;
             }
-            EngineEvent::Notice { account, .. } => {
+            EngineEvent::Notice { account, notice } => {
                 assert_eq!(account, broken);
+                assert!(
+                    matches!(&notice, koine_api::Notice::PluginFailed { detail } if detail.contains("told to panic")),
+                    "{notice:?}"
+                );
                 panic_notice = true;
             }
             _ => {}
