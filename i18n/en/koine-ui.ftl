@@ -213,3 +213,72 @@ prompt-more = { $count ->
 
 ## Desktop notifications
 notify-summary = { $name } · { $network }
+
+## Requests inbox
+request-kind-contact = Contact request
+request-kind-invite = Invitation to a room
+request-kind-invite-named = Invitation to { $room }
+request-kind-first-message = First message
+request-kind-opt-in = Opted in from { $provider }
+request-kind-other = Request
+request-accept = Accept
+request-decline = Decline
+request-block = Block
+request-report = Report
+
+## People
+people-open = People
+people-title = People
+people-empty = No one yet. People appear with your contacts and conversations.
+people-history = History
+people-history-title = { $name } on every network
+people-history-empty = No messages with this person yet.
+people-history-you = You
+people-no-account = no account reaches it
+people-split = Split out
+people-undo = Undo
+people-merge-picked = Merge the { $count } picked
+people-undone-merge = The merge was undone.
+people-undone-split = The split was undone.
+people-nothing-to-undo = Nothing to undo.
+people-vcard-path = vCard file path (.vcf)
+people-import = Import vCard
+people-export = Export vCard
+people-vcard-no-path = Type the path of a vCard file first.
+people-imported = Imported: { $created } new, { $updated } updated, { $skipped } values skipped.
+people-exported = { $count ->
+    [one] One person exported.
+   *[other] { $count } people exported.
+}
+people-failed = That did not work: { $reason }
+suggest-heading = Maybe the same person
+suggest-strong = Strong match
+suggest-weak = Weak match (name only)
+suggest-pair = { $a } and { $b }
+suggest-same-number = Same phone number: { $value }
+suggest-same-address = Same address on two accounts: { $value }
+suggest-in-profile = A profile names { $value }
+suggest-typed = You typed { $value } for one of them
+suggest-address-book = Your address book names { $value }
+suggest-same-name = Only the same name: { $value }
+suggest-other = Another identifier matches
+suggest-merge = Merge
+suggest-dismiss = Not the same
+
+## Route choice in the composer
+compose-route = Sends by { $network } · { $protection }
+compose-route-other = Other routes:
+protection-e2e-verified = end-to-end encrypted, verified
+protection-e2e-unverified = end-to-end encrypted, not verified
+protection-transport = encrypted to the server only; servers can read it
+protection-exposed = not encrypted; your carrier can read it
+protection-bridged = through a bridge
+protection-estimated = estimated
+downgrade-title = Send by { $network }?
+downgrade-exposed = Your carrier can read it. A better protected route to this person exists.
+downgrade-transport = The servers on the way can read it. A better protected route to this person exists.
+downgrade-bridged = A bridge on the way can read it. A better protected route to this person exists.
+downgrade-unverified = The keys of this route are not verified. A verified route to this person exists.
+downgrade-once = Send this once
+downgrade-always = Always for { $name }
+downgrade-cancel = Cancel

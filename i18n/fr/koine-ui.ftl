@@ -213,3 +213,72 @@ prompt-more = { $count ->
 
 ## Notifications de bureau
 notify-summary = { $name } · { $network }
+
+## Demandes
+request-kind-contact = Demande de contact
+request-kind-invite = Invitation dans un salon
+request-kind-invite-named = Invitation dans { $room }
+request-kind-first-message = Premier message
+request-kind-opt-in = Inscrit depuis { $provider }
+request-kind-other = Demande
+request-accept = Accepter
+request-decline = Refuser
+request-block = Bloquer
+request-report = Signaler
+
+## Personnes
+people-open = Personnes
+people-title = Personnes
+people-empty = Personne pour l’instant. Les personnes apparaissent avec vos contacts et vos conversations.
+people-history = Historique
+people-history-title = { $name } sur tous les réseaux
+people-history-empty = Aucun message avec cette personne pour l’instant.
+people-history-you = Vous
+people-no-account = aucun compte ne la joint
+people-split = Séparer
+people-undo = Annuler
+people-merge-picked = Fusionner les { $count } choisies
+people-undone-merge = La fusion a été annulée.
+people-undone-split = La séparation a été annulée.
+people-nothing-to-undo = Rien à annuler.
+people-vcard-path = Chemin du fichier vCard (.vcf)
+people-import = Importer un vCard
+people-export = Exporter en vCard
+people-vcard-no-path = Saisissez d’abord le chemin d’un fichier vCard.
+people-imported = Importé : { $created } nouvelles, { $updated } mises à jour, { $skipped } valeurs ignorées.
+people-exported = { $count ->
+    [one] Une personne exportée.
+   *[other] { $count } personnes exportées.
+}
+people-failed = Cela n’a pas marché : { $reason }
+suggest-heading = Peut-être la même personne
+suggest-strong = Correspondance forte
+suggest-weak = Correspondance faible (nom seulement)
+suggest-pair = { $a } et { $b }
+suggest-same-number = Même numéro de téléphone : { $value }
+suggest-same-address = Même adresse sur deux comptes : { $value }
+suggest-in-profile = Un profil indique { $value }
+suggest-typed = Vous avez saisi { $value } pour l’une d’elles
+suggest-address-book = Votre carnet d’adresses indique { $value }
+suggest-same-name = Seulement le même nom : { $value }
+suggest-other = Un autre identifiant correspond
+suggest-merge = Fusionner
+suggest-dismiss = Pas la même personne
+
+## Choix de la route dans la zone de saisie
+compose-route = Envoi par { $network } · { $protection }
+compose-route-other = Autres routes :
+protection-e2e-verified = chiffré de bout en bout, vérifié
+protection-e2e-unverified = chiffré de bout en bout, non vérifié
+protection-transport = chiffré jusqu’au serveur seulement ; les serveurs peuvent le lire
+protection-exposed = non chiffré ; votre opérateur peut le lire
+protection-bridged = par une passerelle
+protection-estimated = estimé
+downgrade-title = Envoyer par { $network } ?
+downgrade-exposed = Votre opérateur peut le lire. Une route mieux protégée vers cette personne existe.
+downgrade-transport = Les serveurs sur le chemin peuvent le lire. Une route mieux protégée vers cette personne existe.
+downgrade-bridged = Une passerelle sur le chemin peut le lire. Une route mieux protégée vers cette personne existe.
+downgrade-unverified = Les clés de cette route ne sont pas vérifiées. Une route vérifiée vers cette personne existe.
+downgrade-once = Envoyer cette fois
+downgrade-always = Toujours pour { $name }
+downgrade-cancel = Annuler

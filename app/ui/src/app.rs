@@ -78,6 +78,26 @@ pub struct App {
     pub stranger_policies: HashMap<ProtocolId, koine_core::StrangerPolicy>,
     /// People's names by address (the engine's people).
     pub names: HashMap<String, String>,
+    /// People's ids by address.
+    pub person_ids: HashMap<String, koine_core::PersonId>,
+    /// The engine's Requests inbox, newest first.
+    pub inbox_requests: Vec<koine_core::InboxRequest>,
+    /// Requests answered and not yet gone from the inbox (by index).
+    pub answering: Vec<usize>,
+    /// The last status seen per account (also before the account is listed).
+    pub statuses: HashMap<AccountId, AccountStatus>,
+    /// The People screen.
+    pub people: crate::people_screen::People,
+    /// Whether the People screen is shown.
+    pub people_open: bool,
+    /// The route a message in the open chat would take (chat with a person).
+    pub route_choice: Option<koine_core::RouteChoice>,
+    /// How that route is selected.
+    pub route_selection: koine_core::RouteSelection,
+    /// The account the user picked as route, if they picked one.
+    pub route_picked: Option<AccountId>,
+    /// A message waiting for the downgrade question.
+    pub downgrade: Option<crate::composer_route::Pending>,
 }
 
 impl App {
@@ -110,6 +130,16 @@ impl App {
             loading_older: false,
             stranger_policies: HashMap::new(),
             names: HashMap::new(),
+            person_ids: HashMap::new(),
+            inbox_requests: Vec::new(),
+            answering: Vec::new(),
+            statuses: HashMap::new(),
+            people: crate::people_screen::People::default(),
+            people_open: false,
+            route_choice: None,
+            route_selection: koine_core::RouteSelection::Best,
+            route_picked: None,
+            downgrade: None,
         }
     }
 
@@ -212,6 +242,7 @@ impl App {
                     .map(|record| AccountRow {
                         status: old
                             .get(&record.id)
+                            .or_else(|| self.statuses.get(&record.id))
                             .cloned()
                             .unwrap_or(AccountStatus::Stopped),
                         record,
@@ -235,6 +266,18 @@ impl App {
                 Vec::new()
             }
             Message::PeopleLoaded(people) => {
+                self.person_ids = people
+                    .iter()
+                    .flat_map(|p| {
+                        p.addresses
+                            .iter()
+                            .map(|a| (koine_core::people::address_key(&a.address), p.id))
+                    })
+                    .collect();
+                self.people.list = people.clone();
+                self.people
+                    .picked
+                    .retain(|id| people.iter().any(|p| p.id == *id));
                 self.names = people
                     .into_iter()
                     .filter(|p| !p.name.trim().is_empty())
@@ -245,7 +288,7 @@ impl App {
                         })
                     })
                     .collect();
-                Vec::new()
+                self.refresh_route()
             }
             Message::Engine(event) => self.on_engine(*event),
             Message::Resync => {
@@ -259,6 +302,7 @@ impl App {
                     self.older_remain = messages.len() as u32 >= PAGE;
                     self.loading_older = false;
                     self.messages = messages;
+                    return self.refresh_route();
                 }
                 Vec::new()
             }
@@ -284,11 +328,15 @@ impl App {
             }
             Message::CloseInspector => {
                 // Esc closes the topmost panel.
+                if self.downgrade.is_some() {
+                    return self.on_route(crate::composer_route::Action::Consent(None));
+                }
                 if self.overlay.is_some() {
                     self.overlay = None;
                 } else {
                     self.inspector_open = false;
                     self.settings_open = false;
+                    self.people_open = false;
                     self.setup = None;
                 }
                 Vec::new()
@@ -333,6 +381,7 @@ impl App {
             Message::Retry(account) => vec![Effect::Retry(account)],
             Message::ToggleSettings => {
                 self.settings_open = !self.settings_open;
+                self.people_open = false;
                 self.setup = None;
                 Vec::new()
             }
@@ -349,16 +398,42 @@ impl App {
                 self.settings_notice = Some(crate::fl!("settings-save-failed", reason = reason));
                 Vec::new()
             }
+            Message::RequestsLoaded(requests) => {
+                self.requests_loaded(requests);
+                Vec::new()
+            }
+            Message::AnswerRequest(index, decision) => self.answer_request(index, decision),
+            Message::StatusesLoaded(statuses) => {
+                for (account, status) in statuses {
+                    if let Some(row) = self.accounts.iter_mut().find(|a| a.record.id == account) {
+                        row.status = status.clone();
+                    }
+                    self.statuses.insert(account, status);
+                }
+                Vec::new()
+            }
+            Message::People(action) => self.on_people(action),
+            Message::Route(action) => self.on_route(action),
+            Message::SentToPerson => {
+                let mut effects = vec![Effect::LoadLists];
+                effects.extend(self.selected.map(Effect::LoadMessages));
+                effects
+            }
             Message::Done => Vec::new(),
         }
     }
 
     pub(crate) fn select(&mut self, id: ConversationId) -> Vec<Effect> {
         self.settings_open = false;
+        self.people_open = false;
         self.setup = None;
         if self.selected == Some(id) {
             return Vec::new();
         }
+        self.route_choice = None;
+        self.route_picked = None;
+        self.route_selection = koine_core::RouteSelection::Best;
+        self.downgrade = None;
         self.jump_to = None;
         let mut effects = Vec::new();
         if let Some(previous) = self.selected {
@@ -410,18 +485,25 @@ impl App {
             account: c.account.clone(),
             conversation: c.id,
             key: c.key.clone(),
-            text,
+            text: text.clone(),
         };
         let id = c.id;
         self.composer = text_editor::Content::new();
         self.drafts.remove(&id);
         self.error = None;
-        vec![effect, Effect::SaveDraft(id, None)]
+        // To a known person: by the chosen route, asking before a downgrade.
+        let mut effects = match (self.current_person(), &self.route_choice) {
+            (Some(person), Some(_)) => self.send_to_person(person, text),
+            _ => vec![effect],
+        };
+        effects.push(Effect::SaveDraft(id, None));
+        effects
     }
 
     fn on_engine(&mut self, event: EngineEvent) -> Vec<Effect> {
         match event {
             EngineEvent::AccountStatus { account, status } => {
+                self.statuses.insert(account.clone(), status.clone());
                 if let Some(row) = self.accounts.iter_mut().find(|a| a.record.id == account) {
                     row.status = status;
                     Vec::new()
@@ -456,10 +538,16 @@ impl App {
                 self.prompt_raised(account, prompt);
                 Vec::new()
             }
-            EngineEvent::ConversationChanged { .. }
-            | EngineEvent::RequestReceived { .. }
-            | EngineEvent::PeopleChanged => {
-                vec![Effect::LoadLists]
+            EngineEvent::ConversationChanged { .. } => vec![Effect::LoadLists],
+            EngineEvent::RequestReceived { .. }
+            | EngineEvent::RequestsChanged
+            | EngineEvent::RequestResolved { .. } => {
+                vec![Effect::LoadLists, Effect::LoadRequests]
+            }
+            EngineEvent::PeopleChanged => {
+                let mut effects = vec![Effect::LoadLists];
+                effects.extend(self.people_changed());
+                effects
             }
             EngineEvent::SendFailed {
                 error, will_retry, ..

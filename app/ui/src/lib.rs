@@ -18,6 +18,7 @@
 pub mod account_setup;
 pub mod app;
 pub mod badge;
+pub mod composer_route;
 pub mod demo_script;
 pub mod history;
 pub mod i18n;
@@ -26,10 +27,13 @@ pub mod keys;
 pub mod message;
 pub mod notify;
 pub mod overlay;
+pub mod people_screen;
 pub mod prompts;
+pub mod requests;
 pub mod route;
 pub mod settings;
 pub mod settings_screen;
+mod tasks;
 pub mod time;
 pub mod view;
 
@@ -128,7 +132,12 @@ pub fn run(engine: Engine, options: UiOptions) -> Result<(), UiError> {
         );
         let protocols = shell.app.protocols.iter().map(|p| p.id.clone()).collect();
         let policies = perform(&shell.engine, Effect::LoadStrangerPolicies(protocols));
-        (shell, Task::batch([start, load, settings, policies]))
+        let statuses = perform(&shell.engine, Effect::LoadStatuses);
+        let requests = perform(&shell.engine, Effect::LoadRequests);
+        (
+            shell,
+            Task::batch([statuses, start, load, settings, policies, requests]),
+        )
     };
     iced::application(boot, update, view)
         .title(|_: &Shell| crate::fl!("app-title"))
@@ -378,6 +387,12 @@ fn perform(engine: &Engine, effect: Effect) -> Task<Message> {
             |result| Message::Setup(account_setup::Action::Added(result)),
         ),
         Effect::Focus(id) => iced::widget::operation::focus(id),
+        Effect::LoadRequests
+        | Effect::AnswerRequest(..)
+        | Effect::LoadStatuses
+        | Effect::People(_)
+        | Effect::ChooseRoute(..)
+        | Effect::SendToPerson { .. } => tasks::perform(engine, effect),
         Effect::Retry(account) => Task::perform(
             async move {
                 engine.stop(&account).await;

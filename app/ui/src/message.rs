@@ -70,6 +70,18 @@ pub enum Message {
     ChatScrolled(crate::history::Scroll),
     /// Older messages of a conversation arrived.
     OlderLoaded(ConversationId, Vec<StoredMessage>),
+    /// The engine's Requests inbox.
+    RequestsLoaded(Vec<koine_core::InboxRequest>),
+    /// The user answered the request at this index of the inbox.
+    AnswerRequest(usize, koine_api::Decision),
+    /// The accounts' statuses as the engine last saw them (at startup).
+    StatusesLoaded(Vec<(AccountId, koine_core::AccountStatus)>),
+    /// Something on the People screen.
+    People(crate::people_screen::Action),
+    /// Something about the route of the composer.
+    Route(crate::composer_route::Action),
+    /// A message to a person was committed to the store.
+    SentToPerson,
     /// Nothing to do (a finished background write).
     Done,
 }
@@ -127,6 +139,27 @@ pub enum Effect {
         prompt: koine_api::PromptId,
         /// The answer.
         answer: koine_api::PromptAnswer,
+    },
+    /// Re-read the Requests inbox.
+    LoadRequests,
+    /// Answer a request.
+    AnswerRequest(Box<koine_core::InboxRequest>, koine_api::Decision),
+    /// Read the accounts' last statuses.
+    LoadStatuses,
+    /// Work of the People screen.
+    People(crate::people_screen::Job),
+    /// Choose the route to a person.
+    ChooseRoute(koine_core::PersonId, koine_core::RouteSelection),
+    /// Send a text to a person by a route.
+    SendToPerson {
+        /// To whom.
+        person: koine_core::PersonId,
+        /// By which route.
+        selection: koine_core::RouteSelection,
+        /// The text.
+        text: String,
+        /// The user's answer to a downgrade.
+        consent: koine_core::DowngradeConsent,
     },
     /// Add an account (the secret goes to the keyring).
     AddAccount {

@@ -21,11 +21,13 @@ pub fn view(app: &App) -> Element<'_, Message> {
         crate::account_setup::view(app)
     } else if app.settings_open {
         crate::settings_screen::view(app)
+    } else if app.people_open {
+        crate::people_screen::view(app)
     } else {
         chat(app)
     };
     let mut main = row![sidebar, rule::vertical(1), right].height(Fill);
-    if app.inspector_open && !app.settings_open && app.setup.is_none() {
+    if app.inspector_open && !app.settings_open && !app.people_open && app.setup.is_none() {
         let net = app
             .current()
             .map(|c| app.network_of(&c.account))
@@ -36,7 +38,8 @@ pub fn view(app: &App) -> Element<'_, Message> {
                 .height(Fill),
         );
     }
-    crate::prompts::view(app, crate::overlay::view(app, main.into()))
+    let main = crate::composer_route::dialog(app, main.into());
+    crate::prompts::view(app, crate::overlay::view(app, main))
 }
 
 fn sidebar(app: &App) -> Element<'_, Message> {
@@ -47,8 +50,20 @@ fn sidebar(app: &App) -> Element<'_, Message> {
             button::secondary
         })
         .on_press(Message::ToggleSettings);
-    let heading = row![text(fl!("accounts-heading")).size(18).width(Fill), settings]
-        .align_y(Alignment::Center);
+    let people = button(text(fl!("people-open")).size(13))
+        .style(if app.people_open {
+            button::primary
+        } else {
+            button::secondary
+        })
+        .on_press(Message::People(crate::people_screen::Action::Toggle));
+    let heading = row![
+        text(fl!("accounts-heading")).size(18).width(Fill),
+        people,
+        settings
+    ]
+    .spacing(6)
+    .align_y(Alignment::Center);
     let mut col = column![heading].spacing(6);
     if app.accounts.is_empty() {
         col = col.push(text(fl!("accounts-empty")).size(13));
@@ -108,13 +123,15 @@ fn sidebar(app: &App) -> Element<'_, Message> {
     }
 
     col = col.push(rule::horizontal(1));
-    let requests = app.requests();
-    col = col.push(text(format!("{} ({})", fl!("requests-heading"), requests.len())).size(18));
-    if requests.is_empty() {
+    let requests = app.uncovered_requests();
+    let count = requests.len() + app.inbox_requests.len();
+    col = col.push(text(format!("{} ({count})", fl!("requests-heading"))).size(18));
+    if count == 0 {
         col = col.push(text(fl!("requests-empty")).size(13));
     } else {
         col = col.push(text(fl!("requests-hint")).size(12));
     }
+    col = col.push(crate::requests::cards(app));
     for c in requests {
         col = col.push(conversation_row(app, c));
     }
@@ -221,6 +238,9 @@ fn chat(app: &App) -> Element<'_, Message> {
     let mut bottom = column![].spacing(4).padding(10);
     if let Some(error) = &app.error {
         bottom = bottom.push(text(error.clone()).style(text::danger).size(13));
+    }
+    if let Some(bar) = crate::composer_route::bar(app) {
+        bottom = bottom.push(bar);
     }
     if c.read_only {
         bottom = bottom.push(text(fl!("chat-read-only")));
