@@ -326,3 +326,40 @@ pub fn click_right(app: &App, label: &str) -> Vec<Message> {
         .1;
     click_at(app, target.center())
 }
+
+/// Clicks the first text `label` below the text `anchor` (within 200 px,
+/// same column); returns the produced messages.
+pub fn click_below(app: &App, anchor: &str, label: &str) -> Vec<Message> {
+    let texts = text_bounds(app);
+    let top = texts
+        .iter()
+        .find(|(t, _)| t == anchor)
+        .unwrap_or_else(|| panic!("no {anchor:?} on screen: {:?}", texts))
+        .1;
+    let target = texts
+        .iter()
+        .filter(|(t, b)| {
+            t == label && b.y > top.y && b.y - top.y < 200.0 && (b.x - top.x).abs() < 300.0
+        })
+        .min_by(|a, b| a.1.y.total_cmp(&b.1.y))
+        .unwrap_or_else(|| panic!("no {label:?} below {anchor:?}"))
+        .1;
+    click_at(app, target.center())
+}
+
+/// A person with addresses, each `(account, address)`.
+pub fn person(id: i64, name: &str, addresses: &[(&str, &str)]) -> koine_core::Person {
+    koine_core::Person {
+        id: koine_core::PersonId(id),
+        name: name.into(),
+        addresses: addresses
+            .iter()
+            .map(|(account, address)| koine_core::people::PersonAddress {
+                account: Some(AccountId::new(*account)),
+                address: Address::parse_any(address).expect("address"),
+                source: koine_core::people::AddressSource::Seen,
+            })
+            .collect(),
+        hints: Vec::new(),
+    }
+}
