@@ -211,6 +211,14 @@ fn a_persons_history_joins_their_networks_each_with_its_route() {
         "{all:?}"
     );
     assert!(shows(&app, "You ·"), "own messages say so");
+    // A merge or split elsewhere re-reads the open history.
+    let effects = app.update(Message::Engine(Box::new(
+        koine_core::EngineEvent::PeopleChanged,
+    )));
+    assert!(
+        effects.contains(&Effect::People(Job::History(ALICE_P))),
+        "{effects:?}"
+    );
 }
 
 #[test]
