@@ -23,6 +23,10 @@ use tokio_xmpp::parsers::message::Message;
 
 /// Page size of the catch-up replay.
 const CATCH_UP_PAGE: u32 = 250;
+/// How far back the first login of an account syncs the archive: every
+/// message of the last 30 days lands in the store (and in search), as
+/// desktop users expect from a new client; older ones come on demand.
+const FIRST_SYNC_DAYS: i64 = 30;
 
 /// What a query is for.
 #[derive(Debug, Clone)]
@@ -94,6 +98,44 @@ impl State {
 /// Whether `m` is a MAM result wrapper.
 pub fn is_result(m: &Message) -> bool {
     m.payloads.iter().any(|p| p.is("result", ns::MAM))
+}
+
+/// The `<query/>` for everything archived since `start` (an XEP-0082
+/// date-time), oldest first.
+pub fn query_since(query_id: &str, start: &str, max: u32) -> Option<Element> {
+    ns::element(&format!(
+        "<query xmlns='{mam}' queryid='{qid}'><x xmlns='{data}' type='submit'>\
+         <field var='FORM_TYPE' type='hidden'><value>{mam}</value></field>\
+         <field var='start'><value>{start}</value></field></x>\
+         <set xmlns='{rsm}'><max>{max}</max></set></query>",
+        mam = ns::MAM,
+        data = ns::DATA,
+        rsm = ns::RSM,
+        qid = ns::escape(query_id),
+        start = ns::escape(start),
+    ))
+}
+
+/// Unix seconds as an XEP-0082 UTC date-time (`2026-11-27T13:00:00Z`).
+pub fn xep82(unix_secs: i64) -> String {
+    let days = unix_secs.div_euclid(86_400);
+    let secs = unix_secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (proleptic Gregorian).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        secs / 3_600,
+        secs % 3_600 / 60,
+        secs % 60
+    )
 }
 
 /// The `<query/>` element.
@@ -200,8 +242,12 @@ impl Session {
         let id = uuid::Uuid::new_v4().to_string();
         let q = match &after {
             Some(a) => query_element(&id, None, None, Some(a), CATCH_UP_PAGE),
-            // First login: the most recent page only.
-            None => query_element(&id, None, Some(None), None, 50),
+            // First login: the last FIRST_SYNC_DAYS, oldest first, page by
+            // page (each next page asks after the newest one stored).
+            None => {
+                let start = koine_api::Timestamp::now().0 / 1_000 - FIRST_SYNC_DAYS * 86_400;
+                query_since(&id, &xep82(start), CATCH_UP_PAGE)
+            }
         };
         let Some(q) = q else { return Ok(()) };
         self.mam.collected.insert(id.clone(), Vec::new());
@@ -392,6 +438,14 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_are_xep82_utc() {
+        assert_eq!(xep82(0), "1970-01-01T00:00:00Z");
+        assert_eq!(xep82(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(xep82(1_795_782_329), "2026-11-27T12:25:29Z");
+        assert_eq!(xep82(-1), "1969-12-31T23:59:59Z");
+    }
 
     #[test]
     fn query_escapes_and_pages() {

@@ -336,3 +336,45 @@ fn b_seen_delivered(events: &[Event], id: &str) -> bool {
         matches!(e, Event::DeliveryUpdated { remote_id, state: koine_api::DeliveryState::Delivered, .. } if remote_id.as_str() == id)
     })
 }
+
+/// A new device's first login brings the recent archive into the store,
+/// across more than one archive page, each message once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_first_login_syncs_the_recent_archive() {
+    let server = Prosody::start();
+    let (sa, pa, _) = server.account("alice");
+    let (sb, pb, _) = server.account("bob");
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut b1 = client::start(sb.clone(), pb.clone(), dir.path().join("b1"));
+    b1.online().await;
+    let bob_jid = sb.get("jid").expect("jid").to_owned();
+    let mut a = client::start(sa, pa, dir.path().join("a"));
+    a.online().await;
+    const N: usize = 300;
+    for i in 0..N {
+        a.send(send(
+            &bob_jid,
+            &format!("f{i:03}"),
+            &format!("archived {i:03}"),
+        ))
+        .await;
+    }
+    let last = format!("archived {:03}", N - 1);
+    b1.wait_for("the last message live", |e| received_text(e, &last))
+        .await;
+    b1.stop().await.expect("stop");
+    // Bob installs Koine on another computer.
+    let mut b2 = client::start(sb, pb, dir.path().join("b2"));
+    b2.online().await;
+    b2.wait_for("the archive's last message", |e| received_text(e, &last))
+        .await;
+    for i in 0..N {
+        assert_eq!(
+            count_text(&b2.seen, &format!("archived {i:03}")),
+            1,
+            "archived {i:03} once"
+        );
+    }
+    a.stop().await.expect("stop");
+    b2.stop().await.expect("stop");
+}
