@@ -282,3 +282,6 @@ downgrade-unverified = The keys of this route are not verified. A verified route
 downgrade-once = Send this once
 downgrade-always = Always for { $name }
 downgrade-cancel = Cancel
+request-failed = The answer did not reach the network: { $reason }
+people-pick-to-merge = Tick two people to merge them
+people-history-close = Close

@@ -282,3 +282,6 @@ downgrade-unverified = Les clés de cette route ne sont pas vérifiées. Une rou
 downgrade-once = Envoyer cette fois
 downgrade-always = Toujours pour { $name }
 downgrade-cancel = Annuler
+request-failed = La réponse n’a pas atteint le réseau : { $reason }
+people-pick-to-merge = Cochez deux personnes pour les fusionner
+people-history-close = Fermer

@@ -84,6 +84,8 @@ pub struct App {
     pub inbox_requests: Vec<koine_core::InboxRequest>,
     /// Requests answered and not yet gone from the inbox (by index).
     pub answering: Vec<usize>,
+    /// Why the last answer to a request failed.
+    pub request_error: Option<String>,
     /// The last status seen per account (also before the account is listed).
     pub statuses: HashMap<AccountId, AccountStatus>,
     /// The People screen.
@@ -133,6 +135,7 @@ impl App {
             person_ids: HashMap::new(),
             inbox_requests: Vec::new(),
             answering: Vec::new(),
+            request_error: None,
             statuses: HashMap::new(),
             people: crate::people_screen::People::default(),
             people_open: false,
@@ -403,6 +406,10 @@ impl App {
                 Vec::new()
             }
             Message::AnswerRequest(index, decision) => self.answer_request(index, decision),
+            Message::AnswerFailed(reason) => {
+                self.answer_failed(reason);
+                Vec::new()
+            }
             Message::StatusesLoaded(statuses) => {
                 for (account, status) in statuses {
                     if let Some(row) = self.accounts.iter_mut().find(|a| a.record.id == account) {

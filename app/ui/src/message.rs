@@ -74,6 +74,8 @@ pub enum Message {
     RequestsLoaded(Vec<koine_core::InboxRequest>),
     /// The user answered the request at this index of the inbox.
     AnswerRequest(usize, koine_api::Decision),
+    /// The engine could not answer a request.
+    AnswerFailed(String),
     /// The accounts' statuses as the engine last saw them (at startup).
     StatusesLoaded(Vec<(AccountId, koine_core::AccountStatus)>),
     /// Something on the People screen.

@@ -64,6 +64,8 @@ pub enum Action {
     Undone(Option<PeopleChange>),
     /// Show a person's history.
     OpenPerson(PersonId),
+    /// Hide the history.
+    CloseHistory,
     /// Their history arrived.
     HistoryLoaded(PersonId, Vec<PersonMessage>),
     /// The vCard path field changed.
@@ -154,6 +156,10 @@ impl App {
                 p.open = Some(id);
                 p.history.clear();
                 return vec![Effect::People(Job::History(id))];
+            }
+            Action::CloseHistory => {
+                p.open = None;
+                p.history.clear();
             }
             Action::HistoryLoaded(id, history) => {
                 if p.open == Some(id) {
@@ -303,9 +309,17 @@ fn person_row<'a>(app: &'a App, p: &'a Person) -> Element<'a, Message> {
 }
 
 fn history<'a>(app: &'a App, id: PersonId) -> Element<'a, Message> {
-    let mut col = Column::new()
-        .spacing(8)
-        .push(text(fl!("people-history-title", name = app.person_name(id))).size(18));
+    let mut col = Column::new().spacing(8).push(
+        row![
+            text(fl!("people-history-title", name = app.person_name(id)))
+                .size(18)
+                .width(Fill),
+            button(text(fl!("people-history-close")).size(12))
+                .style(button::secondary)
+                .on_press(Message::People(Action::CloseHistory)),
+        ]
+        .align_y(Alignment::Center),
+    );
     if app.people.history.is_empty() {
         col = col.push(text(fl!("people-history-empty")).size(13));
     }
@@ -359,11 +373,13 @@ pub fn view(app: &App) -> Element<'_, Message> {
                 .on_press(Message::People(Action::Undo)),
         );
     }
-    let mut merge = button(text(fl!("people-merge-picked", count = p.picked.len())).size(13))
-        .style(button::secondary);
-    if p.picked.len() >= 2 {
-        merge = merge.on_press(Message::People(Action::MergePicked));
-    }
+    let merge = if p.picked.len() >= 2 {
+        button(text(fl!("people-merge-picked", count = p.picked.len())).size(13))
+            .style(button::primary)
+            .on_press(Message::People(Action::MergePicked))
+    } else {
+        button(text(fl!("people-pick-to-merge")).size(13)).style(button::secondary)
+    };
     top = top.push(merge);
     let vcard = row![
         text_input(&fl!("people-vcard-path"), &p.vcard_path)

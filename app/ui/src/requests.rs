@@ -15,6 +15,7 @@ impl App {
     pub(crate) fn requests_loaded(&mut self, requests: Vec<InboxRequest>) {
         self.inbox_requests = requests;
         self.answering.clear();
+        self.request_error = None;
     }
 
     /// The user answered the request at `index`.
@@ -26,6 +27,12 @@ impl App {
             self.answering.push(index);
         }
         vec![Effect::AnswerRequest(Box::new(request), decision)]
+    }
+
+    /// Answering failed: the buttons come back with the reason.
+    pub(crate) fn answer_failed(&mut self, reason: String) {
+        self.answering.clear();
+        self.request_error = Some(fl!("request-failed", reason = reason));
     }
 
     /// The conversations in Requests that no entry of the engine's inbox
@@ -69,12 +76,18 @@ fn card<'a>(app: &'a App, index: usize, r: &'a InboxRequest) -> Element<'a, Mess
         .get(&r.protocol)
         .cloned()
         .unwrap_or_else(|| r.protocol.to_string());
-    let mut name = button(text(who).size(14)).style(button::text).padding(0);
-    if let Some(id) = r.conversation {
-        name = name.on_press(Message::Select(id));
-    }
+    // The name opens the conversation kept apart, when there is one.
+    let name: Element<'a, Message> = match r.conversation {
+        Some(id) => button(text(who).size(14))
+            .style(button::text)
+            .padding(0)
+            .width(Fill)
+            .on_press(Message::Select(id))
+            .into(),
+        None => text(who).size(14).width(Fill).into(),
+    };
     let mut col = column![
-        row![badge::view(&r.protocol, 18.0), name.width(Fill)]
+        row![badge::view(&r.protocol, 18.0), name]
             .spacing(6)
             .align_y(Alignment::Center),
         text(format!("{network} · {}", kind_text(&r.kind))).size(11),
@@ -118,6 +131,9 @@ fn card<'a>(app: &'a App, index: usize, r: &'a InboxRequest) -> Element<'a, Mess
 /// The engine's requests, one card each.
 pub fn cards(app: &App) -> Column<'_, Message> {
     let mut col = Column::new().spacing(6);
+    if let Some(error) = &app.request_error {
+        col = col.push(text(error.clone()).size(12).style(text::danger));
+    }
     for (index, r) in app.inbox_requests.iter().enumerate() {
         col = col.push(card(app, index, r));
     }

@@ -111,7 +111,7 @@ pub(crate) fn perform(engine: Engine, effect: Effect) -> Task<Message> {
             },
             |result| match result {
                 Ok(_) => Message::Done,
-                Err(reason) => Message::SendFailed(reason),
+                Err(reason) => Message::AnswerFailed(reason),
             },
         ),
         Effect::LoadStatuses => {

@@ -102,7 +102,7 @@ fn two_picked_people_are_merged_and_the_merge_can_be_undone() {
     let mut app = people_app();
     assert!(!shows(&app, "Undo"), "nothing to undo yet");
     // The merge button waits for two people.
-    assert!(click(&app, "Merge the 0 picked").is_empty());
+    assert!(click(&app, "Tick two people to merge them").is_empty());
     for name in ["Mum", "Alice M."] {
         let at = text_bounds(&app)
             .into_iter()
@@ -211,6 +211,11 @@ fn a_persons_history_joins_their_networks_each_with_its_route() {
         "{all:?}"
     );
     assert!(shows(&app, "You ·"), "own messages say so");
+    // Close hides it.
+    let messages = click(&app, "Close");
+    let _ = apply(&mut app, messages);
+    assert!(!shows(&app, "Hello from Matrix"));
+    let _ = app.update(Message::People(Action::OpenPerson(ALICE_P)));
     // A merge or split elsewhere re-reads the open history.
     let effects = app.update(Message::Engine(Box::new(
         koine_core::EngineEvent::PeopleChanged,

@@ -103,6 +103,16 @@ fn the_four_answers_go_to_the_engine_for_the_right_request() {
         let again = click_below(&app, "@kim:their.server", label);
         assert!(again.is_empty(), "{label}: {again:?}");
     }
+    // A failed answer says why and gives the buttons back.
+    let mut app = with_requests();
+    let messages = click_below(&app, "@kim:their.server", "Block");
+    let _ = apply(&mut app, messages);
+    let _ = app.update(Message::AnswerFailed("account offline".into()));
+    assert!(shows(
+        &app,
+        "The answer did not reach the network: account offline"
+    ));
+    assert!(!click_below(&app, "@kim:their.server", "Block").is_empty());
 }
 
 #[test]
