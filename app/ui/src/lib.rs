@@ -33,7 +33,7 @@ pub mod requests;
 pub mod route;
 pub mod settings;
 pub mod settings_screen;
-mod tasks;
+pub mod tasks;
 pub mod time;
 pub mod view;
 
@@ -392,7 +392,7 @@ fn perform(engine: &Engine, effect: Effect) -> Task<Message> {
         | Effect::LoadStatuses
         | Effect::People(_)
         | Effect::ChooseRoute(..)
-        | Effect::SendToPerson { .. } => tasks::perform(engine, effect),
+        | Effect::SendToPerson { .. } => Task::perform(tasks::run(engine, effect), |m| m),
         Effect::Retry(account) => Task::perform(
             async move {
                 engine.stop(&account).await;

@@ -1,0 +1,128 @@
+//! The People screen against a real engine (SQLite in a temporary profile):
+//! a suggestion merged, undone, and a vCard imported and exported, each
+//! through the same effect runner the window uses (`koine_ui::tasks::run`)
+//! and the engine's own events.
+
+mod common;
+
+use common::*;
+use koine_api::Address;
+use koine_core::{Engine, EngineConfig, Profile, Registry};
+use koine_ui::app::{App, Effect, Message};
+use koine_ui::people_screen::Action;
+use std::collections::VecDeque;
+
+/// Runs effects on the engine and feeds the answers and the engine's
+/// events back into the window until nothing is left to do.
+async fn drive(
+    app: &mut App,
+    engine: &Engine,
+    rx: &mut tokio::sync::broadcast::Receiver<koine_core::EngineEvent>,
+    effects: Vec<Effect>,
+) {
+    let mut queue: VecDeque<Effect> = effects.into();
+    for _ in 0..200 {
+        let Some(effect) = queue.pop_front() else {
+            return;
+        };
+        let message = match effect {
+            Effect::LoadLists => Message::PeopleLoaded(engine.people().expect("people")),
+            other => koine_ui::tasks::run(engine.clone(), other).await,
+        };
+        queue.extend(app.update(message));
+        while let Ok(event) = rx.try_recv() {
+            queue.extend(app.update(Message::Engine(Box::new(event))));
+        }
+    }
+    panic!("the window never settled");
+}
+
+fn open_engine(dir: &std::path::Path) -> Engine {
+    Engine::open(Profile::at(dir), Registry::new(), EngineConfig::default()).expect("engine")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_weak_suggestion_is_merged_and_undone_in_the_store() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = open_engine(dir.path());
+    let mut rx = engine.subscribe();
+    for address in ["sam@chat.example", "+33633333333"] {
+        engine
+            .create_person(
+                "Sam",
+                &[(None, Address::parse_any(address).expect("address"))],
+            )
+            .expect("person");
+    }
+    let mut app = app();
+    drive(&mut app, &engine, &mut rx, vec![Effect::LoadLists]).await;
+    let messages = click(&app, "People");
+    let effects = apply(&mut app, messages);
+    drive(&mut app, &engine, &mut rx, effects).await;
+    assert!(shows(&app, "Weak match (name only)"), "{:?}", texts(&app));
+    assert!(shows(&app, "Only the same name: sam"));
+
+    let messages = click(&app, "Merge");
+    let effects = apply(&mut app, messages);
+    drive(&mut app, &engine, &mut rx, effects).await;
+    assert_eq!(engine.people().expect("people").len(), 1);
+    assert_eq!(app.people.list.len(), 1, "the screen follows the store");
+    assert!(!shows(&app, "Weak match"), "merged: no suggestion left");
+
+    let messages = click(&app, "Undo");
+    let effects = apply(&mut app, messages);
+    drive(&mut app, &engine, &mut rx, effects).await;
+    assert!(shows(&app, "The merge was undone."), "{:?}", texts(&app));
+    assert_eq!(engine.people().expect("people").len(), 2);
+    assert_eq!(app.people.list.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vcard_file_is_imported_and_everyone_exported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = open_engine(&dir.path().join("profile"));
+    let mut rx = engine.subscribe();
+    let input = dir.path().join("in.vcf");
+    std::fs::write(
+        &input,
+        "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Lena Berg\r\nTEL:+4915112345678\r\nEND:VCARD\r\n",
+    )
+    .expect("write");
+    let mut app = app();
+    let messages = click(&app, "People");
+    let effects = apply(&mut app, messages);
+    drive(&mut app, &engine, &mut rx, effects).await;
+
+    let _ = app.update(Message::People(Action::VcardPath(
+        input.display().to_string(),
+    )));
+    let messages = click(&app, "Import vCard");
+    let effects = apply(&mut app, messages);
+    drive(&mut app, &engine, &mut rx, effects).await;
+    assert!(
+        shows(&app, "Imported: 1 new, 0 updated"),
+        "{:?}",
+        texts(&app)
+    );
+    assert!(shows(&app, "Lena Berg"), "the list is re-read");
+
+    let output = dir.path().join("out.vcf");
+    let _ = app.update(Message::People(Action::VcardPath(
+        output.display().to_string(),
+    )));
+    let messages = click(&app, "Export vCard");
+    let effects = apply(&mut app, messages);
+    drive(&mut app, &engine, &mut rx, effects).await;
+    assert!(shows(&app, "One person exported."), "{:?}", texts(&app));
+    let written = std::fs::read_to_string(&output).expect("exported file");
+    assert!(written.contains("Lena Berg") && written.contains("+4915112345678"));
+
+    // A file that is not there says so.
+    let _ = app.update(Message::People(Action::VcardPath(
+        dir.path().join("missing.vcf").display().to_string(),
+    )));
+    let messages = click(&app, "Import vCard");
+    let effects = apply(&mut app, messages);
+    drive(&mut app, &engine, &mut rx, effects).await;
+    assert!(shows(&app, "That did not work:"), "{:?}", texts(&app));
+}
