@@ -66,6 +66,11 @@ pub fn set_language(lang: &str) {
     let Ok(id) = lang.parse::<LanguageIdentifier>() else {
         return;
     };
+    // Already in use: reloading would briefly swap in bundles that isolate
+    // variables with bidi marks, under the feet of other threads.
+    if LOADER.current_languages() == [id.clone()] {
+        return;
+    }
     if let Err(error) = LOADER.load_languages(&Localizations, &[id]) {
         tracing::error!(%error, lang, "loading texts");
     }
