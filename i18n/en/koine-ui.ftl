@@ -285,3 +285,5 @@ downgrade-cancel = Cancel
 request-failed = The answer did not reach the network: { $reason }
 people-pick-to-merge = Tick two people to merge them
 people-history-close = Close
+compose-sent-elsewhere = Sent by { $network }: it is in that chat.
+compose-open-that-chat = Open that chat

@@ -285,3 +285,5 @@ downgrade-cancel = Annuler
 request-failed = La réponse n’a pas atteint le réseau : { $reason }
 people-pick-to-merge = Cochez deux personnes pour les fusionner
 people-history-close = Fermer
+compose-sent-elsewhere = Envoyé par { $network } : il est dans cette conversation-là.
+compose-open-that-chat = Ouvrir cette conversation

@@ -100,6 +100,9 @@ pub struct App {
     pub route_picked: Option<AccountId>,
     /// A message waiting for the downgrade question.
     pub downgrade: Option<crate::composer_route::Pending>,
+    /// The last message to the open chat's person went by another route:
+    /// that network and its chat, if known.
+    pub sent_elsewhere: Option<(String, Option<ConversationId>)>,
 }
 
 impl App {
@@ -143,6 +146,7 @@ impl App {
             route_selection: koine_core::RouteSelection::Best,
             route_picked: None,
             downgrade: None,
+            sent_elsewhere: None,
         }
     }
 
@@ -421,7 +425,11 @@ impl App {
             }
             Message::People(action) => self.on_people(action),
             Message::Route(action) => self.on_route(action),
-            Message::SentToPerson => {
+            Message::SentToPerson(account, conversation) => {
+                // Sent by another route: it went to that route's chat.
+                self.sent_elsewhere = (conversation != self.selected
+                    || self.current().is_some_and(|c| c.account != account))
+                .then(|| (self.network_of(&account), conversation));
                 let mut effects = vec![Effect::LoadLists];
                 effects.extend(self.selected.map(Effect::LoadMessages));
                 effects
@@ -441,6 +449,7 @@ impl App {
         self.route_picked = None;
         self.route_selection = koine_core::RouteSelection::Best;
         self.downgrade = None;
+        self.sent_elsewhere = None;
         self.jump_to = None;
         let mut effects = Vec::new();
         if let Some(previous) = self.selected {

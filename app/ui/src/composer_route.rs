@@ -201,6 +201,23 @@ pub fn bar(app: &App) -> Option<Element<'_, Message>> {
     Some(line.wrap().into())
 }
 
+/// A note that the last message went to another route's chat.
+pub fn sent_elsewhere(app: &App) -> Option<Element<'_, Message>> {
+    let (network, conversation) = app.sent_elsewhere.as_ref()?;
+    let mut line = row![text(fl!("compose-sent-elsewhere", network = network.clone())).size(12)]
+        .spacing(8)
+        .align_y(Alignment::Center);
+    if let Some(id) = conversation {
+        line = line.push(
+            button(text(fl!("compose-open-that-chat")).size(11))
+                .style(button::secondary)
+                .padding([2, 6])
+                .on_press(Message::Select(*id)),
+        );
+    }
+    Some(line.into())
+}
+
 /// The downgrade question, over `base`.
 pub fn dialog<'a>(app: &'a App, base: Element<'a, Message>) -> Element<'a, Message> {
     let (Some(_), Some(choice)) = (&app.downgrade, &app.route_choice) else {

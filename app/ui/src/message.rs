@@ -82,8 +82,9 @@ pub enum Message {
     People(crate::people_screen::Action),
     /// Something about the route of the composer.
     Route(crate::composer_route::Action),
-    /// A message to a person was committed to the store.
-    SentToPerson,
+    /// A message to a person was committed to the store, through this
+    /// account into this conversation (if it already existed).
+    SentToPerson(AccountId, Option<ConversationId>),
     /// Nothing to do (a finished background write).
     Done,
 }

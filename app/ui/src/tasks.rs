@@ -146,7 +146,7 @@ pub async fn run(engine: Engine, effect: Effect) -> Message {
                 .send_to_person(person, &selection, content, consent)
                 .await
             {
-                Ok(_) => Message::SentToPerson,
+                Ok(sent) => Message::SentToPerson(sent.route.account, sent.route.conversation),
                 Err(EngineError::DowngradeNeedsConsent { .. }) => {
                     Message::Route(RouteAction::NeedsConsent(text))
                 }

@@ -239,6 +239,9 @@ fn chat(app: &App) -> Element<'_, Message> {
     if let Some(error) = &app.error {
         bottom = bottom.push(text(error.clone()).style(text::danger).size(13));
     }
+    if let Some(note) = crate::composer_route::sent_elsewhere(app) {
+        bottom = bottom.push(note);
+    }
     if let Some(bar) = crate::composer_route::bar(app) {
         bottom = bottom.push(bar);
     }

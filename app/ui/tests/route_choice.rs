@@ -154,6 +154,21 @@ fn picking_another_route_asks_the_engine_for_it_and_sends_by_it() {
         ]
     );
     assert!(!shows(&app, "Send by"), "no question for the best route");
+    // It went to Mum's Matrix chat: the SMS chat says so.
+    let effects = app.update(Message::SentToPerson(AccountId::new("acct-m"), Some(ALICE)));
+    assert!(effects.contains(&Effect::LoadLists));
+    assert!(
+        shows(&app, "Sent by Matrix: it is in that chat."),
+        "{:?}",
+        texts(&app)
+    );
+    let messages = click(&app, "Open that chat");
+    let effects = apply(&mut app, messages);
+    assert!(
+        effects.contains(&Effect::LoadMessages(ALICE)),
+        "{effects:?}"
+    );
+    assert!(!shows(&app, "Sent by Matrix"));
 }
 
 #[test]
@@ -194,6 +209,12 @@ fn once_sends_this_message_and_cancel_gives_the_text_back() {
             ..
         }]
     ));
+    // Sent by the open chat's own route: nothing more to say.
+    let _ = app.update(Message::SentToPerson(
+        AccountId::new("acct-s"),
+        Some(MUM_SMS),
+    ));
+    assert!(!shows(&app, "Sent by"), "{:?}", texts(&app));
 
     let mut app = mum_chat();
     let _ = app.update(Message::Send);
