@@ -287,3 +287,6 @@ people-pick-to-merge = Tick two people to merge them
 people-history-close = Close
 compose-sent-elsewhere = Sent by { $network }: it is in that chat.
 compose-open-that-chat = Open that chat
+people-rename = Rename
+people-rename-placeholder = Name
+people-rename-save = Save

@@ -287,3 +287,6 @@ people-pick-to-merge = Cochez deux personnes pour les fusionner
 people-history-close = Fermer
 compose-sent-elsewhere = Envoyé par { $network } : il est dans cette conversation-là.
 compose-open-that-chat = Ouvrir cette conversation
+people-rename = Renommer
+people-rename-placeholder = Nom
+people-rename-save = Enregistrer

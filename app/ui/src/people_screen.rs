@@ -37,6 +37,8 @@ pub struct People {
     pub vcard_path: String,
     /// What the last action did (or why it failed).
     pub notice: Option<String>,
+    /// The person being renamed and the name typed so far.
+    pub renaming: Option<(PersonId, String)>,
 }
 
 /// What the user (or the engine) did on the People screen.
@@ -58,6 +60,12 @@ pub enum Action {
     Split(PersonId, Option<AccountId>, Address),
     /// Take back the latest merge or split.
     Undo,
+    /// Start renaming a person.
+    StartRename(PersonId),
+    /// The new name typed so far.
+    RenameText(String),
+    /// Save the new name (Enter or the button).
+    SaveRename,
     /// A change was made (`Some`) or failed (`None`, see `Failed`).
     Changed,
     /// Undo answered: what it took back, if anything.
@@ -95,6 +103,8 @@ pub enum Job {
     Split(PersonId, Vec<(Option<AccountId>, Address)>),
     /// Undo the latest merge or split.
     Undo,
+    /// Give a person another name.
+    Rename(PersonId, String),
     /// Read a person's history.
     History(PersonId),
     /// Import a vCard file.
@@ -140,6 +150,28 @@ impl App {
                 return vec![Effect::People(Job::Split(person, vec![(account, address)]))];
             }
             Action::Undo => return vec![Effect::People(Job::Undo)],
+            Action::StartRename(id) => {
+                let name = p
+                    .list
+                    .iter()
+                    .find(|x| x.id == id)
+                    .map(|x| x.name.clone())
+                    .unwrap_or_default();
+                p.renaming = Some((id, name));
+            }
+            Action::RenameText(text) => {
+                if let Some((_, name)) = &mut p.renaming {
+                    *name = text;
+                }
+            }
+            Action::SaveRename => {
+                if let Some((id, name)) = p.renaming.take() {
+                    let name = name.trim().to_owned();
+                    if !name.is_empty() {
+                        return vec![Effect::People(Job::Rename(id, name))];
+                    }
+                }
+            }
             Action::Changed => {
                 p.can_undo = true;
                 p.notice = None;
@@ -258,10 +290,33 @@ fn suggestion_row<'a>(app: &'a App, s: &'a Suggestion) -> Element<'a, Message> {
 fn person_row<'a>(app: &'a App, p: &'a Person) -> Element<'a, Message> {
     let picked = app.people.picked.contains(&p.id);
     let id = p.id;
+    let name: Element<'a, Message> = match &app.people.renaming {
+        Some((who, typed)) if *who == id => row![
+            text_input(&fl!("people-rename-placeholder"), typed)
+                .on_input(|s| Message::People(Action::RenameText(s)))
+                .on_submit(Message::People(Action::SaveRename))
+                .size(14)
+                .width(Fill),
+            button(text(fl!("people-rename-save")).size(12))
+                .on_press(Message::People(Action::SaveRename)),
+        ]
+        .spacing(6)
+        .width(Fill)
+        .into(),
+        _ => row![
+            text(p.name.clone()).size(15).width(Fill),
+            button(text(fl!("people-rename")).size(12))
+                .style(button::text)
+                .on_press(Message::People(Action::StartRename(id))),
+        ]
+        .align_y(Alignment::Center)
+        .width(Fill)
+        .into(),
+    };
     let mut col = column![
         row![
             checkbox(picked).on_toggle(move |on| Message::People(Action::Pick(id, on))),
-            text(p.name.clone()).size(15).width(Fill),
+            name,
             button(text(fl!("people-history")).size(12))
                 .style(button::secondary)
                 .on_press(Message::People(Action::OpenPerson(id))),

@@ -72,6 +72,14 @@ async fn people_job(engine: Engine, job: Job) -> Message {
             )
             .await
         }
+        Job::Rename(person, name) => {
+            people_call(
+                engine,
+                move |e| e.rename_person(person, &name).map_err(text),
+                |()| Message::Done,
+            )
+            .await
+        }
         Job::History(person) => {
             people_call(
                 engine,

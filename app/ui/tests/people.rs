@@ -260,3 +260,24 @@ fn vcard_import_and_export_use_the_typed_path() {
     let _ = app.update(Message::People(Action::Exported(3)));
     assert!(shows(&app, "3 people exported."));
 }
+
+#[test]
+fn a_person_is_renamed_in_place() {
+    let mut app = people_app();
+    let messages = click_on_line(&app, "Mum", "Rename");
+    let _ = apply(&mut app, messages);
+    let _ = app.update(Message::People(Action::RenameText("Maman ".into())));
+    let messages = click(&app, "Save");
+    let effects = apply(&mut app, messages);
+    assert_eq!(
+        effects,
+        [Effect::People(Job::Rename(MUM_P, "Maman".into()))]
+    );
+    assert!(!shows(&app, "Save"), "the field is gone");
+    // An empty name is not saved.
+    let messages = click_on_line(&app, "Alice", "Rename");
+    let _ = apply(&mut app, messages);
+    let _ = app.update(Message::People(Action::RenameText("  ".into())));
+    let messages = click(&app, "Save");
+    assert!(apply(&mut app, messages).is_empty());
+}

@@ -75,6 +75,21 @@ async fn a_weak_suggestion_is_merged_and_undone_in_the_store() {
     assert!(shows(&app, "The merge was undone."), "{:?}", texts(&app));
     assert_eq!(engine.people().expect("people").len(), 2);
     assert_eq!(app.people.list.len(), 2);
+
+    // Renamed in place, kept by the store.
+    let messages = click_on_line(&app, "Sam", "Rename");
+    let _ = apply(&mut app, messages);
+    let _ = app.update(Message::People(Action::RenameText("Samuel".into())));
+    let messages = click(&app, "Save");
+    let effects = apply(&mut app, messages);
+    drive(&mut app, &engine, &mut rx, effects).await;
+    let names: Vec<String> = engine
+        .people()
+        .expect("people")
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    assert!(names.contains(&"Samuel".to_owned()), "{names:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
