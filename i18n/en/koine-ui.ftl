@@ -290,3 +290,6 @@ compose-open-that-chat = Open that chat
 people-rename = Rename
 people-rename-placeholder = Name
 people-rename-save = Save
+blocked-title = Blocked in Koine
+blocked-none = No one is blocked.
+blocked-unblock = Unblock

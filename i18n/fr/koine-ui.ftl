@@ -290,3 +290,6 @@ compose-open-that-chat = Ouvrir cette conversation
 people-rename = Renommer
 people-rename-placeholder = Nom
 people-rename-save = Enregistrer
+blocked-title = Bloqués dans Koine
+blocked-none = Personne n’est bloqué.
+blocked-unblock = Débloquer

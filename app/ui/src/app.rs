@@ -88,6 +88,8 @@ pub struct App {
     pub request_error: Option<String>,
     /// The last status seen per account (also before the account is listed).
     pub statuses: HashMap<AccountId, AccountStatus>,
+    /// The addresses blocked in Koine, newest first.
+    pub blocked: Vec<(AccountId, String)>,
     /// The People screen.
     pub people: crate::people_screen::People,
     /// Whether the People screen is shown.
@@ -140,6 +142,7 @@ impl App {
             answering: Vec::new(),
             request_error: None,
             statuses: HashMap::new(),
+            blocked: Vec::new(),
             people: crate::people_screen::People::default(),
             people_open: false,
             route_choice: None,
@@ -390,7 +393,11 @@ impl App {
                 self.settings_open = !self.settings_open;
                 self.people_open = false;
                 self.setup = None;
-                Vec::new()
+                if self.settings_open {
+                    vec![Effect::LoadBlocked]
+                } else {
+                    Vec::new()
+                }
             }
             Message::SettingsLoaded(loaded) => {
                 self.settings_loaded(*loaded);
@@ -410,6 +417,11 @@ impl App {
                 Vec::new()
             }
             Message::AnswerRequest(index, decision) => self.answer_request(index, decision),
+            Message::BlockedLoaded(blocked) => {
+                self.blocked_loaded(blocked);
+                Vec::new()
+            }
+            Message::Unblock(index) => self.unblock(index),
             Message::AnswerFailed(reason) => {
                 self.answer_failed(reason);
                 Vec::new()
@@ -558,7 +570,7 @@ impl App {
             EngineEvent::RequestReceived { .. }
             | EngineEvent::RequestsChanged
             | EngineEvent::RequestResolved { .. } => {
-                vec![Effect::LoadLists, Effect::LoadRequests]
+                vec![Effect::LoadLists, Effect::LoadRequests, Effect::LoadBlocked]
             }
             EngineEvent::PeopleChanged => {
                 let mut effects = vec![Effect::LoadLists];

@@ -18,6 +18,7 @@
 pub mod account_setup;
 pub mod app;
 pub mod badge;
+pub mod blocked;
 pub mod composer_route;
 pub mod demo_script;
 pub mod history;
@@ -390,6 +391,8 @@ fn perform(engine: &Engine, effect: Effect) -> Task<Message> {
         Effect::LoadRequests
         | Effect::AnswerRequest(..)
         | Effect::LoadStatuses
+        | Effect::LoadBlocked
+        | Effect::Unblock(..)
         | Effect::People(_)
         | Effect::ChooseRoute(..)
         | Effect::SendToPerson { .. } => Task::perform(tasks::run(engine, effect), |m| m),

@@ -74,6 +74,10 @@ pub enum Message {
     RequestsLoaded(Vec<koine_core::InboxRequest>),
     /// The user answered the request at this index of the inbox.
     AnswerRequest(usize, koine_api::Decision),
+    /// The addresses blocked in Koine, as (account, address).
+    BlockedLoaded(Vec<(AccountId, String)>),
+    /// Unblock the address at this index of the list.
+    Unblock(usize),
     /// The engine could not answer a request.
     AnswerFailed(String),
     /// The accounts' statuses as the engine last saw them (at startup).
@@ -147,6 +151,10 @@ pub enum Effect {
     LoadRequests,
     /// Answer a request.
     AnswerRequest(Box<koine_core::InboxRequest>, koine_api::Decision),
+    /// Read the addresses blocked in Koine.
+    LoadBlocked,
+    /// Lift a block of Koine's.
+    Unblock(AccountId, koine_api::Address),
     /// Read the accounts' last statuses.
     LoadStatuses,
     /// Work of the People screen.

@@ -203,5 +203,6 @@ pub fn view(app: &App) -> Element<'_, Message> {
         );
     }
     body = body.push(section(fl!("settings-strangers"), strangers));
+    body = body.push(section(fl!("blocked-title"), crate::blocked::list(app)));
     container(scrollable(body)).width(Fill).height(Fill).into()
 }

@@ -135,6 +135,18 @@ pub async fn run(engine: Engine, effect: Effect) -> Message {
                 Err(error) => Message::AnswerFailed(error.to_string()),
             }
         }
+        Effect::LoadBlocked => match blocking(move || engine.blocked_addresses()).await {
+            Some(Ok(blocked)) => Message::BlockedLoaded(blocked),
+            _ => Message::Done,
+        },
+        Effect::Unblock(account, address) => {
+            let again = engine.clone();
+            let _ = blocking(move || engine.unblock_address(&account, &address)).await;
+            match blocking(move || again.blocked_addresses()).await {
+                Some(Ok(blocked)) => Message::BlockedLoaded(blocked),
+                _ => Message::Done,
+            }
+        }
         Effect::LoadStatuses => {
             Message::StatusesLoaded(engine.account_statuses().into_iter().collect())
         }

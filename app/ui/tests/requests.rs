@@ -170,3 +170,29 @@ fn statuses_read_at_startup_show_accounts_already_online() {
     )]));
     assert!(shows(&late, "Online"), "{:?}", texts(&late));
 }
+
+#[test]
+fn blocked_addresses_are_listed_in_the_settings_and_unblocked() {
+    let mut app = app();
+    let messages = click(&app, "Settings");
+    let effects = apply(&mut app, messages);
+    assert_eq!(effects, [Effect::LoadBlocked]);
+    assert!(shows(&app, "No one is blocked."));
+    let _ = app.update(Message::BlockedLoaded(vec![(
+        AccountId::new("acct-s"),
+        "+33699999999".into(),
+    )]));
+    assert!(shows(&app, "+33699999999 · SMS"), "{:?}", texts(&app));
+    let messages = click(&app, "Unblock");
+    let effects = apply(&mut app, messages);
+    assert_eq!(
+        effects,
+        [Effect::Unblock(
+            AccountId::new("acct-s"),
+            Address::parse_any("+33699999999").expect("phone")
+        )]
+    );
+    // Blocking from a request re-reads the list.
+    let effects = app.update(Message::Engine(Box::new(EngineEvent::RequestsChanged)));
+    assert!(effects.contains(&Effect::LoadBlocked), "{effects:?}");
+}

@@ -1,7 +1,8 @@
-//! The People screen against a real engine (SQLite in a temporary profile):
-//! a suggestion merged, undone, and a vCard imported and exported, each
-//! through the same effect runner the window uses (`koine_ui::tasks::run`)
-//! and the engine's own events.
+//! The window against a real engine (SQLite in a temporary profile, no
+//! network): a suggestion merged and undone, a person renamed, a vCard
+//! imported and exported, a request answered while its account is offline,
+//! a block lifted — each through the same effect runner the window uses
+//! (`koine_ui::tasks::run`) and the engine's own events.
 
 mod common;
 
@@ -140,4 +141,67 @@ async fn a_vcard_file_is_imported_and_everyone_exported() {
     let effects = apply(&mut app, messages);
     drive(&mut app, &engine, &mut rx, effects).await;
     assert!(shows(&app, "That did not work:"), "{:?}", texts(&app));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_blocked_in_koine_is_unblocked_from_the_settings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = open_engine(dir.path());
+    let mut rx = engine.subscribe();
+    let mut app = app();
+    let sms = app.accounts[1].record.clone();
+    engine
+        .with_store(|s| s.insert_account(&sms))
+        .expect("account");
+    let spammer = Address::parse_any("+33699999999").expect("phone");
+    engine.block_address(&sms.id, &spammer).expect("block");
+    let messages = click(&app, "Settings");
+    let effects = apply(&mut app, messages);
+    drive(&mut app, &engine, &mut rx, effects).await;
+    assert!(shows(&app, "+33699999999 · SMS"), "{:?}", texts(&app));
+    let messages = click(&app, "Unblock");
+    let effects = apply(&mut app, messages);
+    drive(&mut app, &engine, &mut rx, effects).await;
+    assert!(engine.blocked_addresses().expect("blocked").is_empty());
+    assert!(shows(&app, "No one is blocked."));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answering_a_network_request_while_offline_says_so_and_keeps_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = open_engine(dir.path());
+    let mut rx = engine.subscribe();
+    let mut app = app();
+    let xmpp = app.accounts[2].record.clone();
+    engine
+        .with_store(|s| {
+            s.insert_account(&xmpp)?;
+            s.insert_request(
+                &xmpp.id,
+                &koine_api::Request {
+                    id: koine_api::RequestId::new("subscribe:zed@chat.example"),
+                    kind: koine_api::RequestKind::ContactRequest,
+                    from: Address::parse_any("zed@chat.example").expect("jid"),
+                    display_name: Some("Zed".into()),
+                    conversation: None,
+                    preview: None,
+                    received: NOW,
+                },
+            )
+        })
+        .expect("request");
+    drive(&mut app, &engine, &mut rx, vec![Effect::LoadRequests]).await;
+    assert!(shows(&app, "Zed (zed@chat.example)"), "{:?}", texts(&app));
+    assert!(shows(&app, "XMPP · Contact request"));
+
+    let messages = click_below(&app, "Zed (zed@chat.example)", "Accept");
+    let effects = apply(&mut app, messages);
+    drive(&mut app, &engine, &mut rx, effects).await;
+    assert!(
+        shows(&app, "The answer did not reach the network:"),
+        "{:?}",
+        texts(&app)
+    );
+    assert_eq!(engine.requests().expect("requests").len(), 1, "kept");
+    assert!(shows(&app, "Zed (zed@chat.example)"));
 }
