@@ -4,8 +4,8 @@
 # people who answer, in a throwaway profile) under Xvfb with the CPU
 # renderer, inside a private keyring (scripts/with-keyring), and saves PNGs
 # in light and dark, English and French, into docs/screenshots/: the inbox,
-# the quick switcher, a chat with the route inspector, the settings and the
-# account setup form.
+# the quick switcher, a chat with the route inspector, the settings, the
+# account setup form and the People screen.
 #
 # Usage: scripts/screenshots.sh
 set -euo pipefail
@@ -87,6 +87,12 @@ shot() {
     sleep 0.7
     click "${KOINE_SHOT_XMPP_X:-638}" "${KOINE_SHOT_XMPP_Y:-104}"
     snap "setup-$lang-$theme" 1
+    # The People screen (its button is left of Settings).
+    xdotool key Escape
+    local people_x=206
+    [ "$lang" = fr ] && people_x=182
+    click "${KOINE_SHOT_PEOPLE_X:-$people_x}" 23
+    snap "people-$lang-$theme" 1
     kill -TERM "$app_pid" 2>/dev/null || true
     wait "$app_pid" 2>/dev/null || true
     app_pid=""
