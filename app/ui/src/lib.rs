@@ -29,6 +29,7 @@ pub mod message;
 pub mod notify;
 pub mod overlay;
 pub mod people_screen;
+pub mod people_view;
 pub mod prompts;
 pub mod requests;
 pub mod route;

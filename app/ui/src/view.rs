@@ -22,7 +22,7 @@ pub fn view(app: &App) -> Element<'_, Message> {
     } else if app.settings_open {
         crate::settings_screen::view(app)
     } else if app.people_open {
-        crate::people_screen::view(app)
+        crate::people_view::view(app)
     } else {
         chat(app)
     };
