@@ -293,3 +293,7 @@ people-rename-save = Save
 blocked-title = Blocked in Koine
 blocked-none = No one is blocked.
 blocked-unblock = Unblock
+people-add-address = Add an address
+people-add-placeholder = Phone number, user@server or @user:server
+people-add-save = Add
+people-add-invalid = That is not an address: { $reason }

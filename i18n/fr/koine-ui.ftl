@@ -293,3 +293,7 @@ people-rename-save = Enregistrer
 blocked-title = Bloqués dans Koine
 blocked-none = Personne n’est bloqué.
 blocked-unblock = Débloquer
+people-add-address = Ajouter une adresse
+people-add-placeholder = Numéro de téléphone, utilisateur@serveur ou @utilisateur:serveur
+people-add-save = Ajouter
+people-add-invalid = Ce n’est pas une adresse : { $reason }

@@ -15,6 +15,17 @@ use std::path::PathBuf;
 /// How many messages a person's history shows.
 pub const HISTORY: u32 = 200;
 
+/// An address being typed for a person.
+#[derive(Debug, Clone)]
+pub struct Adding {
+    /// For whom.
+    pub person: PersonId,
+    /// The address typed so far.
+    pub text: String,
+    /// The account that reaches it (none: kept for the address book).
+    pub account: Option<AccountId>,
+}
+
 /// The screen's state.
 #[derive(Debug, Clone, Default)]
 pub struct People {
@@ -36,6 +47,8 @@ pub struct People {
     pub notice: Option<String>,
     /// The person being renamed and the name typed so far.
     pub renaming: Option<(PersonId, String)>,
+    /// An address being added.
+    pub adding: Option<Adding>,
 }
 
 /// What the user (or the engine) did on the People screen.
@@ -63,6 +76,14 @@ pub enum Action {
     RenameText(String),
     /// Save the new name (Enter or the button).
     SaveRename,
+    /// Start typing an address for a person.
+    StartAdd(PersonId),
+    /// The address typed so far.
+    AddText(String),
+    /// The account that reaches the address.
+    AddAccount(AccountId),
+    /// Save the address (Enter or the button).
+    SaveAdd,
     /// A change was made (`Some`) or failed (`None`, see `Failed`).
     Changed,
     /// Undo answered: what it took back, if anything.
@@ -102,6 +123,8 @@ pub enum Job {
     Undo,
     /// Give a person another name.
     Rename(PersonId, String),
+    /// Add an address the user typed to a person.
+    AddAddress(PersonId, Option<AccountId>, Address),
     /// Read a person's history.
     History(PersonId),
     /// Import a vCard file.
@@ -159,6 +182,43 @@ impl App {
             Action::RenameText(text) => {
                 if let Some((_, name)) = &mut p.renaming {
                     *name = text;
+                }
+            }
+            Action::StartAdd(person) => {
+                p.adding = Some(Adding {
+                    person,
+                    text: String::new(),
+                    // Kept for the address book until an account is picked.
+                    account: None,
+                });
+            }
+            Action::AddText(text) => {
+                if let Some(adding) = &mut p.adding {
+                    adding.text = text;
+                }
+            }
+            Action::AddAccount(account) => {
+                if let Some(adding) = &mut p.adding {
+                    adding.account = Some(account);
+                }
+            }
+            Action::SaveAdd => {
+                let Some(adding) = p.adding.take() else {
+                    return Vec::new();
+                };
+                match Address::parse_any(&adding.text) {
+                    Ok(address) => {
+                        p.notice = None;
+                        return vec![Effect::People(Job::AddAddress(
+                            adding.person,
+                            adding.account,
+                            address,
+                        ))];
+                    }
+                    Err(error) => {
+                        p.notice = Some(fl!("people-add-invalid", reason = error.to_string()));
+                        p.adding = Some(adding);
+                    }
                 }
             }
             Action::SaveRename => {

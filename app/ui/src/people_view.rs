@@ -131,7 +131,55 @@ fn person_row<'a>(app: &'a App, p: &'a Person) -> Element<'a, Message> {
         }
         col = col.push(line.padding(iced::Padding::ZERO.left(28)));
     }
-    col.into()
+    let add: Element<'a, Message> = match &app.people.adding {
+        Some(adding) if adding.person == id => add_form(app, adding),
+        _ => button(text(fl!("people-add-address")).size(11))
+            .style(button::text)
+            .on_press(Message::People(Action::StartAdd(id)))
+            .into(),
+    };
+    col.push(container(add).padding(iced::Padding::ZERO.left(28)))
+        .into()
+}
+
+/// Typing an address for a person, and the account that reaches it.
+fn add_form<'a>(app: &'a App, adding: &'a crate::people_screen::Adding) -> Element<'a, Message> {
+    let mut accounts = row![].spacing(4).align_y(Alignment::Center);
+    for a in &app.accounts {
+        let chosen = adding.account.as_ref() == Some(&a.record.id);
+        accounts = accounts.push(
+            button(
+                text(format!(
+                    "{} · {}",
+                    app.network_of(&a.record.id),
+                    a.record.label
+                ))
+                .size(11),
+            )
+            .padding([2, 6])
+            .style(if chosen {
+                button::primary
+            } else {
+                button::secondary
+            })
+            .on_press(Message::People(Action::AddAccount(a.record.id.clone()))),
+        );
+    }
+    column![
+        row![
+            text_input(&fl!("people-add-placeholder"), &adding.text)
+                .on_input(|s| Message::People(Action::AddText(s)))
+                .on_submit(Message::People(Action::SaveAdd))
+                .size(13)
+                .width(Fill),
+            button(text(fl!("people-add-save")).size(12))
+                .on_press(Message::People(Action::SaveAdd)),
+        ]
+        .spacing(6),
+        accounts.wrap(),
+    ]
+    .spacing(4)
+    .into()
 }
 
 fn history<'a>(app: &'a App, id: PersonId) -> Element<'a, Message> {

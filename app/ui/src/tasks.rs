@@ -72,6 +72,17 @@ async fn people_job(engine: Engine, job: Job) -> Message {
             )
             .await
         }
+        Job::AddAddress(person, account, address) => {
+            people_call(
+                engine,
+                move |e| {
+                    e.add_person_address(person, account.as_ref(), &address)
+                        .map_err(text)
+                },
+                |()| Message::Done,
+            )
+            .await
+        }
         Job::Rename(person, name) => {
             people_call(
                 engine,

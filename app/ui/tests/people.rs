@@ -281,3 +281,31 @@ fn a_person_is_renamed_in_place() {
     let messages = click(&app, "Save");
     assert!(apply(&mut app, messages).is_empty());
 }
+
+#[test]
+fn an_address_is_typed_for_a_person_with_the_account_that_reaches_it() {
+    let mut app = people_app();
+    let messages = click_below(&app, "+33611111111 · SMS", "Add an address");
+    let _ = apply(&mut app, messages);
+    let _ = app.update(Message::People(Action::AddText("not an address".into())));
+    let messages = click(&app, "Add");
+    assert!(apply(&mut app, messages).is_empty());
+    assert!(shows(&app, "That is not an address:"), "{:?}", texts(&app));
+
+    let _ = app.update(Message::People(Action::AddText(
+        "mum@jabber.example".into(),
+    )));
+    let messages = click(&app, "XMPP · me@jabber.example");
+    let _ = apply(&mut app, messages);
+    let messages = click(&app, "Add");
+    let effects = apply(&mut app, messages);
+    assert_eq!(
+        effects,
+        [Effect::People(Job::AddAddress(
+            MUM_P,
+            Some(AccountId::new("acct-x")),
+            Address::parse_any("mum@jabber.example").expect("jid")
+        ))]
+    );
+    assert!(!shows(&app, "XMPP · me@jabber.example"), "the form is gone");
+}

@@ -91,6 +91,27 @@ async fn a_weak_suggestion_is_merged_and_undone_in_the_store() {
         .map(|p| p.name)
         .collect();
     assert!(names.contains(&"Samuel".to_owned()), "{names:?}");
+
+    // An address typed for a person is kept (no account reaches it here).
+    let messages = click_below(
+        &app,
+        "sam@chat.example · no account reaches it",
+        "Add an address",
+    );
+    let _ = apply(&mut app, messages);
+    let _ = app.update(Message::People(Action::AddText("+33644444444".into())));
+    let messages = click(&app, "Add");
+    let effects = apply(&mut app, messages);
+    drive(&mut app, &engine, &mut rx, effects).await;
+    let people = engine.people().expect("people");
+    assert!(
+        people.iter().any(|p| p
+            .addresses
+            .iter()
+            .any(|a| a.address.to_string() == "+33644444444")),
+        "{people:?}"
+    );
+    assert!(shows(&app, "+33644444444"), "the list is re-read");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
