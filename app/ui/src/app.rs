@@ -4,9 +4,7 @@
 
 use iced::widget::text_editor;
 use koine_api::{AccountId, ProtocolId, Timestamp};
-use koine_core::{
-    AccountRecord, AccountStatus, ConversationId, ConversationRecord, EngineEvent, StoredMessage,
-};
+use koine_core::{AccountRecord, AccountStatus, ConversationId, ConversationRecord, StoredMessage};
 use std::collections::HashMap;
 
 pub use crate::message::{Effect, Message};
@@ -275,31 +273,7 @@ impl App {
                 }
                 Vec::new()
             }
-            Message::PeopleLoaded(people) => {
-                self.person_ids = people
-                    .iter()
-                    .flat_map(|p| {
-                        p.addresses
-                            .iter()
-                            .map(|a| (koine_core::people::address_key(&a.address), p.id))
-                    })
-                    .collect();
-                self.people.list = people.clone();
-                self.people
-                    .picked
-                    .retain(|id| people.iter().any(|p| p.id == *id));
-                self.names = people
-                    .into_iter()
-                    .filter(|p| !p.name.trim().is_empty())
-                    .flat_map(|p| {
-                        let name = p.name;
-                        p.addresses.into_iter().map(move |a| {
-                            (koine_core::people::address_key(&a.address), name.clone())
-                        })
-                    })
-                    .collect();
-                self.refresh_route()
-            }
+            Message::PeopleLoaded(people) => self.people_loaded(people),
             Message::Engine(event) => self.on_engine(*event),
             Message::Resync => {
                 let mut effects = vec![Effect::LoadLists];
@@ -427,24 +401,13 @@ impl App {
                 Vec::new()
             }
             Message::StatusesLoaded(statuses) => {
-                for (account, status) in statuses {
-                    if let Some(row) = self.accounts.iter_mut().find(|a| a.record.id == account) {
-                        row.status = status.clone();
-                    }
-                    self.statuses.insert(account, status);
-                }
+                self.statuses_loaded(statuses);
                 Vec::new()
             }
             Message::People(action) => self.on_people(action),
             Message::Route(action) => self.on_route(action),
             Message::SentToPerson(account, conversation) => {
-                // Sent by another route: it went to that route's chat.
-                self.sent_elsewhere = (conversation != self.selected
-                    || self.current().is_some_and(|c| c.account != account))
-                .then(|| (self.network_of(&account), conversation));
-                let mut effects = vec![Effect::LoadLists];
-                effects.extend(self.selected.map(Effect::LoadMessages));
-                effects
+                self.sent_to_person(account, conversation)
             }
             Message::Done => Vec::new(),
         }
@@ -526,65 +489,6 @@ impl App {
         };
         effects.push(Effect::SaveDraft(id, None));
         effects
-    }
-
-    fn on_engine(&mut self, event: EngineEvent) -> Vec<Effect> {
-        match event {
-            EngineEvent::AccountStatus { account, status } => {
-                self.statuses.insert(account.clone(), status.clone());
-                if let Some(row) = self.accounts.iter_mut().find(|a| a.record.id == account) {
-                    row.status = status;
-                    Vec::new()
-                } else {
-                    vec![Effect::LoadLists]
-                }
-            }
-            EngineEvent::MessageStored { message, .. } => {
-                let mut effects = vec![Effect::LoadLists];
-                effects.extend(self.notification_for(&message));
-                if Some(message.conversation) == self.selected {
-                    if !self.messages.iter().any(|m| m.id == message.id) {
-                        self.messages.push(message);
-                    }
-                    effects.push(Effect::MarkRead(self.selected.unwrap_or(ConversationId(0))));
-                }
-                effects
-            }
-            EngineEvent::MessageUpdated { message, .. } => {
-                if let Some(m) = self.messages.iter_mut().find(|m| m.id == message.id) {
-                    *m = message;
-                } else if Some(message.conversation) == self.selected
-                    && self.jump_to.is_none()
-                    && self.messages.last().is_none_or(|last| last.id < message.id)
-                {
-                    // One's own message, first seen when the network took it.
-                    self.messages.push(message);
-                }
-                Vec::new()
-            }
-            EngineEvent::PromptRaised { account, prompt } => {
-                self.prompt_raised(account, prompt);
-                Vec::new()
-            }
-            EngineEvent::ConversationChanged { .. } => vec![Effect::LoadLists],
-            EngineEvent::RequestReceived { .. }
-            | EngineEvent::RequestsChanged
-            | EngineEvent::RequestResolved { .. } => {
-                vec![Effect::LoadLists, Effect::LoadRequests, Effect::LoadBlocked]
-            }
-            EngineEvent::PeopleChanged => {
-                let mut effects = vec![Effect::LoadLists];
-                effects.extend(self.people_changed());
-                effects
-            }
-            EngineEvent::SendFailed {
-                error, will_retry, ..
-            } if !will_retry => {
-                self.error = Some(crate::fl!("send-failed", reason = error.to_string()));
-                Vec::new()
-            }
-            _ => Vec::new(),
-        }
     }
 }
 

@@ -137,6 +137,21 @@ impl App {
         }
     }
 
+    /// A message to the person went out through `account` into
+    /// `conversation`: when that is another route, the open chat says so.
+    pub(crate) fn sent_to_person(
+        &mut self,
+        account: AccountId,
+        conversation: Option<koine_core::ConversationId>,
+    ) -> Vec<Effect> {
+        self.sent_elsewhere = (conversation != self.selected
+            || self.current().is_some_and(|c| c.account != account))
+        .then(|| (self.network_of(&account), conversation));
+        let mut effects = vec![Effect::LoadLists];
+        effects.extend(self.selected.map(Effect::LoadMessages));
+        effects
+    }
+
     /// Sending to a person: asks first when the route is a downgrade.
     pub(crate) fn send_to_person(&mut self, person: PersonId, text: String) -> Vec<Effect> {
         let selection = self.route_selection.clone();

@@ -21,6 +21,7 @@ pub mod badge;
 pub mod blocked;
 pub mod composer_route;
 pub mod demo_script;
+mod events;
 pub mod history;
 pub mod i18n;
 pub mod inspector;

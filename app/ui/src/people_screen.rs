@@ -283,6 +283,32 @@ impl App {
         Vec::new()
     }
 
+    /// The engine's people arrived: names and ids by address, the list.
+    pub(crate) fn people_loaded(&mut self, people: Vec<Person>) -> Vec<Effect> {
+        self.person_ids = people
+            .iter()
+            .flat_map(|p| {
+                p.addresses
+                    .iter()
+                    .map(|a| (koine_core::people::address_key(&a.address), p.id))
+            })
+            .collect();
+        self.people
+            .picked
+            .retain(|id| people.iter().any(|p| p.id == *id));
+        self.names = people
+            .iter()
+            .filter(|p| !p.name.trim().is_empty())
+            .flat_map(|p| {
+                p.addresses
+                    .iter()
+                    .map(|a| (koine_core::people::address_key(&a.address), p.name.clone()))
+            })
+            .collect();
+        self.people.list = people;
+        self.refresh_route()
+    }
+
     /// After the engine's people changed: what to re-read.
     pub(crate) fn people_changed(&mut self) -> Vec<Effect> {
         let mut effects = vec![Effect::People(Job::LoadSuggestions)];

@@ -1,0 +1,79 @@
+//! What the window does with the engine's events (`Engine::subscribe`):
+//! statuses, new and updated messages, questions, requests, people.
+
+use crate::app::{App, Effect};
+use koine_api::AccountId;
+use koine_core::{AccountStatus, ConversationId, EngineEvent};
+
+impl App {
+    /// The accounts' last statuses, read at startup (an account may be
+    /// listed before or after).
+    pub(crate) fn statuses_loaded(&mut self, statuses: Vec<(AccountId, AccountStatus)>) {
+        for (account, status) in statuses {
+            if let Some(row) = self.accounts.iter_mut().find(|a| a.record.id == account) {
+                row.status = status.clone();
+            }
+            self.statuses.insert(account, status);
+        }
+    }
+
+    /// Handles one event of the engine.
+    pub(crate) fn on_engine(&mut self, event: EngineEvent) -> Vec<Effect> {
+        match event {
+            EngineEvent::AccountStatus { account, status } => {
+                self.statuses.insert(account.clone(), status.clone());
+                if let Some(row) = self.accounts.iter_mut().find(|a| a.record.id == account) {
+                    row.status = status;
+                    Vec::new()
+                } else {
+                    vec![Effect::LoadLists]
+                }
+            }
+            EngineEvent::MessageStored { message, .. } => {
+                let mut effects = vec![Effect::LoadLists];
+                effects.extend(self.notification_for(&message));
+                if Some(message.conversation) == self.selected {
+                    if !self.messages.iter().any(|m| m.id == message.id) {
+                        self.messages.push(message);
+                    }
+                    effects.push(Effect::MarkRead(self.selected.unwrap_or(ConversationId(0))));
+                }
+                effects
+            }
+            EngineEvent::MessageUpdated { message, .. } => {
+                if let Some(m) = self.messages.iter_mut().find(|m| m.id == message.id) {
+                    *m = message;
+                } else if Some(message.conversation) == self.selected
+                    && self.jump_to.is_none()
+                    && self.messages.last().is_none_or(|last| last.id < message.id)
+                {
+                    // One's own message, first seen when the network took it.
+                    self.messages.push(message);
+                }
+                Vec::new()
+            }
+            EngineEvent::PromptRaised { account, prompt } => {
+                self.prompt_raised(account, prompt);
+                Vec::new()
+            }
+            EngineEvent::ConversationChanged { .. } => vec![Effect::LoadLists],
+            EngineEvent::RequestReceived { .. }
+            | EngineEvent::RequestsChanged
+            | EngineEvent::RequestResolved { .. } => {
+                vec![Effect::LoadLists, Effect::LoadRequests, Effect::LoadBlocked]
+            }
+            EngineEvent::PeopleChanged => {
+                let mut effects = vec![Effect::LoadLists];
+                effects.extend(self.people_changed());
+                effects
+            }
+            EngineEvent::SendFailed {
+                error, will_retry, ..
+            } if !will_retry => {
+                self.error = Some(crate::fl!("send-failed", reason = error.to_string()));
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+}
