@@ -297,3 +297,4 @@ people-add-address = Add an address
 people-add-placeholder = Phone number, user@server or @user:server
 people-add-save = Add
 people-add-invalid = That is not an address: { $reason }
+people-add-reached-by = Reached through (none: address book only):

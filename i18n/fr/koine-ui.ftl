@@ -297,3 +297,4 @@ people-add-address = Ajouter une adresse
 people-add-placeholder = Numéro de téléphone, utilisateur@serveur ou @utilisateur:serveur
 people-add-save = Ajouter
 people-add-invalid = Ce n’est pas une adresse : { $reason }
+people-add-reached-by = Joignable par (aucun : carnet d’adresses seulement) :

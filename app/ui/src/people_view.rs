@@ -144,7 +144,9 @@ fn person_row<'a>(app: &'a App, p: &'a Person) -> Element<'a, Message> {
 
 /// Typing an address for a person, and the account that reaches it.
 fn add_form<'a>(app: &'a App, adding: &'a crate::people_screen::Adding) -> Element<'a, Message> {
-    let mut accounts = row![].spacing(4).align_y(Alignment::Center);
+    let mut accounts = row![text(fl!("people-add-reached-by")).size(11)]
+        .spacing(4)
+        .align_y(Alignment::Center);
     for a in &app.accounts {
         let chosen = adding.account.as_ref() == Some(&a.record.id);
         accounts = accounts.push(
