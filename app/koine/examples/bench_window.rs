@@ -9,6 +9,9 @@
 //!   first frame (the inbox with its rows drawn);
 //! - VmRSS of the process 5 s after the first frame.
 //!
+//! With `KOINE_BENCH_SHOTS=DIR`, the screen as the first frame was seen is
+//! saved as DIR/first-frame.ppm (the extra capture delays the later figures).
+//!
 //! Times count from just before the process is spawned (fork and exec
 //! included). One warm-up run is not counted.
 //!
@@ -94,6 +97,16 @@ fn viewable(conn: &RustConnection, root: Window) -> Result<bool, Error> {
     Ok(false)
 }
 
+/// The screen as a PPM picture (the X server's pixels are BGRX).
+fn save_ppm(path: &PathBuf, data: &[u8]) -> Result<(), Error> {
+    let mut out = format!("P6 {WIDTH} {HEIGHT} 255\n").into_bytes();
+    for p in data.chunks_exact(4) {
+        out.extend_from_slice(&[p[2], p[1], p[0]]);
+    }
+    std::fs::write(path, out)?;
+    Ok(())
+}
+
 fn rss_kib(pid: u32) -> Result<u64, Error> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     status
@@ -149,6 +162,12 @@ fn watch(conn: &RustConnection, root: Window, start: Instant, pid: u32) -> Resul
         std::thread::sleep(Duration::from_micros(500));
     };
     let mapped = mapped.unwrap_or(first_frame);
+    if let Some(dir) = std::env::var_os("KOINE_BENCH_SHOTS") {
+        save_ppm(
+            &PathBuf::from(dir).join("first-frame.ppm"),
+            &image(conn, root, 0, HEIGHT)?,
+        )?;
+    }
     let mut last_hash = 0;
     let mut settled = first_frame;
     while start.elapsed() < first_frame + Duration::from_secs(4) {
