@@ -218,7 +218,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             };
         per_chat[index] += 1;
         let chat = &chats[index];
-        let outgoing = rng(&mut state) % 2 == 0;
+        let outgoing = rng(&mut state).is_multiple_of(2);
         let (sender, sender_name) = if outgoing {
             (Address::Room(chat.account_label.clone()), None)
         } else {
