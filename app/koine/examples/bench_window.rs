@@ -9,6 +9,11 @@
 //!   first frame (the inbox with its rows drawn);
 //! - VmRSS of the process 5 s after the first frame.
 //!
+//! With `KOINE_BENCH_CLICK=X,Y`, each run then clicks there (XTEST) and
+//! reports the first and the last change of the screen within 3 s after
+//! the click (polled every ~2 ms plus one capture) and VmRSS 3 s after it:
+//! point it at a chat's row to time opening it in the real window.
+//!
 //! With `KOINE_BENCH_SHOTS=DIR`, the screen as the first frame was seen is
 //! saved as DIR/first-frame.ppm (the extra capture delays the later figures).
 //!
@@ -45,6 +50,8 @@ struct Run {
     first_frame: Duration,
     settled: Duration,
     rss_kib: u64,
+    /// After the click, if asked for: first change, last change, VmRSS.
+    opened: Option<(Duration, Duration, u64)>,
 }
 
 struct Xvfb {
@@ -182,12 +189,61 @@ fn watch(conn: &RustConnection, root: Window, start: Instant, pid: u32) -> Resul
         std::thread::sleep(Duration::from_millis(10));
     }
     std::thread::sleep((first_frame + Duration::from_secs(5)).saturating_sub(start.elapsed()));
+    let rss = rss_kib(pid)?;
+    let opened = match std::env::var("KOINE_BENCH_CLICK") {
+        Ok(at) => Some(click_and_watch(conn, root, &at, pid)?),
+        Err(_) => None,
+    };
     Ok(Run {
         mapped,
         first_frame,
         settled,
-        rss_kib: rss_kib(pid)?,
+        rss_kib: rss,
+        opened,
     })
+}
+
+/// Clicks at "X,Y" through XTEST, then watches the screen: the first and
+/// the last change within 3 s, and VmRSS 3 s after the click.
+fn click_and_watch(
+    conn: &RustConnection,
+    root: Window,
+    at: &str,
+    pid: u32,
+) -> Result<(Duration, Duration, u64), Error> {
+    use x11rb::protocol::xproto::{BUTTON_PRESS_EVENT, BUTTON_RELEASE_EVENT, MOTION_NOTIFY_EVENT};
+    use x11rb::protocol::xtest::ConnectionExt as _;
+    use x11rb::wrapper::ConnectionExt as _;
+    let (x, y) = at.split_once(',').ok_or("KOINE_BENCH_CLICK=X,Y")?;
+    let (x, y): (i16, i16) = (x.trim().parse()?, y.trim().parse()?);
+    conn.xtest_fake_input(MOTION_NOTIFY_EVENT, 0, 0, root, x, y, 0)?;
+    conn.sync()?;
+    std::thread::sleep(Duration::from_millis(200));
+    let before = image(conn, root, 0, HEIGHT)?;
+    let start = Instant::now();
+    conn.xtest_fake_input(BUTTON_PRESS_EVENT, 1, 0, root, x, y, 0)?;
+    conn.xtest_fake_input(BUTTON_RELEASE_EVENT, 1, 0, root, x, y, 0)?;
+    conn.sync()?;
+    let mut last = before;
+    let (mut first, mut settled) = (None, Duration::ZERO);
+    while start.elapsed() < Duration::from_secs(3) {
+        let now = image(conn, root, 0, HEIGHT)?;
+        let taken = start.elapsed();
+        if now != last {
+            first.get_or_insert(taken);
+            settled = taken;
+            last = now;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    if let Some(dir) = std::env::var_os("KOINE_BENCH_SHOTS") {
+        save_ppm(&PathBuf::from(dir).join("opened.ppm"), &last)?;
+    }
+    Ok((
+        first.ok_or("the click changed nothing")?,
+        settled,
+        rss_kib(pid)?,
+    ))
 }
 
 fn median(mut v: Vec<f64>) -> (f64, f64, f64) {
@@ -231,6 +287,14 @@ fn main() -> Result<(), Error> {
             run.settled.as_secs_f64() * 1e3,
             run.rss_kib as f64 / 1024.0
         );
+        if let Some((first, settled, rss)) = run.opened {
+            eprintln!(
+                "  click: first change {:.1} ms, last change {:.1} ms, VmRSS {:.1} MiB",
+                first.as_secs_f64() * 1e3,
+                settled.as_secs_f64() * 1e3,
+                rss as f64 / 1024.0
+            );
+        }
         if n > 0 {
             all.push(run);
         }
@@ -245,6 +309,24 @@ fn main() -> Result<(), Error> {
     let (ff, ff_min, ff_max) = ms(|r| r.first_frame);
     let (st, st_min, st_max) = ms(|r| r.settled);
     let (rss, rss_min, rss_max) = median(all.iter().map(|r| r.rss_kib as f64 / 1024.0).collect());
+    if all.iter().all(|r| r.opened.is_some()) {
+        let of = |f: fn(&(Duration, Duration, u64)) -> f64| {
+            median(
+                all.iter()
+                    .filter_map(|r| r.opened.as_ref())
+                    .map(f)
+                    .collect(),
+            )
+        };
+        let (a, a0, a1) = of(|o| o.0.as_secs_f64() * 1e3);
+        let (b, b0, b1) = of(|o| o.1.as_secs_f64() * 1e3);
+        let (c, c0, c1) = of(|o| o.2 as f64 / 1024.0);
+        println!(
+            "{{\"click_first_change_ms\": [{a:.1}, {a0:.1}, {a1:.1}], \
+             \"click_last_change_ms\": [{b:.1}, {b0:.1}, {b1:.1}], \
+             \"click_vmrss_mib\": [{c:.1}, {c0:.1}, {c1:.1}]}}"
+        );
+    }
     println!(
         "{{\"runs\": {runs}, \
          \"mapped_ms\": [{map:.1}, {map_min:.1}, {map_max:.1}], \
