@@ -103,6 +103,8 @@ pub struct App {
     /// The last message to the open chat's person went by another route:
     /// that network and its chat, if known.
     pub sent_elsewhere: Option<(String, Option<ConversationId>)>,
+    /// Whether the lists are being read, and whether they changed since.
+    pub(crate) refresh: crate::refresh::ListRefresh,
 }
 
 impl App {
@@ -148,6 +150,7 @@ impl App {
             route_picked: None,
             downgrade: None,
             sent_elsewhere: None,
+            refresh: crate::refresh::ListRefresh::default(),
         }
     }
 
@@ -233,8 +236,9 @@ impl App {
         list
     }
 
-    /// Handles one message; returns what the engine must do.
-    pub fn update(&mut self, message: Message) -> Vec<Effect> {
+    /// Handles one message; returns what the engine must do. See
+    /// [`App::update`], which also coalesces list reloads.
+    pub(crate) fn apply(&mut self, message: Message) -> Vec<Effect> {
         match message {
             Message::ListsLoaded {
                 accounts,
@@ -409,7 +413,7 @@ impl App {
             Message::SentToPerson(account, conversation) => {
                 self.sent_to_person(account, conversation)
             }
-            Message::Done => Vec::new(),
+            Message::Done | Message::ListsFailed => Vec::new(),
         }
     }
 

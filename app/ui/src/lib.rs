@@ -32,6 +32,7 @@ pub mod overlay;
 pub mod people_screen;
 pub mod people_view;
 pub mod prompts;
+mod refresh;
 pub mod requests;
 pub mod route;
 pub mod settings;
@@ -219,9 +220,9 @@ fn perform(engine: &Engine, effect: Effect) -> Task<Message> {
                     },
                     Some(Err(error)) => {
                         tracing::error!(%error, "reading the lists");
-                        Message::Done
+                        Message::ListsFailed
                     }
-                    None => Message::Done,
+                    None => Message::ListsFailed,
                 },
             );
             let people = {

@@ -91,6 +91,8 @@ pub enum Message {
     SentToPerson(AccountId, Option<ConversationId>),
     /// Nothing to do (a finished background write).
     Done,
+    /// Reading the lists failed (logged); a later change reads them again.
+    ListsFailed,
 }
 
 /// An intent for the engine, produced by [`App::update`].

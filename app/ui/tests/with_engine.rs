@@ -27,7 +27,14 @@ async fn drive(
             return;
         };
         let message = match effect {
-            Effect::LoadLists => Message::PeopleLoaded(engine.people().expect("people")),
+            // The shell reads the lists and the people for this effect.
+            Effect::LoadLists => {
+                queue.extend(app.update(Message::ListsLoaded {
+                    accounts: engine.accounts().expect("accounts"),
+                    conversations: engine.conversations().expect("conversations"),
+                }));
+                Message::PeopleLoaded(engine.people().expect("people"))
+            }
             other => koine_ui::tasks::run(engine.clone(), other).await,
         };
         queue.extend(app.update(message));
