@@ -113,6 +113,15 @@ pub fn run(engine: Engine, options: UiOptions) -> Result<(), UiError> {
         app.protocols.sort_by(|a, b| a.name.cmp(&b.name));
         app.theme_override = options.theme;
         app.language_override = options.language.clone();
+        // The lists are read before the first frame (well under a
+        // millisecond), so someone with accounts never sees "No accounts
+        // yet" flash by; the task below reads them again with the people.
+        if let (Ok(accounts), Ok(conversations)) = (engine.accounts(), engine.conversations()) {
+            let _ = app.update(Message::ListsLoaded {
+                accounts,
+                conversations,
+            });
+        }
         let shell = Shell {
             app,
             engine: engine.clone(),
