@@ -115,13 +115,20 @@ pub fn run(engine: Engine, options: UiOptions) -> Result<(), UiError> {
         app.language_override = options.language.clone();
         // The lists are read before the first frame (well under a
         // millisecond), so someone with accounts never sees "No accounts
-        // yet" flash by; the task below reads them again with the people.
-        if let (Ok(accounts), Ok(conversations)) = (engine.accounts(), engine.conversations()) {
-            let _ = app.update(Message::ListsLoaded {
-                accounts,
-                conversations,
-            });
-        }
+        // yet" flash by; only when that fails does a task read them.
+        let lists_read = match (engine.accounts(), engine.conversations()) {
+            (Ok(accounts), Ok(conversations)) => {
+                let _ = app.update(Message::ListsLoaded {
+                    accounts,
+                    conversations,
+                });
+                true
+            }
+            (Err(error), _) | (_, Err(error)) => {
+                tracing::error!(%error, "reading the lists");
+                false
+            }
+        };
         let shell = Shell {
             app,
             engine: engine.clone(),
@@ -137,7 +144,14 @@ pub fn run(engine: Engine, options: UiOptions) -> Result<(), UiError> {
                 |()| Message::Done,
             )
         };
-        let load = perform(&shell.engine, Effect::LoadLists);
+        let load = perform(
+            &shell.engine,
+            if lists_read {
+                Effect::LoadPeople
+            } else {
+                Effect::LoadLists
+            },
+        );
         let path = settings_path(&shell.engine);
         let settings = Task::perform(
             async move { blocking(move || settings::load(&path)).await },
@@ -211,7 +225,7 @@ fn perform(engine: &Engine, effect: Effect) -> Task<Message> {
     let engine = engine.clone();
     match effect {
         Effect::LoadLists => {
-            let for_people = engine.clone();
+            let people = perform(&engine, Effect::LoadPeople);
             let lists = Task::perform(
                 async move {
                     blocking(move || {
@@ -234,22 +248,19 @@ fn perform(engine: &Engine, effect: Effect) -> Task<Message> {
                     None => Message::ListsFailed,
                 },
             );
-            let people = {
-                let engine = for_people;
-                Task::perform(
-                    async move { blocking(move || engine.people()).await },
-                    |result| match result {
-                        Some(Ok(people)) => Message::PeopleLoaded(people),
-                        Some(Err(error)) => {
-                            tracing::warn!(%error, "reading people");
-                            Message::Done
-                        }
-                        None => Message::Done,
-                    },
-                )
-            };
             Task::batch([lists, people])
         }
+        Effect::LoadPeople => Task::perform(
+            async move { blocking(move || engine.people()).await },
+            |result| match result {
+                Some(Ok(people)) => Message::PeopleLoaded(people),
+                Some(Err(error)) => {
+                    tracing::warn!(%error, "reading people");
+                    Message::Done
+                }
+                None => Message::Done,
+            },
+        ),
         Effect::LoadMessages(id) => Task::perform(
             async move { blocking(move || engine.messages(id, None, app::PAGE)).await },
             move |result| match result {

@@ -98,8 +98,10 @@ pub enum Message {
 /// An intent for the engine, produced by [`App::update`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    /// Re-read accounts and conversations.
+    /// Re-read accounts and conversations (and the people).
     LoadLists,
+    /// Re-read the people only.
+    LoadPeople,
     /// Read the latest page of a conversation.
     LoadMessages(ConversationId),
     /// Send a text message.

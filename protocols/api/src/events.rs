@@ -75,6 +75,11 @@ impl EventSink {
     /// Use this before acknowledging a message to the network.
     pub async fn emit_handled(&self, event: Event) -> Result<(), EngineGone> {
         let seq = self.send(event).await?;
+        self.handled_up_to(seq).await
+    }
+
+    /// Waits until the engine has handled the first `seq` events.
+    async fn handled_up_to(&self, seq: u64) -> Result<(), EngineGone> {
         let mut handled = self.handled.clone();
         handled
             .wait_for(|&n| n >= seq)
@@ -93,12 +98,7 @@ impl EventSink {
             Ok(g) => *g,
             Err(p) => *p.into_inner(),
         };
-        let mut handled = self.handled.clone();
-        handled
-            .wait_for(|&n| n >= seq)
-            .await
-            .map(|_| ())
-            .map_err(|_| EngineGone)
+        self.handled_up_to(seq).await
     }
 }
 

@@ -17,12 +17,11 @@ use tokio::sync::{mpsc, watch};
 /// State shared between an account's task and the engine handle.
 #[derive(Default)]
 pub(super) struct AccountShared {
-    /// The live session's command channel, while online.
-    sender: Mutex<Option<mpsc::Sender<Command>>>,
-    /// The running session's command channel from its start, for answers to
-    /// its prompts: a session may ask (pair this device, pin this
-    /// certificate) before it can go online.
-    starting: Mutex<Option<mpsc::Sender<Command>>>,
+    /// The running session's command channel, and whether it is online.
+    /// Before it is online only answers to its prompts go through: a
+    /// session may ask (pair this device, pin this certificate) before it
+    /// can go online.
+    session: Mutex<Option<(mpsc::Sender<Command>, bool)>>,
     /// Durable commands handed to the live session and not yet answered:
     /// each goes to one session at most once.
     in_flight: Mutex<HashSet<LocalId>>,
@@ -31,12 +30,11 @@ pub(super) struct AccountShared {
 impl AccountShared {
     /// Hands a command to the live session, once per session for durable ones.
     pub(super) async fn dispatch(&self, command: Command) {
-        let sender = match &command {
-            Command::AnswerPrompt { .. } => lock(&self.starting).clone(),
-            _ => lock(&self.sender).clone(),
-        };
-        let Some(sender) = sender else {
-            return; // offline: the outbox keeps durable commands
+        let sender = match &*lock(&self.session) {
+            Some((tx, online)) if *online || matches!(command, Command::AnswerPrompt { .. }) => {
+                tx.clone()
+            }
+            _ => return, // offline: the outbox keeps durable commands
         };
         if let Some(id) = command.local_id()
             && !lock(&self.in_flight).insert(id.clone())
@@ -53,20 +51,21 @@ impl AccountShared {
 
     /// Whether a live session takes commands now.
     pub(super) fn is_online(&self) -> bool {
-        lock(&self.sender).is_some()
-    }
-
-    fn went_online(&self, sender: mpsc::Sender<Command>) {
-        *lock(&self.sender) = Some(sender);
+        matches!(&*lock(&self.session), Some((_, true)))
     }
 
     fn started(&self, sender: mpsc::Sender<Command>) {
-        *lock(&self.starting) = Some(sender);
+        *lock(&self.session) = Some((sender, false));
+    }
+
+    fn went_online(&self) {
+        if let Some((_, online)) = &mut *lock(&self.session) {
+            *online = true;
+        }
     }
 
     fn went_offline(&self) {
-        *lock(&self.sender) = None;
-        *lock(&self.starting) = None;
+        *lock(&self.session) = None;
         lock(&self.in_flight).clear();
     }
 
@@ -199,8 +198,8 @@ async fn run_session(
             event = events.recv(), if events_open => match event {
                 Some(Event::ConnectionChanged(ConnectionState::Online { link })) => {
                     *backoff = engine.inner.config.backoff_initial;
-                    if let Some(tx) = &commands_tx {
-                        shared.went_online(tx.clone());
+                    if commands_tx.is_some() {
+                        shared.went_online();
                     }
                     engine.emit(EngineEvent::AccountStatus {
                         account: account.id.clone(),
