@@ -6,16 +6,14 @@
 mod common;
 mod gk;
 
-use common::koine;
+use common::{json_lines, koine, ok};
 use gk::{ALICE, BOB, Tail, add_account, contains_text, is_online, is_type, start_server};
 use koine_gatekeeper::server::db::Db;
 use koine_gatekeeper::wire::Peer;
 use koine_gatekeeper::wire::stanza::Folder;
 use koine_sms::sim::smsgate::{GateConfig, GatePhone, GateServer};
 use koine_sms::sim::{Carrier, Phone, PhoneConfig};
-use serde_json::Value;
 use std::path::Path;
-use std::process::Output;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -111,23 +109,6 @@ fn has_sms(phone: &Phone, body: &str) -> bool {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn json_lines(out: &Output) -> Vec<Value> {
-    text(&out.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
-fn ok(out: Output, what: &str) -> Output {
-    assert!(
-        out.status.success(),
-        "{what}: {} {}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    out
 }
 
 /// The gatekeeper server with Alice (third-party user), Bob (gatekeeper

@@ -7,27 +7,8 @@ mod common;
 mod gk;
 mod xmpp;
 
-use common::koine;
+use common::{json_lines, koine, ok};
 use gk::{Tail, contains_text, is_online, is_type};
-use serde_json::Value;
-use std::process::Output;
-
-fn ok(out: Output, what: &str) -> Output {
-    assert!(
-        out.status.success(),
-        "{what}: {} {}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn json_lines(out: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
 
 #[test]
 fn xmpp_strangers_land_in_requests_and_a_block_stops_them() {

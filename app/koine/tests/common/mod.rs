@@ -1,5 +1,7 @@
 //! Helpers shared by the CLI tests.
 
+#![allow(dead_code)] // each test file uses its own part
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -29,4 +31,23 @@ pub fn koine(profile: &Path, args: &[&str], stdin: Option<&str>) -> Output {
         }
     }
     child.wait_with_output().expect("wait")
+}
+
+/// `out`, after checking that the command succeeded (its output otherwise).
+pub fn ok(out: Output, what: &str) -> Output {
+    assert!(
+        out.status.success(),
+        "{what}: {} {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The JSON objects of a command's standard output, one per line.
+pub fn json_lines(out: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
 }
