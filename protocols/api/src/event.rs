@@ -1,6 +1,6 @@
 //! Events a plugin session reports to the engine.
 
-use crate::address::Address;
+use crate::address::{Address, PhoneNumber};
 use crate::consent::{Prompt, Request};
 use crate::error::SendError;
 use crate::ids::{ConversationKey, LocalId, RemoteId, RequestId};
@@ -100,6 +100,11 @@ pub enum Event {
     PromptRaised(Prompt),
     /// Something the user should see.
     Notice(Notice),
+    /// What someone's profile on the network (an XMPP vCard, a directory
+    /// entry) says about them. Phone numbers and e-mail addresses found there
+    /// are strong signals that two addresses belong to one person; the engine
+    /// suggests merging them and never merges by itself.
+    ProfileLearned(Profile),
 }
 
 /// Connection states of one account.
@@ -133,6 +138,20 @@ pub struct Contact {
     pub groups: Vec<String>,
     /// Whether both sides agreed to be contacts.
     pub mutual: bool,
+}
+
+/// The identifiers someone's profile lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    /// Whose profile.
+    pub address: Address,
+    /// Phone numbers in E.164 form. Numbers written without a country code
+    /// cannot be placed and are left out by the plugin.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phones: Vec<PhoneNumber>,
+    /// E-mail addresses, as written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub emails: Vec<String>,
 }
 
 /// Presence availability.

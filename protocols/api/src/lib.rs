@@ -126,7 +126,9 @@ pub use capabilities::Capabilities;
 pub use command::Command;
 pub use consent::{Decision, Prompt, PromptAnswer, PromptKind, Request, RequestKind};
 pub use error::{ProtocolError, SendError, SessionError};
-pub use event::{Availability, ConnectionState, Contact, Conversation, ConversationKind, Event};
+pub use event::{
+    Availability, ConnectionState, Contact, Conversation, ConversationKind, Event, Profile,
+};
 pub use ids::{AccountId, ConversationKey, LocalId, PromptId, ProtocolId, RemoteId, RequestId};
 pub use message::{
     Attachment, AttachmentSource, ChatState, Content, DeliveryState, Direction, Message,

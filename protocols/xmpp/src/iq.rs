@@ -46,6 +46,7 @@ impl Session {
                     PendingIq::RoomConfigured { room } => {
                         self.report_room(&ConversationKey::new(room), false).await?
                     }
+                    PendingIq::Profile { jid, form } => self.on_profile(jid, form, None).await?,
                     // A server without ping still handled our presence first.
                     PendingIq::Ready => self.on_iq_result(PendingIq::Ready, None, None).await?,
                     _ => {}
@@ -160,6 +161,7 @@ impl Session {
                         items.iter().map(roster::Item::contact).collect(),
                     ))
                     .await?;
+                self.fetch_profiles().await?;
             }
             PendingIq::DiscoInfo { domain } => self.on_domain_info(domain, payload).await?,
             PendingIq::Mam(q) => self.mam_done(q, payload).await?,
@@ -172,6 +174,7 @@ impl Session {
             PendingIq::RoomConfigured { room } => {
                 self.report_room(&ConversationKey::new(room), false).await?;
             }
+            PendingIq::Profile { jid, form } => self.on_profile(jid, form, payload).await?,
             PendingIq::Ready => {
                 self.events
                     .emit(Event::ConnectionChanged(ConnectionState::Online {
@@ -201,6 +204,7 @@ impl Session {
                 self.events
                     .emit(Event::ContactUpdated(item.contact()))
                     .await?;
+                self.fetch_profile(item.jid.as_str()).await?;
             }
         }
         Ok(())

@@ -52,6 +52,7 @@ pub mod store;
 pub mod tls;
 pub mod upload;
 mod upload_service;
+pub mod vcard;
 
 pub use error::XmppError;
 

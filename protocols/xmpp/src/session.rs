@@ -33,15 +33,28 @@ use tokio_xmpp::xmlstream::{FallibleStreamElement, ReadError, Timeouts, XmppStre
 pub(crate) enum PendingIq {
     Roster,
     RosterSet,
-    DiscoInfo { domain: String },
+    DiscoInfo {
+        domain: String,
+    },
     Carbons,
     Ready,
-    RoomConfigured { room: String },
+    RoomConfigured {
+        room: String,
+    },
     Mam(crate::mam::Query),
     ServerInfo,
     UploadItems,
-    UploadInfo { jid: String },
-    UploadSlot { local_id: LocalId, index: usize },
+    UploadInfo {
+        jid: String,
+    },
+    UploadSlot {
+        local_id: LocalId,
+        index: usize,
+    },
+    Profile {
+        jid: String,
+        form: crate::vcard::Form,
+    },
     Ignore,
 }
 
@@ -66,6 +79,8 @@ pub(crate) struct Session {
     pub(crate) acked_log: Option<std::fs::File>,
     pub(crate) conversations: HashSet<String>,
     pub(crate) requests: HashSet<String>,
+    /// Contacts whose profile was asked for in this session.
+    pub(crate) profiles_asked: HashSet<String>,
     pub(crate) r_outstanding: bool,
     pub(crate) needs_flush: bool,
     pub(crate) inbound_since_save: u32,
@@ -273,6 +288,7 @@ impl Session {
             acked_log,
             conversations: HashSet::new(),
             requests: HashSet::new(),
+            profiles_asked: HashSet::new(),
             r_outstanding: false,
             needs_flush: false,
             inbound_since_save: 0,

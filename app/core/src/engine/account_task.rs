@@ -431,6 +431,11 @@ impl Engine {
             }
             Event::PromptRaised(prompt) => self.emit(EngineEvent::PromptRaised { account, prompt }),
             Event::Notice(notice) => self.emit(EngineEvent::Notice { account, notice }),
+            Event::ProfileLearned(profile) => match self.record_profile(&account, &profile) {
+                Err(super::EngineError::Store(e)) => return Err(e),
+                Err(other) => tracing::warn!(%other, "profile not recorded"),
+                Ok(()) => {}
+            },
             _ => {}
         }
         Ok(())

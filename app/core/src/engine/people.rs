@@ -149,6 +149,27 @@ impl Engine {
         self.add_person_identifier(person, identifier, HintSource::Profile)
     }
 
+    /// Records every phone number and e-mail address a contact's profile
+    /// lists (see [`Self::record_profile_identifier`]). Malformed e-mail
+    /// addresses are skipped.
+    pub fn record_profile(
+        &self,
+        account: &AccountId,
+        profile: &koine_api::Profile,
+    ) -> Result<(), EngineError> {
+        let phones = profile.phones.iter().cloned().map(Identifier::Phone);
+        let emails = profile
+            .emails
+            .iter()
+            .map(|e| e.trim().to_lowercase())
+            .filter(|e| plausible_email(e))
+            .map(Identifier::Email);
+        for identifier in phones.chain(emails) {
+            self.record_profile_identifier(account, &profile.address, identifier)?;
+        }
+        Ok(())
+    }
+
     /// Renames a person.
     pub fn rename_person(&self, person: PersonId, name: &str) -> Result<(), EngineError> {
         self.store().rename_person(person, name)?;
@@ -330,4 +351,18 @@ fn strong_reason(key: &str, a: &Known, b: &Known) -> SuggestionReason {
         }
         (Known::Address(_), Known::Address(_)) => SuggestionReason::SameAddress(value),
     }
+}
+
+/// `local@domain.tld`: one `@`, no spaces, at most 254 characters.
+fn plausible_email(e: &str) -> bool {
+    let Some((local, domain)) = e.split_once('@') else {
+        return false;
+    };
+    e.len() <= 254
+        && !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !e.chars().any(char::is_whitespace)
 }

@@ -244,3 +244,58 @@ fn a_vcard_address_book_becomes_people_on_the_networks_that_reach_them() {
         assert_eq!(cards[0].addresses, vec![addr("bob@chat.example")]);
     });
 }
+
+#[test]
+fn a_profile_a_plugin_reports_suggests_merging_with_the_number_it_lists() {
+    rt().block_on(async {
+        let n = Nets::new();
+        let chat = n.account("chat", "me@chat.example").await;
+        let sms = n.account("sms", "phone").await;
+        let e = &n.engine;
+        n.contact(&chat, "dora@chat.example", "Dora");
+        n.contact(&sms, "+33644444444", "D.");
+        assert!(e.suggestions().expect("suggestions").is_empty());
+
+        let mut rx = e.subscribe();
+        n.start(&chat).await;
+        let profile = koine_api::Profile {
+            address: addr("dora@chat.example"),
+            phones: vec![koine_api::PhoneNumber::parse("+33 6 44 44 44 44").expect("e164")],
+            emails: vec![" Dora@Mail.Example ".into(), "not an address".into()],
+        };
+        n.push
+            .send((chat.clone(), super::test_net::Push::Profile(profile)))
+            .expect("push");
+        let hints_of_dora = || {
+            let people = e.people().expect("people");
+            let dora = people.iter().find(|p| p.name == "Dora").expect("Dora");
+            dora.hints.clone()
+        };
+        while hints_of_dora().len() < 2 {
+            super::test_net::wait(&mut rx, "people changed", |ev| {
+                matches!(ev, EngineEvent::PeopleChanged)
+            })
+            .await;
+        }
+
+        let suggestions = e.suggestions().expect("suggestions");
+        assert_eq!(suggestions.len(), 1, "{suggestions:?}");
+        assert_eq!(suggestions[0].strength, Strength::Strong);
+        assert_eq!(
+            suggestions[0].reason,
+            SuggestionReason::InProfile("+33644444444".into())
+        );
+        assert_eq!(
+            e.people().expect("people").len(),
+            2,
+            "suggested, never merged"
+        );
+        let hints = hints_of_dora();
+        let keys: Vec<String> = hints.iter().map(|h| h.identifier.key()).collect();
+        assert!(
+            keys.contains(&"email:dora@mail.example".to_owned()),
+            "{keys:?}"
+        );
+        assert_eq!(keys.len(), 2, "the malformed e-mail is skipped: {keys:?}");
+    });
+}

@@ -24,6 +24,7 @@ pub(super) enum Push {
     Message(Message),
     Request(Request),
     Conversation(koine_api::Conversation),
+    Profile(koine_api::Profile),
 }
 
 pub(super) struct Net {
@@ -106,6 +107,7 @@ impl Protocol for Net {
                             Push::Message(m) => Event::MessageReceived(m),
                             Push::Request(r) => Event::RequestReceived(r),
                             Push::Conversation(c) => Event::ConversationUpserted(c),
+                            Push::Profile(p) => Event::ProfileLearned(p),
                         };
                         cx.events.emit_handled(event).await?;
                     }

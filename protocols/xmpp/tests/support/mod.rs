@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 pub const DOMAIN: &str = "koine.localhost";
 /// A second virtual host on the same server, for federation-hop routes.
 pub mod client;
+pub mod raw;
 
 pub const OTHER_DOMAIN: &str = "other.localhost";
 /// The largest file the test server's upload service takes.
