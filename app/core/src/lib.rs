@@ -17,8 +17,8 @@ pub mod vcard;
 
 pub use engine::{
     AccountStatus, AnswerOutcome, DowngradeConsent, Engine, EngineConfig, EngineError, EngineEvent,
-    ImportReport, InboxRequest, PersonMessage, PersonSend, Registry, RouteChoice, RouteOption,
-    RouteSelection, ServerSignOut,
+    ImportReport, InboxRequest, OwnChange, PersonMessage, PersonSend, Registry, RouteChoice,
+    RouteOption, RouteSelection, ServerSignOut,
 };
 pub use people::{Person, PersonId, StrangerPolicy, Strength, Suggestion};
 

@@ -1,6 +1,7 @@
 //! The engine: accounts, their tasks, and the one store.
 
 mod account_task;
+mod changes;
 mod consent;
 mod events;
 mod export;
@@ -8,6 +9,7 @@ mod people;
 mod people_vcard;
 mod route_choice;
 
+pub use changes::OwnChange;
 pub use consent::{AnswerOutcome, InboxRequest};
 pub use events::{AccountStatus, EngineEvent};
 pub use export::{Export, ExportedConversation};
@@ -21,9 +23,11 @@ use crate::people::PersonId;
 use crate::store::messages::Outgoing;
 use crate::store::{SearchHit, Store, StoreError};
 use account_task::AccountShared;
+#[cfg(test)]
+use koine_api::Address;
 use koine_api::{
-    AccountId, Address, Command, Content, ConversationKey, FieldKind, LocalId, Protocol,
-    ProtocolId, RemoteId, Secret, SecretError, SecretStore, Settings, Timestamp,
+    AccountId, Command, Content, ConversationKey, FieldKind, LocalId, Protocol, ProtocolId,
+    RemoteId, Secret, SecretError, SecretStore, Settings, Timestamp,
 };
 use koine_keyring::KeyringSecrets;
 use std::collections::{BTreeMap, HashMap};
@@ -163,6 +167,9 @@ pub enum EngineError {
     /// The account must be online to answer through its network.
     #[error("account {0} is not online")]
     Offline(AccountId),
+    /// The message cannot be changed (not sent yet, not one's own).
+    #[error("this message cannot be changed: {0}")]
+    CannotChange(String),
     /// An address book file could not be read.
     #[error(transparent)]
     Vcard(#[from] crate::vcard::VcardError),
@@ -454,9 +461,7 @@ impl Engine {
             .registry
             .get(&record.protocol)
             .ok_or_else(|| EngineError::UnknownProtocol(record.protocol.to_string()))?;
-        let me = protocol
-            .parse_address(&record.label)
-            .unwrap_or_else(|_| Address::Room(record.label.clone()));
+        let me = self.own_address(account)?;
         let local_id = LocalId::new(uuid::Uuid::new_v4().to_string());
         let command = Command::SendMessage {
             local_id: local_id.clone(),
@@ -554,6 +559,8 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+#[cfg(test)]
+mod changes_tests;
 #[cfg(test)]
 mod consent_tests;
 #[cfg(test)]

@@ -16,6 +16,8 @@ use tokio::sync::broadcast as bc;
 pub(super) struct Log {
     pub sent: Mutex<Vec<(AccountId, String, String)>>,
     pub answers: Mutex<Vec<(AccountId, RequestId, Decision)>>,
+    /// Edits, reactions and deletions, as the session received them.
+    pub changes: Mutex<Vec<Command>>,
 }
 
 /// What the test pushes to an account's session.
@@ -100,7 +102,14 @@ impl Protocol for Net {
                             lock(&log.answers).push((cx.account.clone(), request.clone(), decision));
                             cx.events.emit(Event::RequestResolved(request)).await?;
                         }
-                        Some(_) => {}
+                        Some(other) => if let Some(local_id) = other.local_id().cloned() {
+                            lock(&log.changes).push(other);
+                            cx.events.emit(Event::SendAcked {
+                                remote_id: RemoteId::new(format!("r-{local_id}")),
+                                local_id,
+                                route: route(HopKind::ClientLink, e2e),
+                            }).await?;
+                        },
                     },
                     Ok((to, what)) = push.recv() => if to == cx.account {
                         let event = match what {

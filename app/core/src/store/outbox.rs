@@ -48,3 +48,22 @@ impl Store {
             .query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?)
     }
 }
+
+impl Store {
+    /// Applies the user's own change to a message and queues the command
+    /// that sends it, in one transaction: both or neither.
+    pub fn apply_own_change(
+        &self,
+        account: &AccountId,
+        key: &koine_api::ConversationKey,
+        target: &koine_api::RemoteId,
+        change: &koine_api::MessageChange,
+        command: &Command,
+    ) -> Result<Option<crate::model::MessageId>> {
+        let tx = self.conn.unchecked_transaction()?;
+        let id = self.apply_change(account, key, target, change, Timestamp::now())?;
+        insert_outbox_on(&tx, account, command, Timestamp::now())?;
+        tx.commit()?;
+        Ok(id)
+    }
+}
