@@ -112,6 +112,14 @@ pub enum PromptKind {
         /// The new fingerprint.
         new_fingerprint: String,
     },
+    /// Sign in on the server's web page: open `url` in a browser. The
+    /// plugin learns the outcome from the page itself; `Reject` cancels.
+    SignInInBrowser {
+        /// The server asking (its name, for the prompt's title).
+        server: String,
+        /// The page to open.
+        url: String,
+    },
 }
 
 /// The answer to a prompt.

@@ -34,7 +34,7 @@ const LOGOUT_TRIES: usize = 3;
 /// How long one logout request may take.
 const LOGOUT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 /// Device display name shown in other clients' device lists.
-const DEVICE_NAME: &str = "Koine";
+pub(crate) const DEVICE_NAME: &str = "Koine";
 
 /// The parsed account settings.
 #[derive(Debug, Clone)]
@@ -184,16 +184,21 @@ pub enum LoginKind {
     Password,
     /// The device restored from the keyring.
     Restored,
+    /// A new device from a sign-in on the homeserver's web page.
+    Browser,
 }
 
 /// Builds a logged-in client: restores the session from the keyring when one
 /// is there and the server still accepts it, else logs in with the password
-/// (a new device, and a fresh store).
-pub async fn connect(
+/// (a new device, and a fresh store). Without a password, the user signs in
+/// on the homeserver's web page (`m.login.sso`) through `login_ui`'s prompt,
+/// where the server offers it.
+pub(crate) async fn connect(
     account: &AccountSettings,
     password: Option<&Secret>,
     secrets: &Arc<dyn SecretStore>,
     data_dir: &Path,
+    login_ui: Option<&mut crate::sso::LoginUi<'_>>,
 ) -> Result<(Client, LoginKind), MatrixError> {
     let (passphrase, new_passphrase) = store_passphrase(secrets).await?;
     if new_passphrase {
@@ -223,8 +228,27 @@ pub async fn connect(
         }
         drop_store_for_new_device(data_dir).await?;
     }
-    let password = password.ok_or(MatrixError::AuthFailed)?;
     let client = build_client(account, data_dir, &passphrase).await?;
+    let Some(password) = password else {
+        // No password: sign in on the homeserver's web page, where offered.
+        let flows = crate::flows::flows_of(&client).await?;
+        tracing::debug!(?flows, "login flows offered");
+        let (Some(ui), true) = (login_ui, flows.browser_sign_in()) else {
+            return Err(MatrixError::NoSignInMethod);
+        };
+        let server = account.user_id.server_name().as_str().to_owned();
+        let response = crate::sso::sign_in(&client, &flows, &server, ui).await?;
+        if response.user_id != account.user_id {
+            // Someone else signed in in the browser: end that login at once.
+            let _ = client.matrix_auth().logout().await;
+            return Err(MatrixError::WrongAccount {
+                expected: account.user_id.to_string(),
+                got: response.user_id.to_string(),
+            });
+        }
+        save_session(secrets, &MatrixSession::from(&response)).await?;
+        return Ok((client, LoginKind::Browser));
+    };
     let response = client
         .matrix_auth()
         .login_username(account.user_id.as_str(), password.expose())

@@ -35,6 +35,24 @@ pub enum MatrixError {
     /// Local storage (the plugin's data directory) failed.
     #[error("storage: {0}")]
     Storage(String),
+    /// No password was given and the homeserver offers no sign-in through
+    /// the browser.
+    #[error("no password, and the homeserver offers no sign-in through the browser")]
+    NoSignInMethod,
+    /// The user cancelled the sign-in through the browser.
+    #[error("the sign-in through the browser was cancelled")]
+    SignInCancelled,
+    /// The browser did not come back in time.
+    #[error("the sign-in through the browser was not finished in time")]
+    SignInTimedOut,
+    /// The browser sign-in logged in another user than the account's.
+    #[error("signed in as {got}, but the account is {expected}")]
+    WrongAccount {
+        /// The account's user id.
+        expected: String,
+        /// Who the server logged in.
+        got: String,
+    },
     /// The homeserver or a peer sent something that does not parse.
     #[error("malformed {what}: {detail}")]
     Malformed {
@@ -93,7 +111,11 @@ impl From<MatrixError> for SessionError {
         match e {
             MatrixError::Settings(s) => SessionError::Settings(s),
             MatrixError::Secret(s) => SessionError::Secret(s),
-            MatrixError::AuthFailed => SessionError::AuthFailed,
+            MatrixError::AuthFailed
+            | MatrixError::NoSignInMethod
+            | MatrixError::SignInCancelled
+            | MatrixError::SignInTimedOut
+            | MatrixError::WrongAccount { .. } => SessionError::AuthFailed,
             MatrixError::Http(h) => http_to_session(&h),
             MatrixError::Sdk(matrix_sdk::Error::Http(h)) => http_to_session(&h),
             MatrixError::Sdk(other) => {

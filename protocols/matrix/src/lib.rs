@@ -1,7 +1,9 @@
 //! Koine plugin for Matrix, on matrix-sdk 0.18.
 //!
-//! [`Matrix`] implements [`koine_api::Protocol`]: password login (the
-//! session then restored from the keyring), the classic `/sync` loop with the
+//! [`Matrix`] implements [`koine_api::Protocol`]: password login, or
+//! single sign-on on the homeserver's web page when no password is given
+//! (the session then restored from the keyring; [`flows::login_flows`] tells
+//! what a server offers), the classic `/sync` loop with the
 //! resume token in the SDK's encrypted SQLite store, room list and direct
 //! chats, messages with replies, edits, reactions, redactions, receipts,
 //! typing and media, invites as requests, Megolm end-to-end encryption (on by
@@ -21,10 +23,13 @@ mod backfill;
 mod commands;
 mod crypto;
 mod error;
+pub mod flows;
 mod invites;
+mod landing_page;
 mod media;
 pub mod route;
 mod session;
+mod sso;
 pub mod timeline;
 mod transport;
 
@@ -77,11 +82,13 @@ impl Protocol for Matrix {
                     required: true,
                     default: None,
                 },
+                // Without a password, the user signs in on the homeserver's
+                // web page (single sign-on), where the server offers it.
                 AccountField {
                     key: "password".into(),
                     label: Label::new("matrix-field-password", "Password"),
                     kind: FieldKind::Secret,
-                    required: true,
+                    required: false,
                     default: None,
                 },
                 AccountField {

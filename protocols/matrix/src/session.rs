@@ -72,8 +72,20 @@ pub(crate) async fn run(mut cx: SessionContext) -> Result<(), SessionError> {
     cx.events
         .emit(Event::ConnectionChanged(ConnectionState::Connecting))
         .await?;
-    let (client, _kind) =
-        account::connect(&account, cx.secret.as_ref(), &cx.secrets, &cx.data_dir).await?;
+    let mut deferred = Vec::new();
+    let mut login_ui = crate::sso::LoginUi {
+        events: &cx.events,
+        commands: &mut cx.commands,
+        deferred: &mut deferred,
+    };
+    let (client, _kind) = account::connect(
+        &account,
+        cx.secret.as_ref(),
+        &cx.secrets,
+        &cx.data_dir,
+        Some(&mut login_ui),
+    )
+    .await?;
     let link = transport::link_security(&client.homeserver()).await?;
     let (internal_tx, mut internal_rx) = mpsc::channel(8);
     let mut session = Session {
@@ -110,6 +122,10 @@ pub(crate) async fn run(mut cx: SessionContext) -> Result<(), SessionError> {
         }))
         .await?;
     crate::crypto::start(&session.client, &cx, &account);
+    // Commands that came while the user was signing in.
+    for command in deferred {
+        commands::handle(&mut session, command).await?;
+    }
 
     let (sync_tx, mut sync_rx) = mpsc::channel(1);
     let sync_task = tokio::spawn(sync_loop(client.clone(), first.next_batch, sync_tx));

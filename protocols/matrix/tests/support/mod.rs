@@ -7,6 +7,8 @@
 
 #![allow(dead_code)]
 
+pub mod oidc;
+
 use anyhow::{Context, bail};
 use hmac::{Hmac, Mac};
 use koine_api::{Address, Mxid, Secret, Settings};
@@ -78,7 +80,20 @@ impl Synapse {
         Self::start_with(Some(tls)).await
     }
 
+    /// Starts a fresh server that offers single sign-on through `provider`
+    /// (an OpenID Connect provider on loopback) besides passwords.
+    pub async fn start_with_sso(provider: &oidc::Provider) -> anyhow::Result<Self> {
+        Self::start_inner(None, Some(provider)).await
+    }
+
     async fn start_with(tls: Option<&koine_tls::test_ca::TestCa>) -> anyhow::Result<Self> {
+        Self::start_inner(tls, None).await
+    }
+
+    async fn start_inner(
+        tls: Option<&koine_tls::test_ca::TestCa>,
+        sso: Option<&oidc::Provider>,
+    ) -> anyhow::Result<Self> {
         let slot = slots().acquire_owned().await.context("semaphore")?;
         let dir = tempfile::tempdir()?;
         let port = free_port()?;
@@ -92,6 +107,13 @@ impl Synapse {
             None => SERVER_NAME.to_owned(),
         };
         write_config(dir.path(), port, &secret, &server_name, federation)?;
+        if let Some(provider) = sso {
+            let extra = oidc::synapse_config(port, provider);
+            let path = dir.path().join("homeserver.yaml");
+            let mut config = std::fs::read_to_string(&path)?;
+            config.push_str(&extra);
+            std::fs::write(&path, config)?;
+        }
         let mut server = Self {
             dir,
             port,
