@@ -298,3 +298,43 @@ people-add-placeholder = Phone number, user@server or @user:server
 people-add-save = Add
 people-add-invalid = That is not an address: { $reason }
 people-add-reached-by = Reached through (none: address book only):
+
+## Message actions, replies and attachments
+message-reply = Reply
+message-edit = Edit
+message-delete = Delete
+message-reply-unknown = an earlier message
+message-actions-unsent = Not sent yet: it can be changed once the network has it.
+attachment-remote = on the server
+composer-attach = Attach…
+composer-replying = Replying to { $name }: { $text }
+composer-editing = Editing your message (Esc cancels)
+composer-cancel = Cancel
+attach-title = Attach files
+attach-failed = Could not attach: { $reason }
+change-failed = Could not change the message: { $reason }
+
+## Notices from the networks
+notice-malformed-input = Something unreadable from the { $source ->
+    [server] server
+    [peer] other person's app
+    [device] phone
+    [file] file
+   *[other] network
+} was skipped.
+notice-plugin-failed = This account's connection stopped on an internal error; it restarts by itself.
+notice-identity-key-changed = The security key of { $contact } changed. Check it with them before trusting this chat again.
+notice-recipient-not-opted-in = { $contact } has not agreed to receive messages from this network.
+notice-chat-read-only = { $contact } no longer accepts messages here; the chat is read-only.
+notice-rate-limited = The server asks to slow down.
+notice-rate-limited-for = The server asks to slow down for { $seconds } s.
+notice-certificate-rejected = The certificate of { $host } was refused: { $reason }
+notice-prekeys-low = Only { $remaining } encryption prekeys left on the server; more are being uploaded.
+notice-device-unreachable = Your phone “{ $device }” cannot be reached.
+notice-attachment-too-large = The file is too large for this network (at most { $max }).
+notice-unsupported = This server does not offer { $feature }.
+notice-task-history-sync = Syncing history
+notice-task-upload = Uploading
+notice-progress = { $task }: { $done }
+notice-progress-of = { $task }: { $done } of { $total }
+notice-other = The network reported something this version cannot show.

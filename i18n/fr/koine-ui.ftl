@@ -298,3 +298,43 @@ people-add-placeholder = Numéro de téléphone, utilisateur@serveur ou @utilisa
 people-add-save = Ajouter
 people-add-invalid = Ce n’est pas une adresse : { $reason }
 people-add-reached-by = Joignable par (aucun : carnet d’adresses seulement) :
+
+## Message actions, replies and attachments
+message-reply = Répondre
+message-edit = Modifier
+message-delete = Supprimer
+message-reply-unknown = un message précédent
+message-actions-unsent = Pas encore envoyé : il pourra être modifié une fois reçu par le réseau.
+attachment-remote = sur le serveur
+composer-attach = Joindre…
+composer-replying = Réponse à { $name } : { $text }
+composer-editing = Modification de votre message (Échap pour annuler)
+composer-cancel = Annuler
+attach-title = Joindre des fichiers
+attach-failed = Impossible de joindre : { $reason }
+change-failed = Impossible de modifier le message : { $reason }
+
+## Notices from the networks
+notice-malformed-input = Un élément illisible venant { $source ->
+    [server] du serveur
+    [peer] de l’application de votre correspondant
+    [device] du téléphone
+    [file] du fichier
+   *[other] du réseau
+} a été ignoré.
+notice-plugin-failed = La connexion de ce compte s’est arrêtée sur une erreur interne ; elle redémarre d’elle-même.
+notice-identity-key-changed = La clé de sécurité de { $contact } a changé. Vérifiez-la avec cette personne avant de refaire confiance à cette discussion.
+notice-recipient-not-opted-in = { $contact } n’a pas accepté de recevoir des messages de ce réseau.
+notice-chat-read-only = { $contact } n’accepte plus de messages ici ; la discussion est en lecture seule.
+notice-rate-limited = Le serveur demande de ralentir.
+notice-rate-limited-for = Le serveur demande de ralentir pendant { $seconds } s.
+notice-certificate-rejected = Le certificat de { $host } a été refusé : { $reason }
+notice-prekeys-low = Il ne reste que { $remaining } préclés de chiffrement sur le serveur ; d’autres sont en cours d’envoi.
+notice-device-unreachable = Votre téléphone « { $device } » est injoignable.
+notice-attachment-too-large = Le fichier est trop volumineux pour ce réseau ({ $max } au plus).
+notice-unsupported = Ce serveur ne propose pas { $feature }.
+notice-task-history-sync = Synchronisation de l’historique
+notice-task-upload = Envoi du fichier
+notice-progress = { $task } : { $done }
+notice-progress-of = { $task } : { $done } sur { $total }
+notice-other = Le réseau a signalé quelque chose que cette version ne sait pas afficher.

@@ -8,6 +8,7 @@
 
 #![deny(missing_docs)]
 
+pub mod attachment;
 pub mod engine;
 pub mod model;
 pub mod paths;

@@ -103,6 +103,11 @@ pub struct App {
     /// The last message to the open chat's person went by another route:
     /// that network and its chat, if known.
     pub sent_elsewhere: Option<(String, Option<ConversationId>)>,
+    /// Replying, correcting, the message whose actions are shown, and the
+    /// files for the next message.
+    pub compose: crate::actions::Compose,
+    /// What plugins reported that the user should see.
+    pub notices: crate::notices::Notices,
     /// Whether the lists are being read, and whether they changed since.
     pub(crate) refresh: crate::refresh::ListRefresh,
 }
@@ -150,6 +155,8 @@ impl App {
             route_picked: None,
             downgrade: None,
             sent_elsewhere: None,
+            compose: crate::actions::Compose::default(),
+            notices: crate::notices::Notices::default(),
             refresh: crate::refresh::ListRefresh::default(),
         }
     }
@@ -319,6 +326,9 @@ impl App {
                 if self.downgrade.is_some() {
                     return self.on_route(crate::composer_route::Action::Consent(None));
                 }
+                if self.compose.mode.is_some() {
+                    return self.on_action(crate::actions::Action::Cancel);
+                }
                 if self.overlay.is_some() {
                     self.overlay = None;
                 } else {
@@ -413,6 +423,11 @@ impl App {
             Message::SentToPerson(account, conversation) => {
                 self.sent_to_person(account, conversation)
             }
+            Message::Act(action) => self.on_action(action),
+            Message::DismissNotice(index) => {
+                self.notices.dismiss(index);
+                Vec::new()
+            }
             Message::Done | Message::ListsFailed => Vec::new(),
         }
     }
@@ -430,6 +445,7 @@ impl App {
         self.downgrade = None;
         self.sent_elsewhere = None;
         self.jump_to = None;
+        self.reset_compose();
         let mut effects = Vec::new();
         if let Some(previous) = self.selected {
             let text = composer_text(&self.composer);
@@ -465,9 +481,12 @@ impl App {
     }
 
     fn send(&mut self) -> Vec<Effect> {
+        if let Some(effects) = self.send_edit() {
+            return effects;
+        }
         let text = composer_text(&self.composer);
         let text = text.trim_end_matches('\n').to_owned();
-        if text.trim().is_empty() {
+        if text.trim().is_empty() && self.compose.files.is_empty() {
             return Vec::new();
         }
         let Some(c) = self.current() else {
@@ -476,20 +495,25 @@ impl App {
         if c.read_only {
             return Vec::new();
         }
-        let effect = Effect::Send {
-            account: c.account.clone(),
-            conversation: c.id,
-            key: c.key.clone(),
-            text: text.clone(),
-        };
-        let id = c.id;
+        let (account, id, key) = (c.account.clone(), c.id, c.key.clone());
+        let reply_to = self.take_reply();
+        let attachments = std::mem::take(&mut self.compose.files);
         self.composer = text_editor::Content::new();
         self.drafts.remove(&id);
         self.error = None;
         // To a known person: by the chosen route, asking before a downgrade.
+        // A reply or a file goes into this very chat.
+        let plain = reply_to.is_none() && attachments.is_empty();
         let mut effects = match (self.current_person(), &self.route_choice) {
-            (Some(person), Some(_)) => self.send_to_person(person, text),
-            _ => vec![effect],
+            (Some(person), Some(_)) if plain => self.send_to_person(person, text),
+            _ => vec![Effect::Send {
+                account,
+                conversation: id,
+                key,
+                text,
+                reply_to,
+                attachments,
+            }],
         };
         effects.push(Effect::SaveDraft(id, None));
         effects

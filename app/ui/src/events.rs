@@ -52,6 +52,10 @@ impl App {
                 }
                 Vec::new()
             }
+            EngineEvent::Notice { account, notice } => {
+                self.notice(account, notice);
+                Vec::new()
+            }
             EngineEvent::PromptRaised { account, prompt } => {
                 self.prompt_raised(account, prompt);
                 Vec::new()

@@ -18,8 +18,9 @@ pub fn estimate(m: &StoredMessage, with_day_separator: bool) -> f32 {
         .map(|l| l.chars().count().div_ceil(70).max(1))
         .sum();
     let mut h = 40.0 + 19.0 * (lines.saturating_sub(1)) as f32;
-    if !m.content.attachments.is_empty() {
-        h += 18.0;
+    h += 18.0 * m.content.attachments.len() as f32;
+    if m.reply_to.is_some() {
+        h += 22.0;
     }
     if !m.reactions.is_empty() {
         h += 19.0;

@@ -16,6 +16,8 @@
 #![deny(missing_docs)]
 
 pub mod account_setup;
+pub mod actions;
+mod actions_io;
 pub mod app;
 pub mod badge;
 pub mod blocked;
@@ -27,6 +29,8 @@ pub mod i18n;
 pub mod inspector;
 pub mod keys;
 pub mod message;
+pub mod message_view;
+pub mod notices;
 pub mod notify;
 pub mod overlay;
 pub mod people_screen;
@@ -273,10 +277,13 @@ fn perform(engine: &Engine, effect: Effect) -> Task<Message> {
             key,
             text,
             conversation,
+            reply_to,
+            attachments,
         } => Task::perform(
             async move {
+                let content = koine_api::Content { text, attachments };
                 engine
-                    .send(&account, &key, koine_api::Content::text(text), None)
+                    .send(&account, &key, content, reply_to)
                     .await
                     .map(|_| ())
                     .map_err(|e| e.to_string())
@@ -419,6 +426,16 @@ fn perform(engine: &Engine, effect: Effect) -> Task<Message> {
         | Effect::People(_)
         | Effect::ChooseRoute(..)
         | Effect::SendToPerson { .. } => Task::perform(tasks::run(engine, effect), |m| m),
+        Effect::Change(id, change) => Task::perform(
+            async move { engine.change_message(id, change).await },
+            |result| match result {
+                Ok(()) => Message::Done,
+                Err(e) => Message::Act(actions::Action::ChangeFailed(e.to_string())),
+            },
+        ),
+        Effect::PickFiles => Task::perform(actions_io::pick_files(), |picked| {
+            Message::Act(actions::Action::Picked(picked))
+        }),
         Effect::Retry(account) => Task::perform(
             async move {
                 engine.stop(&account).await;

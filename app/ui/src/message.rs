@@ -89,6 +89,10 @@ pub enum Message {
     /// A message to a person was committed to the store, through this
     /// account into this conversation (if it already existed).
     SentToPerson(AccountId, Option<ConversationId>),
+    /// Something done to a message, or to the composer's extras.
+    Act(crate::actions::Action),
+    /// Close the notice at this index.
+    DismissNotice(usize),
     /// Nothing to do (a finished background write).
     Done,
     /// Reading the lists failed (logged); a later change reads them again.
@@ -114,7 +118,15 @@ pub enum Effect {
         key: ConversationKey,
         /// The text.
         text: String,
+        /// The message it answers.
+        reply_to: Option<koine_api::RemoteId>,
+        /// Files to attach.
+        attachments: Vec<koine_api::Attachment>,
     },
+    /// Apply the user's change to a message (correction, reaction, deletion).
+    Change(koine_core::MessageId, koine_core::OwnChange),
+    /// Open the file chooser.
+    PickFiles,
     /// Keep (or clear) a conversation's draft.
     SaveDraft(ConversationId, Option<String>),
     /// Mark a conversation read.

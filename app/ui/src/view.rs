@@ -6,8 +6,7 @@ use crate::{badge, fl, inspector, route, time};
 use iced::keyboard::{Key, key::Named};
 use iced::widget::{Space, button, column, container, row, rule, scrollable, text, text_editor};
 use iced::{Alignment, Element, Fill, Length};
-use koine_api::{DeliveryState, Direction};
-use koine_core::{AccountStatus, ConversationRecord, StoredMessage};
+use koine_core::{AccountStatus, ConversationRecord};
 
 /// The id of the composer (tests focus it).
 pub const COMPOSER_ID: &str = "composer";
@@ -25,6 +24,10 @@ pub fn view(app: &App) -> Element<'_, Message> {
         crate::people_view::view(app)
     } else {
         chat(app)
+    };
+    let right: Element<'_, Message> = match crate::notices::view(app) {
+        Some(notices) => column![notices, right].into(),
+        None => right,
     };
     let mut main = row![sidebar, rule::vertical(1), right].height(Fill);
     if app.inspector_open && !app.settings_open && !app.people_open && app.setup.is_none() {
@@ -219,7 +222,8 @@ fn chat(app: &App) -> Element<'_, Message> {
                 container(text(time::day_label(m.timestamp, app.now)).size(12)).center_x(Fill),
             );
         }
-        list = list.push(row_col.push(message_view(app, m, app.jump_to == Some(m.id))));
+        list =
+            list.push(row_col.push(crate::message_view::view(app, m, app.jump_to == Some(m.id))));
     }
     list = list.push(Space::new().height(rows.below));
     let messages = scrollable(list)
@@ -245,6 +249,9 @@ fn chat(app: &App) -> Element<'_, Message> {
     if let Some(bar) = crate::composer_route::bar(app) {
         bottom = bottom.push(bar);
     }
+    if let Some(extras) = crate::message_view::composer_extras(app) {
+        bottom = bottom.push(extras);
+    }
     if c.read_only {
         bottom = bottom.push(text(fl!("chat-read-only")));
     } else {
@@ -266,6 +273,12 @@ fn chat(app: &App) -> Element<'_, Message> {
             });
         bottom = bottom.push(
             row![
+                button(text(fl!("composer-attach")))
+                    .style(button::secondary)
+                    .on_press_maybe(
+                        (!app.compose.picking)
+                            .then_some(Message::Act(crate::actions::Action::Attach))
+                    ),
                 editor,
                 button(text(fl!("composer-send"))).on_press(Message::Send)
             ]
@@ -277,90 +290,4 @@ fn chat(app: &App) -> Element<'_, Message> {
         .width(Fill)
         .height(Fill)
         .into()
-}
-
-fn ticks(state: DeliveryState) -> (&'static str, String) {
-    match state {
-        DeliveryState::Queued => ("◷", fl!("delivery-queued")),
-        DeliveryState::Sent => ("✓", fl!("delivery-sent")),
-        DeliveryState::Delivered => ("✓✓", fl!("delivery-delivered")),
-        DeliveryState::Read => ("✓✓", fl!("delivery-read")),
-        DeliveryState::Failed => ("!", String::new()),
-    }
-}
-
-fn message_view<'a>(app: &App, m: &'a StoredMessage, highlighted: bool) -> Element<'a, Message> {
-    let outgoing = m.direction == Direction::Outgoing;
-    // The person's name when the engine knows them, else the network's.
-    let sender = app
-        .names
-        .get(&koine_core::people::address_key(&m.sender))
-        .cloned()
-        .or_else(|| m.sender_name.clone())
-        .unwrap_or_else(|| m.sender.to_string());
-    let mut meta = row![text(time::clock(m.timestamp)).size(11)].spacing(6);
-    if !outgoing {
-        meta = row![
-            text(sender).size(12),
-            text(time::clock(m.timestamp)).size(11)
-        ]
-        .spacing(6);
-    }
-    if m.edited_at.is_some() {
-        meta = meta.push(text(fl!("message-edited")).size(11));
-    }
-    if outgoing {
-        let (symbol, words) = ticks(m.state);
-        let words = if m.state == DeliveryState::Failed {
-            fl!(
-                "delivery-failed",
-                reason = m.error.clone().unwrap_or_default()
-            )
-        } else {
-            words
-        };
-        meta = meta.push(text(format!("{symbol} {words}")).size(11));
-    }
-    let body = if m.deleted {
-        text(fl!("message-deleted")).size(14)
-    } else {
-        text(m.content.text.clone()).size(14)
-    };
-    let mut bubble = column![meta, body].spacing(2);
-    if !m.content.attachments.is_empty() {
-        bubble = bubble.push(
-            text(fl!(
-                "message-attachments",
-                count = m.content.attachments.len()
-            ))
-            .size(12),
-        );
-    }
-    if !m.reactions.is_empty() {
-        let reactions: Vec<&str> = m.reactions.iter().map(|(_, e)| e.as_str()).collect();
-        bubble = bubble.push(text(reactions.join(" ")).size(13));
-    }
-    let bubble = container(bubble)
-        .padding(8)
-        .max_width(560)
-        .style(move |theme: &iced::Theme| {
-            let mut style = if outgoing {
-                container::primary(theme)
-            } else {
-                container::rounded_box(theme)
-            };
-            if highlighted {
-                // The message a search result opened the chat at.
-                style.border = style
-                    .border
-                    .width(3)
-                    .color(theme.extended_palette().danger.base.color);
-            }
-            style
-        });
-    if outgoing {
-        row![Space::new().width(Fill), bubble].into()
-    } else {
-        row![bubble, Space::new().width(Fill)].into()
-    }
 }

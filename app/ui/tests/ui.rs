@@ -181,6 +181,8 @@ fn typing_and_enter_sends_and_shift_enter_adds_a_line() {
             conversation: ALICE,
             key: koine_api::ConversationKey::new("!alice"),
             text: "hello\nworld".into(),
+            reply_to: None,
+            attachments: Vec::new(),
         }
     );
     assert_eq!(

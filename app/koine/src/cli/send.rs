@@ -3,8 +3,7 @@
 use anyhow::{Context, bail};
 use clap::Args;
 use koine_api::{
-    Attachment, AttachmentSource, ChatState, Command, Content, ConversationKey, DeliveryState,
-    RemoteId,
+    Attachment, ChatState, Command, Content, ConversationKey, DeliveryState, RemoteId,
 };
 use koine_core::{AccountStatus, Engine, EngineEvent};
 use std::path::PathBuf;
@@ -44,41 +43,8 @@ pub struct SendArgs {
     typing: bool,
 }
 
-fn mime_of(path: &std::path::Path) -> &'static str {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_default();
-    match ext.as_str() {
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "webp" => "image/webp",
-        "txt" => "text/plain",
-        "pdf" => "application/pdf",
-        "ogg" | "opus" => "audio/ogg",
-        "mp4" => "video/mp4",
-        _ => "application/octet-stream",
-    }
-}
-
 fn attachment(path: &std::path::Path) -> anyhow::Result<Attachment> {
-    let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
-    if !meta.is_file() {
-        bail!("{} is not a file", path.display());
-    }
-    let absolute = std::fs::canonicalize(path)?;
-    Ok(Attachment {
-        name: path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "file".into()),
-        mime: mime_of(path).to_owned(),
-        size: meta.len(),
-        source: AttachmentSource::LocalPath(absolute.to_string_lossy().into_owned()),
-        sha256: None,
-    })
+    Ok(koine_core::attachment::from_path(path)?)
 }
 
 pub async fn run(engine: &Engine, args: SendArgs) -> anyhow::Result<ExitCode> {
