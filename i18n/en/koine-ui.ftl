@@ -338,3 +338,7 @@ notice-task-upload = Uploading
 notice-progress = { $task }: { $done }
 notice-progress-of = { $task }: { $done } of { $total }
 notice-other = The network reported something this version cannot show.
+prompt-browser-title = Sign in to { $server }
+prompt-browser-body = This server signs you in on its own web page. Open it in your browser, sign in there, and come back: Koine continues by itself. Check that the address below is your server's.
+prompt-browser-confirm = Open in the browser
+prompt-browser-reject = Cancel

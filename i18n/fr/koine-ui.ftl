@@ -338,3 +338,7 @@ notice-task-upload = Envoi du fichier
 notice-progress = { $task } : { $done }
 notice-progress-of = { $task } : { $done } sur { $total }
 notice-other = Le réseau a signalé quelque chose que cette version ne sait pas afficher.
+prompt-browser-title = Se connecter à { $server }
+prompt-browser-body = Ce serveur vous connecte sur sa propre page web. Ouvrez-la dans votre navigateur, connectez-vous, puis revenez : Koine continue tout seul. Vérifiez que l’adresse ci-dessous est bien celle de votre serveur.
+prompt-browser-confirm = Ouvrir dans le navigateur
+prompt-browser-reject = Annuler

@@ -29,3 +29,29 @@ pub async fn read(paths: Vec<PathBuf>) -> Result<Vec<Attachment>, String> {
     .await
     .map_err(|e| e.to_string())?
 }
+
+/// Opens a web page with the desktop's handler (`xdg-open`, which goes
+/// through the portal inside Flatpak; `explorer` on Windows; `open` on
+/// macOS). Failures are logged: the page's address stays on screen.
+pub async fn open_url(url: String) {
+    let program = if cfg!(windows) {
+        "explorer"
+    } else if cfg!(target_os = "macos") {
+        "open"
+    } else {
+        "xdg-open"
+    };
+    let spawned = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(program)
+            .arg(&url)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .map(|_| ())
+    })
+    .await;
+    if let Ok(Err(error)) = spawned {
+        tracing::warn!(%error, program, "could not open the browser");
+    }
+}

@@ -436,6 +436,7 @@ fn perform(engine: &Engine, effect: Effect) -> Task<Message> {
         Effect::PickFiles => Task::perform(actions_io::pick_files(), |picked| {
             Message::Act(actions::Action::Picked(picked))
         }),
+        Effect::OpenUrl(url) => Task::perform(actions_io::open_url(url), |()| Message::Done),
         Effect::Retry(account) => Task::perform(
             async move {
                 engine.stop(&account).await;

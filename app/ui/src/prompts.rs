@@ -23,11 +23,20 @@ impl App {
             return Vec::new();
         }
         let (account, prompt) = self.prompts.remove(0);
-        vec![Effect::AnswerPrompt {
+        let mut effects = Vec::new();
+        // Only a web page is opened, never a local file or another scheme.
+        if let (PromptKind::SignInInBrowser { url, .. }, PromptAnswer::Confirm) =
+            (&prompt.kind, answer)
+            && (url.starts_with("https://") || url.starts_with("http://"))
+        {
+            effects.push(Effect::OpenUrl(url.clone()));
+        }
+        effects.push(Effect::AnswerPrompt {
             account,
             prompt: prompt.id,
             answer,
-        }]
+        });
+        effects
     }
 }
 
@@ -86,6 +95,13 @@ fn texts(kind: &PromptKind) -> Texts {
             detail: Some(new_fingerprint.clone()),
             confirm: fl!("prompt-identity-confirm"),
             reject: fl!("prompt-identity-reject"),
+        },
+        PromptKind::SignInInBrowser { server, url } => Texts {
+            title: fl!("prompt-browser-title", server = server.clone()),
+            body: fl!("prompt-browser-body"),
+            detail: Some(url.clone()),
+            confirm: fl!("prompt-browser-confirm"),
+            reject: fl!("prompt-browser-reject"),
         },
         _ => Texts {
             title: fl!("prompt-other-title"),

@@ -171,3 +171,52 @@ fn the_dialog_blocks_the_window_until_answered() {
     let _ = app.update(Message::CloseInspector);
     assert_eq!(app.prompts.len(), 1);
 }
+
+#[test]
+fn a_browser_sign_in_shows_the_page_and_opens_only_web_addresses() {
+    let mut app = app();
+    let url = "https://matrix.example/_matrix/client/v3/login/sso/redirect?redirectUrl=x";
+    raise(
+        &mut app,
+        "acct-m",
+        "sso-1",
+        PromptKind::SignInInBrowser {
+            server: "matrix.example".into(),
+            url: url.into(),
+        },
+    );
+    assert!(
+        shows(&app, "Sign in to matrix.example"),
+        "{:?}",
+        texts(&app)
+    );
+    assert!(shows(&app, url), "the address is shown to be checked");
+    let messages = click(&app, "Open in the browser");
+    let effects = apply(&mut app, messages);
+    assert_eq!(
+        effects,
+        [
+            Effect::OpenUrl(url.into()),
+            Effect::AnswerPrompt {
+                account: AccountId::new("acct-m"),
+                prompt: PromptId::new("sso-1"),
+                answer: PromptAnswer::Confirm,
+            }
+        ]
+    );
+
+    raise(
+        &mut app,
+        "acct-m",
+        "sso-2",
+        PromptKind::SignInInBrowser {
+            server: "matrix.example".into(),
+            url: "file:///etc/passwd".into(),
+        },
+    );
+    let effects = app.update(Message::AnswerPrompt(PromptAnswer::Confirm));
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::OpenUrl(_))),
+        "{effects:?}"
+    );
+}
