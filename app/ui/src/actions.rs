@@ -52,6 +52,9 @@ pub enum Action {
     /// The chooser closed: the files picked (none when cancelled), or why
     /// one could not be read.
     Picked(Result<Vec<Attachment>, String>),
+    /// A file was dropped on the window: attach it to the open chat's next
+    /// message.
+    Dropped(std::path::PathBuf),
     /// Drop a file from the next message.
     RemoveFile(usize),
     /// The engine refused a change.
@@ -161,6 +164,14 @@ impl App {
                     }
                 }
                 Vec::new()
+            }
+            Action::Dropped(path) => {
+                let writable = self.current().is_some_and(|c| !c.read_only);
+                if writable {
+                    vec![Effect::ReadFiles(vec![path])]
+                } else {
+                    Vec::new()
+                }
             }
             Action::RemoveFile(index) => {
                 if index < self.compose.files.len() {

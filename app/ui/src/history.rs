@@ -18,7 +18,12 @@ pub fn estimate(m: &StoredMessage, with_day_separator: bool) -> f32 {
         .map(|l| l.chars().count().div_ceil(70).max(1))
         .sum();
     let mut h = 40.0 + 19.0 * (lines.saturating_sub(1)) as f32;
-    h += 18.0 * m.content.attachments.len() as f32;
+    for a in &m.content.attachments {
+        h += 18.0;
+        if crate::message_view::preview_path(a).is_some() {
+            h += crate::message_view::PREVIEW_HEIGHT + 2.0;
+        }
+    }
     if m.reply_to.is_some() {
         h += 22.0;
     }

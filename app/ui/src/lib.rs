@@ -210,6 +210,9 @@ fn subscription(shell: &Shell) -> Subscription<Message> {
         }
         iced::Event::Window(iced::window::Event::Focused) => Some(Message::WindowFocus(true)),
         iced::Event::Window(iced::window::Event::Unfocused) => Some(Message::WindowFocus(false)),
+        iced::Event::Window(iced::window::Event::FileDropped(path)) => {
+            Some(Message::Act(actions::Action::Dropped(path)))
+        }
         _ => None,
     });
     Subscription::batch([events, keys])
@@ -435,6 +438,9 @@ fn perform(engine: &Engine, effect: Effect) -> Task<Message> {
         ),
         Effect::PickFiles => Task::perform(actions_io::pick_files(), |picked| {
             Message::Act(actions::Action::Picked(picked))
+        }),
+        Effect::ReadFiles(paths) => Task::perform(actions_io::read(paths), |read| {
+            Message::Act(actions::Action::Picked(read))
         }),
         Effect::OpenUrl(url) => Task::perform(actions_io::open_url(url), |()| Message::Done),
         Effect::Retry(account) => Task::perform(

@@ -127,6 +127,8 @@ pub enum Effect {
     Change(koine_core::MessageId, koine_core::OwnChange),
     /// Open the file chooser.
     PickFiles,
+    /// Read files dropped on the window, to attach them.
+    ReadFiles(Vec<std::path::PathBuf>),
     /// Open a web page in the user's browser.
     OpenUrl(String),
     /// Keep (or clear) a conversation's draft.

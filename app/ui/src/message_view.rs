@@ -5,8 +5,8 @@
 use crate::actions::{Action, QUICK_REACTIONS, editable, human_size};
 use crate::app::{App, Message};
 use crate::{fl, time};
-use iced::widget::{Space, button, column, container, mouse_area, row, text};
-use iced::{Element, Fill};
+use iced::widget::{Space, button, column, container, image, mouse_area, row, text};
+use iced::{ContentFit, Element, Fill};
 use koine_api::{AttachmentSource, DeliveryState, Direction};
 use koine_core::StoredMessage;
 
@@ -59,6 +59,23 @@ fn quote<'a>(app: &App, m: &StoredMessage) -> Option<Element<'a, Message>> {
     )
 }
 
+/// The height of an image preview.
+pub const PREVIEW_HEIGHT: f32 = 200.0;
+/// Larger images are not previewed (decoding them would stall drawing).
+pub const PREVIEW_MAX_BYTES: u64 = 20_000_000;
+
+/// The local file to preview, for an image on this machine.
+pub fn preview_path(a: &koine_api::Attachment) -> Option<&str> {
+    match &a.source {
+        AttachmentSource::LocalPath(path)
+            if a.mime.starts_with("image/") && a.size <= PREVIEW_MAX_BYTES =>
+        {
+            Some(path)
+        }
+        _ => None,
+    }
+}
+
 fn files<'a>(m: &StoredMessage) -> Option<Element<'a, Message>> {
     if m.content.attachments.is_empty() {
         return None;
@@ -78,6 +95,13 @@ fn files<'a>(m: &StoredMessage) -> Option<Element<'a, Message>> {
             line = line.push(text(fl!("attachment-remote")).size(11));
         }
         list = list.push(line);
+        if let Some(path) = preview_path(a) {
+            list = list.push(
+                image(image::Handle::from_path(path))
+                    .height(PREVIEW_HEIGHT)
+                    .content_fit(ContentFit::ScaleDown),
+            );
+        }
     }
     Some(list.into())
 }

@@ -256,3 +256,74 @@ fn a_networks_notice_is_shown_translated_and_can_be_closed() {
     let _ = app.update(Message::DismissNotice(0));
     assert!(!shows(&app, "was refused"));
 }
+
+/// How many pixels of the rendered window are exactly `rgb`.
+fn pixels_of(app: &App, rgb: [u8; 3]) -> usize {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut sim = simulator(app);
+    let snapshot = sim.snapshot(&theme()).expect("renders");
+    let base = dir.path().join("frame.png");
+    assert!(snapshot.matches_image(&base).expect("written"));
+    let written = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "png"))
+        .expect("the frame");
+    let frame = image::open(written).expect("png").to_rgba8();
+    frame
+        .pixels()
+        .filter(|p| p.0[..3] == rgb && p.0[3] == 255)
+        .count()
+}
+
+#[test]
+fn an_image_on_this_machine_is_previewed_in_the_chat() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("magenta.png");
+    image::RgbaImage::from_pixel(64, 64, image::Rgba([255, 0, 255, 255]))
+        .save(&path)
+        .expect("png");
+    let size = std::fs::metadata(&path).expect("size").len();
+    let mut app = chat();
+    assert_eq!(pixels_of(&app, [255, 0, 255]), 0);
+    let mut m = sent(
+        message(
+            30,
+            ALICE,
+            Direction::Incoming,
+            0,
+            "",
+            DeliveryState::Delivered,
+        ),
+        "$photo",
+    );
+    let attachment = |source| Attachment {
+        name: "magenta.png".into(),
+        mime: "image/png".into(),
+        size,
+        source,
+        sha256: None,
+    };
+    // Only a link to it: named, not drawn.
+    m.content.attachments = vec![attachment(AttachmentSource::Remote(
+        "https://media.example/magenta.png".into(),
+    ))];
+    let _ = app.update(Message::Engine(Box::new(EngineEvent::MessageStored {
+        account: AccountId::new("acct-m"),
+        message: m.clone(),
+    })));
+    assert!(shows(&app, "magenta.png"));
+    assert_eq!(pixels_of(&app, [255, 0, 255]), 0);
+
+    // Downloaded: drawn.
+    m.content.attachments = vec![attachment(AttachmentSource::LocalPath(
+        path.to_string_lossy().into_owned(),
+    ))];
+    let _ = app.update(Message::Engine(Box::new(EngineEvent::MessageUpdated {
+        account: AccountId::new("acct-m"),
+        message: m,
+    })));
+    let drawn = pixels_of(&app, [255, 0, 255]);
+    assert!(drawn > 1000, "the preview is drawn: {drawn} pixels");
+}
