@@ -346,6 +346,7 @@ impl Engine {
         if !self.store().remove_account(id)? {
             return Err(EngineError::UnknownAccount(id.to_string()));
         }
+        lock(&self.inner.statuses).remove(id);
         let dir = self.inner.profile.account_dir(id.as_str());
         if dir.exists() {
             std::fs::remove_dir_all(dir)?;

@@ -507,7 +507,12 @@ async fn the_password_is_only_in_the_keyring() {
     KeyringSecrets::scoped(a.as_str())
         .set("plugin-key", &Secret::new("k"))
         .expect("plugin secret");
+    assert!(engine.account_statuses().contains_key(&a));
     engine.remove_account(&a).await.expect("remove");
+    assert!(
+        !engine.account_statuses().contains_key(&a),
+        "no status is kept for a removed account"
+    );
     let scope = KeyringSecrets::scoped(a.as_str());
     assert_eq!(scope.get(PASSWORD_SECRET).expect("keyring"), None);
     assert_eq!(scope.get("plugin-key").expect("keyring"), None);

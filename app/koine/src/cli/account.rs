@@ -111,7 +111,8 @@ pub async fn run(engine: &Engine, command: AccountCommand) -> anyhow::Result<Exi
                     println!("the server ended this login: its tokens are no longer valid");
                 }
                 koine_core::ServerSignOut::Failed(reason) => eprintln!(
-                    "koine: warning: the server could not be told ({reason});                      the login stays valid there until it expires or you end it from another client"
+                    "koine: warning: the server could not be told ({reason}); the login \
+                     stays valid there until it expires or you end it from another client"
                 ),
             }
             Ok(ExitCode::SUCCESS)
