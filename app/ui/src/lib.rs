@@ -42,6 +42,7 @@ pub mod route;
 pub mod settings;
 pub mod settings_screen;
 pub mod tasks;
+mod tasks_chat;
 pub mod time;
 pub mod view;
 
@@ -218,7 +219,7 @@ fn subscription(shell: &Shell) -> Subscription<Message> {
     Subscription::batch([events, keys])
 }
 
-fn settings_path(engine: &Engine) -> std::path::PathBuf {
+pub(crate) fn settings_path(engine: &Engine) -> std::path::PathBuf {
     engine.profile().root().join(settings::FILE)
 }
 
@@ -257,201 +258,8 @@ fn perform(engine: &Engine, effect: Effect) -> Task<Message> {
             );
             Task::batch([lists, people])
         }
-        Effect::LoadPeople => Task::perform(
-            async move { blocking(move || engine.people()).await },
-            |result| match result {
-                Some(Ok(people)) => Message::PeopleLoaded(people),
-                Some(Err(error)) => {
-                    tracing::warn!(%error, "reading people");
-                    Message::Done
-                }
-                None => Message::Done,
-            },
-        ),
-        Effect::LoadMessages(id) => Task::perform(
-            async move { blocking(move || engine.messages(id, None, app::PAGE)).await },
-            move |result| match result {
-                Some(Ok(messages)) => Message::MessagesLoaded(id, messages),
-                _ => Message::Done,
-            },
-        ),
-        Effect::Send {
-            account,
-            key,
-            text,
-            conversation,
-            reply_to,
-            attachments,
-        } => Task::perform(
-            async move {
-                let content = koine_api::Content { text, attachments };
-                engine
-                    .send(&account, &key, content, reply_to)
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
-            },
-            move |result| match result {
-                Ok(()) => Message::Sent(conversation),
-                Err(reason) => Message::SendFailed(reason),
-            },
-        ),
-        Effect::SaveDraft(id, draft) => Task::perform(
-            async move {
-                blocking(move || {
-                    engine.with_store(|s| {
-                        s.set_draft(id, draft.as_deref()).map_err(|e| e.to_string())
-                    })
-                })
-                .await
-            },
-            |_| Message::Done,
-        ),
-        Effect::MarkRead(id) => Task::perform(
-            async move { blocking(move || engine.with_store(|s| s.mark_read(id).is_ok())).await },
-            |_| Message::Done,
-        ),
-        Effect::SaveSettings(values) => {
-            let path = settings_path(&engine);
-            Task::perform(
-                async move { blocking(move || settings::save(&path, &values)).await },
-                |result| match result {
-                    Some(Err(error)) => Message::SettingsSaveFailed(error.to_string()),
-                    _ => Message::Done,
-                },
-            )
-        }
-        Effect::LoadStrangerPolicies(protocols) => Task::perform(
-            async move {
-                blocking(move || {
-                    protocols
-                        .into_iter()
-                        .filter_map(|p| engine.stranger_policy(&p).ok().map(|s| (p, s)))
-                        .collect::<Vec<_>>()
-                })
-                .await
-            },
-            |policies| Message::PoliciesLoaded(policies.unwrap_or_default()),
-        ),
-        Effect::SetStrangerPolicy(protocol, policy) => Task::perform(
-            async move {
-                blocking(move || {
-                    engine
-                        .set_stranger_policy(&protocol, policy)
-                        .map_err(|e| e.to_string())
-                })
-                .await
-            },
-            |result| match result {
-                Some(Err(reason)) => Message::SettingsSaveFailed(reason),
-                _ => Message::Done,
-            },
-        ),
-        Effect::Search(query) => Task::perform(
-            {
-                let query = query.clone();
-                async move { blocking(move || engine.search(&query, 50)).await }
-            },
-            move |result| match result {
-                Some(Ok(hits)) => Message::SearchResults(query.clone(), hits),
-                Some(Err(error)) => {
-                    tracing::warn!(%error, "search");
-                    Message::SearchResults(query.clone(), Vec::new())
-                }
-                None => Message::Done,
-            },
-        ),
-        Effect::LoadMessagesUpTo(id, last) => Task::perform(
-            async move {
-                let before = koine_core::MessageId(last.0 + 1);
-                blocking(move || engine.messages(id, Some(before), app::PAGE)).await
-            },
-            move |result| match result {
-                Some(Ok(messages)) => Message::MessagesLoaded(id, messages),
-                _ => Message::Done,
-            },
-        ),
-        Effect::LoadOlder(id, first) => Task::perform(
-            async move { blocking(move || engine.messages(id, Some(first), app::PAGE)).await },
-            move |result| match result {
-                Some(Ok(messages)) => Message::OlderLoaded(id, messages),
-                _ => Message::OlderLoaded(id, Vec::new()),
-            },
-        ),
-        Effect::Notify { summary, body } => Task::perform(
-            async move { blocking(move || notify::show(&summary, &body)).await },
-            |result| {
-                if let Some(Err(error)) = result {
-                    tracing::warn!(%error, "desktop notification");
-                }
-                Message::Done
-            },
-        ),
-        Effect::AnswerPrompt {
-            account,
-            prompt,
-            answer,
-        } => Task::perform(
-            async move {
-                engine
-                    .command(
-                        &account,
-                        koine_api::Command::AnswerPrompt { prompt, answer },
-                    )
-                    .await
-                    .map_err(|e| e.to_string())
-            },
-            |result| match result {
-                Ok(()) => Message::Done,
-                Err(reason) => Message::SendFailed(reason),
-            },
-        ),
-        Effect::AddAccount {
-            protocol,
-            label,
-            settings,
-            secret,
-        } => Task::perform(
-            async move {
-                engine
-                    .add_account(&protocol, &label, settings, secret)
-                    .await
-                    .map_err(|e| e.to_string())
-            },
-            |result| Message::Setup(account_setup::Action::Added(result)),
-        ),
         Effect::Focus(id) => iced::widget::operation::focus(id),
-        Effect::LoadRequests
-        | Effect::AnswerRequest(..)
-        | Effect::LoadStatuses
-        | Effect::LoadBlocked
-        | Effect::Unblock(..)
-        | Effect::People(_)
-        | Effect::ChooseRoute(..)
-        | Effect::SendToPerson { .. } => Task::perform(tasks::run(engine, effect), |m| m),
-        Effect::Change(id, change) => Task::perform(
-            async move { engine.change_message(id, change).await },
-            |result| match result {
-                Ok(()) => Message::Done,
-                Err(e) => Message::Act(actions::Action::ChangeFailed(e.to_string())),
-            },
-        ),
-        Effect::PickFiles => Task::perform(actions_io::pick_files(), |picked| {
-            Message::Act(actions::Action::Picked(picked))
-        }),
-        Effect::ReadFiles(paths) => Task::perform(actions_io::read(paths), |read| {
-            Message::Act(actions::Action::Picked(read))
-        }),
-        Effect::OpenUrl(url) => Task::perform(actions_io::open_url(url), |()| Message::Done),
-        Effect::Retry(account) => Task::perform(
-            async move {
-                engine.stop(&account).await;
-                if let Err(error) = engine.start(&account) {
-                    tracing::error!(%error, "restarting an account");
-                }
-            },
-            |()| Message::Done,
-        ),
+        other => Task::perform(tasks::run(engine, other), |m| m),
     }
 }
 

@@ -1,5 +1,4 @@
-//! The engine calls of the people, requests and route effects, as plain
-//! async functions: store reads and writes run on the blocking pool, sends
+//! The engine calls of the window's effects, as plain async functions: store reads and writes run on the blocking pool, sends
 //! and answers as the engine's own futures, and each answer comes back as a
 //! [`Message`]. The shell wraps them in tasks; tests call [`run`] with a
 //! real engine.
@@ -128,8 +127,9 @@ async fn people_job(engine: Engine, job: Job) -> Message {
     }
 }
 
-/// Carries out one of the people, requests or route effects on the engine
-/// and returns the window's answer (`Message::Done` for other effects).
+/// Carries out an effect on the engine and returns the window's answer.
+/// The shell runs every effect through here but two: reading the lists
+/// (two answers) and moving the keyboard focus (a widget operation).
 pub async fn run(engine: Engine, effect: Effect) -> Message {
     match effect {
         Effect::LoadRequests => match blocking(move || engine.requests()).await {
@@ -184,6 +184,6 @@ pub async fn run(engine: Engine, effect: Effect) -> Message {
                 Err(error) => Message::SendFailed(error.to_string()),
             }
         }
-        _ => Message::Done,
+        other => crate::tasks_chat::run(engine, other).await,
     }
 }
