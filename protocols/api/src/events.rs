@@ -123,6 +123,31 @@ impl EventReceiver {
         event
     }
 
+    /// Receives the next event and, without waiting, up to `limit - 1`
+    /// more that are already queued, into `buffer`; returns how many (0 when
+    /// every sink is gone). Like [`Self::recv`], the call first marks every
+    /// event received before it as handled, so the caller must have stored
+    /// the whole previous batch before it asks again.
+    pub async fn recv_many(&mut self, buffer: &mut Vec<Event>, limit: usize) -> usize {
+        self.mark();
+        let Some(first) = self.rx.recv().await else {
+            return 0;
+        };
+        buffer.push(first);
+        let mut n = 1;
+        while n < limit.max(1) {
+            match self.rx.try_recv() {
+                Ok(event) => {
+                    buffer.push(event);
+                    n += 1;
+                }
+                Err(_) => break,
+            }
+        }
+        self.received += n as u64;
+        n
+    }
+
     /// The next event if one is waiting; marks the ones before as handled.
     pub fn try_recv(&mut self) -> Result<Event, mpsc::error::TryRecvError> {
         self.mark();
@@ -155,6 +180,26 @@ mod tests {
         assert!(!waiting.is_finished());
         // Asking for the next event marks the first handled.
         let _ = tokio::time::timeout(Duration::from_millis(10), rx.recv()).await;
+        let r = tokio::time::timeout(Duration::from_secs(5), waiting).await;
+        assert!(matches!(r, Ok(Ok(Ok(())))));
+    }
+
+    #[tokio::test]
+    async fn a_batch_is_handled_only_when_the_next_one_is_asked_for() {
+        let (sink, mut rx) = EventSink::channel(8);
+        sink.emit(ev()).await.expect("emit");
+        let waiting = tokio::spawn({
+            let sink = sink.clone();
+            async move { sink.emit_handled(ev()).await }
+        });
+        let mut batch = Vec::new();
+        while batch.len() < 2 {
+            rx.recv_many(&mut batch, 8).await;
+        }
+        // Both received in batches; the last not yet handled.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!waiting.is_finished());
+        let _ = tokio::time::timeout(Duration::from_millis(10), rx.recv_many(&mut batch, 8)).await;
         let r = tokio::time::timeout(Duration::from_secs(5), waiting).await;
         assert!(matches!(r, Ok(Ok(Ok(())))));
     }

@@ -14,6 +14,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
+/// At most this many events are taken from a session at once.
+const BATCH: usize = 256;
+
 /// State shared between an account's task and the engine handle.
 #[derive(Default)]
 pub(super) struct AccountShared {
@@ -193,23 +196,40 @@ async fn run_session(
     let mut session = tokio::spawn(protocol.run(context));
     let mut commands_tx = Some(commands_tx);
     let mut events_open = true;
+    let mut batch = Vec::with_capacity(BATCH);
     let outcome = loop {
         tokio::select! {
-            event = events.recv(), if events_open => match event {
-                Some(Event::ConnectionChanged(ConnectionState::Online { link })) => {
-                    *backoff = engine.inner.config.backoff_initial;
-                    if commands_tx.is_some() {
-                        shared.went_online();
-                    }
-                    engine.emit(EngineEvent::AccountStatus {
-                        account: account.id.clone(),
-                        status: AccountStatus::Online { link },
-                    });
-                    replay_outbox(engine, account, shared).await;
+            n = events.recv_many(&mut batch, BATCH), if events_open => {
+                if n == 0 {
+                    events_open = false;
                 }
-                Some(event) => engine.handle(&account.id, event, shared),
-                None => events_open = false,
-            },
+                // Messages in a row are stored in one transaction; the
+                // receiver counts them handled only when the next batch is
+                // asked for, after that commit.
+                let mut messages = Vec::new();
+                for event in batch.drain(..) {
+                    match event {
+                        Event::MessageReceived(m) => messages.push(m),
+                        Event::ConnectionChanged(ConnectionState::Online { link }) => {
+                            engine.store_messages(&account.id, std::mem::take(&mut messages));
+                            *backoff = engine.inner.config.backoff_initial;
+                            if commands_tx.is_some() {
+                                shared.went_online();
+                            }
+                            engine.emit(EngineEvent::AccountStatus {
+                                account: account.id.clone(),
+                                status: AccountStatus::Online { link },
+                            });
+                            replay_outbox(engine, account, shared).await;
+                        }
+                        other => {
+                            engine.store_messages(&account.id, std::mem::take(&mut messages));
+                            engine.handle(&account.id, other, shared);
+                        }
+                    }
+                }
+                engine.store_messages(&account.id, messages);
+            }
             joined = &mut session => break match joined {
                 Ok(result) => Outcome::Ended(result),
                 Err(e) if e.is_panic() => Outcome::Panicked(panic_text(e)),
@@ -352,11 +372,7 @@ impl Engine {
                 });
             }
             Event::MessageReceived(message) => self.store_message(account, message)?,
-            Event::HistoryPage { messages, .. } => {
-                for message in messages {
-                    self.store_message(account.clone(), message)?;
-                }
-            }
+            Event::HistoryPage { messages, .. } => self.store_messages(&account, messages),
             Event::SendAcked {
                 local_id,
                 remote_id,
@@ -446,34 +462,67 @@ impl Engine {
         account: koine_api::AccountId,
         message: koine_api::Message,
     ) -> Result<(), crate::store::StoreError> {
-        let mut store = self.store();
-        let incoming = message.direction == Direction::Incoming;
-        if incoming && store.is_blocked(&account, &message.sender)? {
-            // Blocked in Koine: dropped, never stored nor notified.
-            return Ok(());
+        let stored = store_one(&mut self.store(), &account, &message)?;
+        self.announce(&account, &[stored])
+    }
+
+    /// Stores messages in a row in one transaction, then tells the
+    /// listeners. Should the batch fail, each message is stored on its own,
+    /// so one bad message does not keep the others out.
+    pub(super) fn store_messages(
+        &self,
+        account: &koine_api::AccountId,
+        messages: Vec<koine_api::Message>,
+    ) {
+        if messages.is_empty() {
+            return;
         }
-        let stranger = incoming && super::consent::is_stranger(&store, &account, &message.sender)?;
-        let peer = incoming.then_some(&message.sender);
-        let (conversation, created) =
-            store.ensure_conversation(&account, &message.conversation, peer, stranger)?;
-        let inserted = store.insert_message(conversation, &message)?;
-        // Not new, but ours: the echo of a message sent from here.
-        let echo_of_ours = match (&inserted, &message.local_id) {
-            (None, Some(local_id)) => store.message_id_by_local(local_id)?,
-            _ => None,
+        let batch = self.store().batch(|store| {
+            messages
+                .iter()
+                .map(|m| store_one(store, account, m))
+                .collect::<Result<Vec<_>, _>>()
+        });
+        let result = match batch {
+            Ok(stored) => self.announce(account, &stored),
+            Err(e) => {
+                tracing::warn!(%e, "a batch of messages failed; storing them one by one");
+                let mut result = Ok(());
+                for m in messages {
+                    if let Err(e) = self.store_message(account.clone(), m) {
+                        result = Err(e);
+                    }
+                }
+                result
+            }
         };
-        drop(store);
-        if created {
-            self.emit(EngineEvent::ConversationChanged {
-                account: account.clone(),
-                conversation,
-            });
+        if let Err(e) = result {
+            self.report_store_error(account, &e);
         }
-        if let Some(id) = inserted {
-            let message = self.store().message(id)?;
-            self.emit(EngineEvent::MessageStored { account, message });
-        } else if let Some(id) = echo_of_ours {
-            self.emit_updated(&account, Some(id))?;
+    }
+
+    /// Tells the listeners what was stored.
+    fn announce(
+        &self,
+        account: &koine_api::AccountId,
+        stored: &[Stored],
+    ) -> Result<(), crate::store::StoreError> {
+        for s in stored {
+            if let Some(conversation) = s.created {
+                self.emit(EngineEvent::ConversationChanged {
+                    account: account.clone(),
+                    conversation,
+                });
+            }
+            if let Some(id) = s.inserted {
+                let message = self.store().message(id)?;
+                self.emit(EngineEvent::MessageStored {
+                    account: account.clone(),
+                    message,
+                });
+            } else if let Some(id) = s.echo_of_ours {
+                self.emit_updated(account, Some(id))?;
+            }
         }
         Ok(())
     }
@@ -492,4 +541,46 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+/// What storing one incoming message did.
+struct Stored {
+    /// The conversation it opened.
+    created: Option<crate::model::ConversationId>,
+    /// The new row.
+    inserted: Option<crate::model::MessageId>,
+    /// The row of one's own message it was the echo of.
+    echo_of_ours: Option<crate::model::MessageId>,
+}
+
+fn store_one(
+    store: &mut crate::store::Store,
+    account: &koine_api::AccountId,
+    message: &koine_api::Message,
+) -> Result<Stored, crate::store::StoreError> {
+    let nothing = Stored {
+        created: None,
+        inserted: None,
+        echo_of_ours: None,
+    };
+    let incoming = message.direction == Direction::Incoming;
+    if incoming && store.is_blocked(account, &message.sender)? {
+        // Blocked in Koine: dropped, never stored nor notified.
+        return Ok(nothing);
+    }
+    let stranger = incoming && super::consent::is_stranger(store, account, &message.sender)?;
+    let peer = incoming.then_some(&message.sender);
+    let (conversation, created) =
+        store.ensure_conversation(account, &message.conversation, peer, stranger)?;
+    let inserted = store.insert_message(conversation, message)?;
+    // Not new, but ours: the echo of a message sent from here.
+    let echo_of_ours = match (&inserted, &message.local_id) {
+        (None, Some(local_id)) => store.message_id_by_local(local_id)?,
+        _ => None,
+    };
+    Ok(Stored {
+        created: created.then_some(conversation),
+        inserted,
+        echo_of_ours,
+    })
 }

@@ -407,3 +407,81 @@ fn a_stranger_is_a_request_even_when_the_network_reports_the_conversation_first(
         assert!(!peers.contains(&"+33666666666".to_owned()), "{peers:?}");
     });
 }
+
+#[test]
+fn a_burst_is_stored_in_batches_each_message_once_and_announced() {
+    rt().block_on(async {
+        let n = Nets::new();
+        let chat = n.account("chat", "me@chat.example").await;
+        n.start(&chat).await;
+        n.contact(&chat, "bob@chat.example", "Bob");
+        let mut rx = n.engine.subscribe();
+        let burst: Vec<_> = (0..600)
+            .map(|i| {
+                message(
+                    "bob@chat.example",
+                    &format!("b{i}"),
+                    &format!("burst {i}"),
+                    HopKind::ClientLink,
+                    false,
+                )
+            })
+            .collect();
+        // The same burst again: the network may deliver twice.
+        n.push
+            .send((chat.clone(), Push::Burst(burst.clone())))
+            .expect("push");
+        n.push
+            .send((chat.clone(), Push::Burst(burst)))
+            .expect("push");
+        let mut announced = 0;
+        while announced < 600 {
+            wait(&mut rx, "stored", |e| {
+                matches!(e, EngineEvent::MessageStored { .. })
+            })
+            .await;
+            announced += 1;
+        }
+        // Stored after the second burst: that one has been dealt with too.
+        deliver(
+            &n,
+            &chat,
+            message(
+                "bob@chat.example",
+                "after",
+                "after",
+                HopKind::ClientLink,
+                false,
+            ),
+        )
+        .await;
+        let conversation = n
+            .engine
+            .conversations()
+            .expect("list")
+            .into_iter()
+            .find(|c| c.key.as_str() == "bob@chat.example")
+            .expect("bob's chat");
+        let mut stored = Vec::new();
+        let mut before = None;
+        loop {
+            let page = n
+                .engine
+                .messages(conversation.id, before, 200)
+                .expect("page");
+            if page.is_empty() {
+                break;
+            }
+            before = page.first().map(|m| m.id);
+            stored.extend(page);
+        }
+        assert_eq!(stored.len(), 601, "each message once");
+        assert_eq!(
+            stored
+                .iter()
+                .filter(|m| m.content.text.starts_with("burst "))
+                .count(),
+            600
+        );
+    });
+}

@@ -27,6 +27,8 @@ pub(super) enum Push {
     Request(Request),
     Conversation(koine_api::Conversation),
     Profile(koine_api::Profile),
+    /// Many messages emitted at once, then waited for.
+    Burst(Vec<Message>),
 }
 
 pub(super) struct Net {
@@ -112,7 +114,15 @@ impl Protocol for Net {
                         },
                     },
                     Ok((to, what)) = push.recv() => if to == cx.account {
+                        if let Push::Burst(messages) = what {
+                            for m in messages {
+                                cx.events.emit(Event::MessageReceived(m)).await?;
+                            }
+                            cx.events.flush().await?;
+                            continue;
+                        }
                         let event = match what {
+                            Push::Burst(_) => continue,
                             Push::Message(m) => Event::MessageReceived(m),
                             Push::Request(r) => Event::RequestReceived(r),
                             Push::Conversation(c) => Event::ConversationUpserted(c),

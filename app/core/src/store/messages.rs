@@ -109,7 +109,7 @@ impl Store {
                 "queue_message needs a SendMessage command".into(),
             ));
         };
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         let attachments = if content.attachments.is_empty() {
             None
         } else {
@@ -148,7 +148,7 @@ impl Store {
         conversation: ConversationId,
         message: &Message,
     ) -> Result<Option<MessageId>> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         if let Some(local_id) = &message.local_id {
             let updated = tx.execute(
                 "UPDATE messages SET remote_id = COALESCE(remote_id, ?2), route = COALESCE(route, ?3),
@@ -217,7 +217,7 @@ impl Store {
         remote_id: &RemoteId,
         route: &Route,
     ) -> Result<Option<MessageId>> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         tx.execute(
             "DELETE FROM outbox WHERE local_id = ?1",
             [local_id.as_str()],
@@ -256,7 +256,7 @@ impl Store {
         error: &str,
         retryable: bool,
     ) -> Result<Option<MessageId>> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         if retryable {
             tx.execute(
                 "UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE local_id = ?1",
