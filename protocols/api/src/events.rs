@@ -78,6 +78,20 @@ impl EventSink {
         self.handled_up_to(seq).await
     }
 
+    /// Reports an event without waiting, and returns its number: it is
+    /// handled once [`Self::handled`] reaches that number. For a plugin
+    /// that keeps many events in flight and acts on each once it is stored.
+    pub async fn emit_tracked(&self, event: Event) -> Result<u64, EngineGone> {
+        self.send(event).await
+    }
+
+    /// How many events the engine has handled, as a watch: it reaches an
+    /// event's number (from [`Self::emit_tracked`]) once that event is
+    /// stored.
+    pub fn handled(&self) -> watch::Receiver<u64> {
+        self.handled.clone()
+    }
+
     /// Waits until the engine has handled the first `seq` events.
     async fn handled_up_to(&self, seq: u64) -> Result<(), EngineGone> {
         let mut handled = self.handled.clone();

@@ -48,18 +48,42 @@ impl Handoff {
     pub fn new(sink: EventSink) -> Self {
         let (tx, mut rx) = mpsc::unbounded_channel::<(Event, Option<u64>)>();
         let (handled_tx, handled) = watch::channel(0);
+        // Events are forwarded as they come, without waiting for each to be
+        // stored, so the engine can store many in one transaction; a token
+        // is reported once the engine has handled the event that carries it.
         let task = tokio::spawn(async move {
-            while let Some((event, token)) = rx.recv().await {
-                match token {
-                    Some(t) => {
-                        if sink.emit_handled(event).await.is_err() {
+            let mut stored = sink.handled();
+            let mut waiting: VecDeque<(u64, u64)> = VecDeque::new();
+            let mut open = true;
+            // After the session's end, what is in flight may still be stored.
+            while open || !waiting.is_empty() {
+                tokio::select! {
+                    biased;
+                    changed = stored.changed(), if !waiting.is_empty() => {
+                        if changed.is_err() {
                             break;
                         }
-                        let _ = handled_tx.send(t);
+                        let done = *stored.borrow_and_update();
+                        let mut last = None;
+                        while let Some(&(seq, token)) = waiting.front() {
+                            if seq > done {
+                                break;
+                            }
+                            last = Some(token);
+                            waiting.pop_front();
+                        }
+                        if let Some(token) = last {
+                            let _ = handled_tx.send(token);
+                        }
                     }
-                    None => {
-                        if sink.emit(event).await.is_err() {
-                            break;
+                    next = rx.recv(), if open => {
+                        let Some((event, token)) = next else {
+                            open = false;
+                            continue;
+                        };
+                        let Ok(seq) = sink.emit_tracked(event).await else { break };
+                        if let Some(t) = token {
+                            waiting.push_back((seq, t));
                         }
                     }
                 }
