@@ -46,6 +46,7 @@ impl Session {
                     PendingIq::RoomConfigured { room } => {
                         self.report_room(&ConversationKey::new(room), false).await?
                     }
+                    PendingIq::Omemo(p) => self.on_omemo_iq(p, Err(())).await?,
                     // A server without ping still handled our presence first.
                     PendingIq::Ready => self.on_iq_result(PendingIq::Ready, None, None).await?,
                     _ => {}
@@ -72,31 +73,15 @@ impl Session {
                         .await?;
                 } else if payload.is("query", ns::DISCO_INFO) {
                     let Some(to) = from else { return Ok(()) };
-                    let features = [
-                        ns::DISCO_INFO,
-                        ns::RECEIPTS,
-                        ns::MARKERS,
-                        ns::CHATSTATES,
-                        ns::CORRECT,
-                        "urn:xmpp:ping",
-                    ];
-                    let mut xml = format!(
-                        "<query xmlns='{}'><identity category='client' type='pc' name='Koine'/>",
-                        ns::DISCO_INFO
-                    );
-                    for f in features {
-                        xml.push_str(&format!("<feature var='{f}'/>"));
-                    }
-                    xml.push_str("</query>");
-                    if let Some(q) = ns::element(&xml) {
-                        let reply = Iq::Result {
-                            from: None,
-                            to: Some(to),
-                            id,
-                            payload: Some(q),
-                        };
-                        self.send_stanza(Stanza::Iq(reply), None).await?;
-                    }
+                    let node = payload.attr("node").map(str::to_owned);
+                    let q: Element = crate::caps::disco(node).into();
+                    let reply = Iq::Result {
+                        from: None,
+                        to: Some(to),
+                        id,
+                        payload: Some(q),
+                    };
+                    self.send_stanza(Stanza::Iq(reply), None).await?;
                 } else {
                     self.reply_unsupported(from, id).await?;
                 }
@@ -172,6 +157,7 @@ impl Session {
             PendingIq::RoomConfigured { room } => {
                 self.report_room(&ConversationKey::new(room), false).await?;
             }
+            PendingIq::Omemo(p) => self.on_omemo_iq(p, Ok(payload)).await?,
             PendingIq::Ready => {
                 self.events
                     .emit(Event::ConnectionChanged(ConnectionState::Online {

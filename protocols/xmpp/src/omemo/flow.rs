@@ -1,0 +1,549 @@
+//! The session's side of OMEMO: publishing our device and bundle at login,
+//! fetching contacts' device lists and bundles, encrypting sent messages and
+//! opening received ones.
+//!
+//! A message to a contact whose device list (or a device's bundle) is not
+//! known yet waits in a queue while the queries run; it is sent once every
+//! answer (or error) is in. A contact with no OMEMO device gets plaintext.
+
+use super::{Omemo, Opened, Pending, Queued, wire};
+use crate::error::XmppError;
+use crate::handoff::Action;
+use crate::session::{PendingIq, Session};
+use koine_api::{
+    Address, ConversationKey, Event, Jid, LocalId, Notice, Prompt, PromptAnswer, PromptId,
+    PromptKind, SendError,
+};
+use koine_e2ee::PeerId;
+use std::collections::BTreeMap;
+use tokio_xmpp::Stanza;
+use tokio_xmpp::jid::{BareJid, Jid as XJid};
+use tokio_xmpp::minidom::Element;
+use tokio_xmpp::parsers::message::{Lang, Message};
+
+const PROMPT_PREFIX: &str = "omemo-identity:";
+
+impl Session {
+    /// Opens the device and publishes it (login).
+    pub(crate) async fn omemo_start(
+        &mut self,
+        secrets: std::sync::Arc<dyn koine_api::SecretStore>,
+    ) -> Result<(), XmppError> {
+        let dir = self.data_dir.clone();
+        let own = self.own.clone();
+        let opened =
+            tokio::task::spawn_blocking(move || Omemo::open(&dir, own, secrets.as_ref())).await;
+        match opened {
+            Ok(Ok(o)) => self.omemo = Some(o),
+            Ok(Err(e)) => {
+                // Messages go out in plaintext rather than not at all; the
+                // user is told why.
+                self.events
+                    .emit(Event::Notice(Notice::Unsupported {
+                        feature: format!("omemo: {e}"),
+                    }))
+                    .await?;
+                return Ok(());
+            }
+            Err(e) => return Err(XmppError::Storage(e.to_string())),
+        }
+        self.iq_get(
+            None,
+            wire::fetch(wire::DEVICELIST_NODE),
+            PendingIq::Omemo(Pending::OwnList),
+        )
+        .await?;
+        self.omemo_publish(true, true).await?;
+        let sub = wire::subscribe(wire::DEVICELIST_NODE, self.jid.as_str());
+        self.iq_set(None, sub, PendingIq::Ignore).await?;
+        Ok(())
+    }
+
+    /// Publishes our bundle (`bundle`) or our device list.
+    async fn omemo_publish(&mut self, bundle: bool, options: bool) -> Result<(), XmppError> {
+        let Some(o) = &self.omemo else { return Ok(()) };
+        let (node, item) = if bundle {
+            let b = o.bundle().map_err(|e| XmppError::Storage(e.to_string()))?;
+            (wire::bundle_node(o.id), b)
+        } else {
+            let mut list = o.lists.get(&o.own).cloned().unwrap_or_default();
+            if !list.contains(&o.id) {
+                list.push(o.id);
+            }
+            (wire::DEVICELIST_NODE.to_owned(), wire::device_list(&list))
+        };
+        let q = wire::publish(&node, item, options);
+        self.iq_set(
+            None,
+            q,
+            PendingIq::Omemo(Pending::Published { bundle, options }),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// An answer (`Ok`) or error (`Err`) to one of our OMEMO queries.
+    pub(crate) async fn on_omemo_iq(
+        &mut self,
+        pending: Pending,
+        answer: Result<Option<Element>, ()>,
+    ) -> Result<(), XmppError> {
+        let Some(o) = &mut self.omemo else {
+            return Ok(());
+        };
+        match pending {
+            Pending::OwnList => {
+                let list = answer
+                    .ok()
+                    .flatten()
+                    .as_ref()
+                    .and_then(wire::fetched)
+                    .and_then(wire::read_device_list)
+                    .unwrap_or_default();
+                let missing = !list.contains(&o.id);
+                o.lists.insert(o.own.clone(), list);
+                if missing {
+                    self.omemo_publish(false, true).await?;
+                }
+            }
+            Pending::List(jid) => {
+                o.fetching_lists.remove(&jid);
+                let list = answer
+                    .ok()
+                    .flatten()
+                    .as_ref()
+                    .and_then(wire::fetched)
+                    .and_then(wire::read_device_list)
+                    .unwrap_or_default();
+                o.lists.insert(jid.clone(), list);
+                self.omemo_refresh_conversation(&jid).await?;
+            }
+            Pending::Bundle(jid, device) => {
+                o.fetching_bundles.remove(&(jid.clone(), device));
+                let bundle = answer
+                    .ok()
+                    .flatten()
+                    .as_ref()
+                    .and_then(|p| wire::fetched(p).and_then(wire::read_bundle));
+                match bundle {
+                    Some(Ok(b)) => {
+                        let peer = PeerId::new(jid.clone(), device);
+                        match o.device.start_session(&peer, &b.for_session(device)).await {
+                            Ok(_) => {
+                                if o.identity_seen(&jid, device) {
+                                    self.omemo_identity_changed(&jid, device).await?;
+                                }
+                                self.omemo_save_trust();
+                                self.omemo_refresh_conversation(&jid).await?;
+                            }
+                            Err(e) => {
+                                o.broken.insert((jid.clone(), device));
+                                let detail = format!("OMEMO bundle of {jid} device {device}: {e}");
+                                self.notice_peer(detail).await?;
+                            }
+                        }
+                    }
+                    Some(Err(e)) => {
+                        o.broken.insert((jid.clone(), device));
+                        self.notice_peer(format!("OMEMO bundle of {jid}: {e}"))
+                            .await?;
+                    }
+                    None => {
+                        o.broken.insert((jid, device));
+                    }
+                }
+            }
+            Pending::Published { bundle, options } => {
+                if answer.is_err() && options {
+                    // A server that refuses the publish options (or their
+                    // precondition) still takes the item with its defaults.
+                    self.omemo_publish(bundle, false).await?;
+                }
+            }
+        }
+        self.omemo_flush().await
+    }
+
+    /// A device list announced by PEP. `true` when the message was one.
+    pub(crate) async fn omemo_event(&mut self, m: &Message) -> Result<bool, XmppError> {
+        let Some(list) = wire::event_device_list(&m.payloads) else {
+            return Ok(false);
+        };
+        let Some(o) = &mut self.omemo else {
+            return Ok(true);
+        };
+        let from = m
+            .from
+            .as_ref()
+            .map(|f| f.to_bare().to_string())
+            .unwrap_or_else(|| o.own.clone());
+        let ours_missing = from == o.own && !list.contains(&o.id);
+        o.lists.insert(from.clone(), list);
+        if ours_missing {
+            self.omemo_publish(false, true).await?;
+        } else if from != self.own {
+            self.omemo_refresh_conversation(&from).await?;
+        }
+        Ok(true)
+    }
+
+    /// Sends `message` encrypted when the contact has OMEMO devices (after
+    /// fetching what is missing), in plaintext when they have none.
+    pub(crate) async fn omemo_send(
+        &mut self,
+        local_id: LocalId,
+        to: BareJid,
+        message: Message,
+    ) -> Result<(), XmppError> {
+        let Some(o) = &mut self.omemo else {
+            return self
+                .send_stanza(Stanza::Message(message), Some(local_id))
+                .await;
+        };
+        if o.queue.iter().any(|q| q.local_id == local_id) {
+            return Ok(()); // already waiting
+        }
+        o.queue.push(Queued {
+            since: std::time::Instant::now(),
+            local_id,
+            to,
+            message,
+        });
+        self.omemo_flush().await
+    }
+
+    /// Waits until the oldest queued message stops waiting (forever when
+    /// none waits).
+    pub(crate) async fn omemo_deadline(omemo: Option<&Omemo>) {
+        match omemo.and_then(Omemo::deadline) {
+            Some(t) => tokio::time::sleep_until(t.into()).await,
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Queries unanswered for too long: go on without them.
+    pub(crate) async fn omemo_expire(&mut self) -> Result<(), XmppError> {
+        if let Some(o) = &mut self.omemo {
+            o.expire(std::time::Instant::now());
+        }
+        self.omemo_flush().await
+    }
+
+    /// Starts what queued messages need; sends those that have it all.
+    pub(crate) async fn omemo_flush(&mut self) -> Result<(), XmppError> {
+        let Some(o) = &mut self.omemo else {
+            return Ok(());
+        };
+        let mut lists = Vec::new();
+        let mut bundles = Vec::new();
+        let mut ready = Vec::new();
+        let queue = std::mem::take(&mut o.queue);
+        for q in queue {
+            let jid = q.to.to_string();
+            let domain = q.to.domain().to_string();
+            if self.probing.contains_key(&domain) {
+                // Whether it is a gateway (where end-to-end ends) comes first.
+                o.queue.push(q);
+                continue;
+            }
+            if self.routes.is_gateway(&domain) {
+                ready.push(q);
+                continue;
+            }
+            let mut waiting = false;
+            for owner in [jid.as_str(), o.own.as_str()] {
+                if !o.lists.contains_key(owner) {
+                    waiting = true;
+                    if owner != o.own && o.fetching_lists.insert(owner.to_owned()) {
+                        lists.push(owner.to_owned());
+                    }
+                    continue;
+                }
+                for d in o.missing_bundles(owner) {
+                    waiting = true;
+                    if o.fetching_bundles.insert((owner.to_owned(), d)) {
+                        bundles.push((owner.to_owned(), d));
+                    }
+                }
+            }
+            if o.fetching_bundles
+                .iter()
+                .any(|(j, _)| *j == jid || *j == o.own)
+            {
+                waiting = true;
+            }
+            if waiting {
+                o.queue.push(q);
+            } else {
+                ready.push(q);
+            }
+        }
+        for jid in lists {
+            let Ok(to) = BareJid::new(&jid) else { continue };
+            let to: XJid = to.into();
+            self.iq_get(
+                Some(to.clone()),
+                wire::fetch(wire::DEVICELIST_NODE),
+                PendingIq::Omemo(Pending::List(jid)),
+            )
+            .await?;
+            let sub = wire::subscribe(wire::DEVICELIST_NODE, self.jid.as_str());
+            self.iq_set(Some(to), sub, PendingIq::Ignore).await?;
+        }
+        for (jid, d) in bundles {
+            let to = if jid == self.own {
+                None
+            } else {
+                BareJid::new(&jid).ok().map(XJid::from)
+            };
+            self.iq_get(
+                to,
+                wire::fetch(&wire::bundle_node(d)),
+                PendingIq::Omemo(Pending::Bundle(jid, d)),
+            )
+            .await?;
+        }
+        for q in ready {
+            self.omemo_encrypt_send(q).await?;
+        }
+        Ok(())
+    }
+
+    async fn omemo_encrypt_send(&mut self, q: Queued) -> Result<(), XmppError> {
+        let Queued {
+            local_id,
+            to,
+            mut message,
+            ..
+        } = q;
+        let jid = to.to_string();
+        let route = self.peer_route(to.domain().as_str());
+        let Some(o) = &mut self.omemo else {
+            return Ok(());
+        };
+        let (own, id) = (o.own.clone(), o.id);
+        let has_devices = o
+            .lists
+            .get(&jid)
+            .is_some_and(|l| l.iter().any(|d| !(jid == own && *d == id)))
+            && !self.routes.is_gateway(to.domain().as_str());
+        let body = message.bodies.values().next().cloned();
+        let (Some(body), true) = (body, has_devices) else {
+            // No OMEMO device (or nothing to encrypt): as it is.
+            return self
+                .send_stanza(Stanza::Message(message), Some(local_id))
+                .await;
+        };
+        let (peer, own) = o.targets(&jid);
+        if peer.is_empty() {
+            return self
+                .fail(
+                    local_id,
+                    SendError::Rejected(format!("no OMEMO device of {jid} could be reached")),
+                )
+                .await;
+        }
+        let all: Vec<PeerId> = peer.into_iter().chain(own).collect();
+        let encrypted = match o.encrypt(&body, &all).await {
+            Ok(e) => e,
+            Err(e) => {
+                return self
+                    .fail(local_id, SendError::Rejected(format!("OMEMO: {e}")))
+                    .await;
+            }
+        };
+        if let Some(e2e) = o.e2e(&jid, &route) {
+            o.sent.insert(local_id.as_str().to_owned(), e2e);
+        }
+        message.bodies = BTreeMap::from([(Lang::new(), wire::FALLBACK_BODY.to_owned())]);
+        // Links to uploaded files travel inside the encrypted body only.
+        message.payloads.retain(|p| !p.is("x", crate::ns::OOB));
+        message.payloads.push(wire::encrypted(&encrypted));
+        message.payloads.push(wire::store_hint());
+        message.payloads.push(wire::eme());
+        self.send_stanza(Stanza::Message(message), Some(local_id))
+            .await
+    }
+
+    /// Replaces an `<encrypted/>` message's body with its plaintext. `None`:
+    /// nothing to report (a key transport message, a duplicate, or one that
+    /// did not open: the user is told).
+    pub(crate) async fn omemo_open(
+        &mut self,
+        mut m: Message,
+        sender: &str,
+    ) -> Result<Option<(Message, bool)>, XmppError> {
+        let Some(parsed) = wire::read_encrypted(&m.payloads) else {
+            return Ok(Some((m, false)));
+        };
+        let Some(o) = &mut self.omemo else {
+            return Ok(Some((m, false)));
+        };
+        let e = match parsed {
+            Ok(e) => e,
+            Err(detail) => {
+                self.notice_peer(format!("OMEMO message: {detail}")).await?;
+                return Ok(Some((m, false)));
+            }
+        };
+        if sender == o.own && e.sid == o.id {
+            // Our own message from this device (archive, carbon).
+            return Ok(None);
+        }
+        let (opened, _) = match o.decrypt(sender, &e).await {
+            Ok(Some(x)) => x,
+            // Not encrypted for this device: the fallback body says a
+            // message came.
+            Ok(None) => return Ok(Some((m, false))),
+            Err(super::OmemoError::E2ee(koine_e2ee::E2eeError::Duplicate)) => return Ok(None),
+            Err(err) => {
+                self.notice_peer(format!("OMEMO message from {sender}: {err}"))
+                    .await?;
+                return Ok(None);
+            }
+        };
+        if o.identity_seen(sender, e.sid) {
+            self.omemo_identity_changed(sender, e.sid).await?;
+        }
+        self.omemo_save_trust();
+        match opened {
+            Opened::KeyTransport => {
+                self.omemo_commit_when_stored().await?;
+                Ok(None)
+            }
+            Opened::Body(text) => {
+                m.payloads.retain(|p| !p.is("encrypted", wire::NS));
+                // Links to uploaded files travel in the encrypted body only
+                // (one a line); they become attachments as OOB links do.
+                m.payloads
+                    .extend(super::file_links(&text).map(crate::oob::element));
+                m.bodies = BTreeMap::from([(Lang::new(), text)]);
+                Ok(Some((m, true)))
+            }
+        }
+    }
+
+    /// The session advanced by the last decryption is stored once the
+    /// events reported so far are.
+    pub(crate) async fn omemo_commit_when_stored(&mut self) -> Result<(), XmppError> {
+        if !self.omemo.as_ref().is_some_and(|o| o.uncommitted) {
+            return Ok(());
+        }
+        match self.events.after_stored(Action::OmemoCommit) {
+            Some(a) => self.apply(a).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Stores the sessions; republishes the bundle when prekeys were used.
+    pub(crate) async fn omemo_commit(&mut self) -> Result<(), XmppError> {
+        let Some(o) = &mut self.omemo else {
+            return Ok(());
+        };
+        o.device
+            .commit()
+            .map_err(|e| XmppError::Storage(e.to_string()))?;
+        o.uncommitted = false;
+        if std::mem::take(&mut o.prekey_used) {
+            o.replenish()
+                .map_err(|e| XmppError::Storage(e.to_string()))?;
+            self.omemo_publish(true, true).await?;
+        }
+        Ok(())
+    }
+
+    /// Puts the OMEMO layer of the conversation with `jid` on `route`, when
+    /// the contact has OMEMO devices.
+    pub(crate) fn omemo_protect(&self, jid: &str, route: &mut koine_api::Route) {
+        if let Some(o) = &self.omemo {
+            o.protect(jid, route);
+        }
+    }
+
+    fn omemo_save_trust(&self) {
+        if let Some(o) = &self.omemo
+            && let Err(e) =
+                crate::store::save(&self.data_dir, super::trust::TrustStore::FILE, &o.trust)
+        {
+            tracing::warn!(error = %e, "could not save OMEMO trust");
+        }
+    }
+
+    async fn omemo_refresh_conversation(&mut self, jid: &str) -> Result<(), XmppError> {
+        if self.conversations.contains(jid) {
+            self.upsert_conversation(&ConversationKey::new(jid)).await?;
+        }
+        Ok(())
+    }
+
+    async fn omemo_identity_changed(&mut self, jid: &str, device: u32) -> Result<(), XmppError> {
+        let Ok(who) = Jid::parse(jid) else {
+            return Ok(());
+        };
+        let fingerprint = self
+            .omemo
+            .as_ref()
+            .and_then(|o| o.trust.fingerprints(jid, &[device]))
+            .unwrap_or_default();
+        let with = Address::Jid(who);
+        self.events
+            .emit(Event::Notice(Notice::IdentityKeyChanged {
+                contact: with.clone(),
+            }))
+            .await?;
+        self.events
+            .emit(Event::PromptRaised(Prompt {
+                id: PromptId::new(format!("{PROMPT_PREFIX}{device}:{jid}")),
+                kind: PromptKind::IdentityChanged {
+                    with,
+                    new_fingerprint: fingerprint,
+                },
+            }))
+            .await?;
+        self.omemo_refresh_conversation(jid).await
+    }
+
+    /// `SetVerified`: every known device of the contact.
+    pub(crate) async fn omemo_set_verified(
+        &mut self,
+        with: &Address,
+        verified: bool,
+    ) -> Result<(), XmppError> {
+        let jid = with.to_string();
+        let Some(o) = &mut self.omemo else {
+            return Ok(());
+        };
+        let t = if verified {
+            super::trust::DeviceTrust::Verified
+        } else {
+            super::trust::DeviceTrust::Unverified
+        };
+        o.trust.set_all(&jid, t);
+        self.omemo_save_trust();
+        self.omemo_refresh_conversation(&jid).await
+    }
+
+    /// An answer to an identity-change prompt; `false` when not ours.
+    pub(crate) async fn omemo_answer(
+        &mut self,
+        prompt: &PromptId,
+        answer: PromptAnswer,
+    ) -> Result<bool, XmppError> {
+        let Some(rest) = prompt.as_str().strip_prefix(PROMPT_PREFIX) else {
+            return Ok(false);
+        };
+        let Some((device, jid)) = rest.split_once(':') else {
+            return Ok(true);
+        };
+        let (Ok(device), Some(o)) = (device.parse::<u32>(), &mut self.omemo) else {
+            return Ok(true);
+        };
+        if answer == PromptAnswer::Confirm {
+            o.trust
+                .set(jid, device, super::trust::DeviceTrust::Unverified);
+            self.omemo_save_trust();
+            self.omemo_refresh_conversation(jid).await?;
+        }
+        Ok(true)
+    }
+}

@@ -1,0 +1,254 @@
+//! OMEMO (legacy `eu.siacs.conversations.axolotl`) interop with an
+//! independent implementation: slixmpp + slixmpp-omemo (python-omemo with
+//! its oldmemo backend) through a real Prosody on loopback.
+//!
+//! Koine → peer and peer → Koine, plaintext asserted on both sides, both the
+//! session-starting (prekey) message and the ones after; the routes say
+//! OMEMO with the peer's fingerprint; after Koine restarts, its stored
+//! sessions still open the peer's next message.
+//!
+//! The peer's venv comes from `scripts/deps.d/xmpp.sh` (pinned versions) under
+//! `$KOINE_CACHE/venvs/xmpp-omemo`, or `KOINE_XMPP_OMEMO_VENV_BIN`.
+
+mod support;
+
+use koine_api::{
+    Command, Content, ConversationKey, E2eScheme, Event, LocalId, Message, Verification,
+};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+use support::{Prosody, client};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, ChildStdin};
+use tokio::sync::mpsc;
+
+fn python() -> PathBuf {
+    if let Ok(bin) = std::env::var("KOINE_XMPP_OMEMO_VENV_BIN") {
+        return PathBuf::from(bin).join("python");
+    }
+    let cache = std::env::var("KOINE_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| "/root".into()))
+                .join(".cache/koine")
+        });
+    cache.join("venvs/xmpp-omemo/bin/python")
+}
+
+/// The slixmpp-omemo peer, speaking JSON lines.
+struct Peer {
+    child: Child,
+    stdin: ChildStdin,
+    lines: mpsc::UnboundedReceiver<serde_json::Value>,
+    seen: Vec<serde_json::Value>,
+}
+
+impl Peer {
+    fn start(server: &Prosody, jid: &str, password: &str, state: PathBuf) -> Self {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/omemo_peer.py");
+        let mut child = tokio::process::Command::new(python())
+            .arg(script)
+            .args([jid, password, "127.0.0.1", &server.c2s_port.to_string()])
+            .arg(&server.ca_file)
+            .arg(state)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "start the slixmpp-omemo peer with {} ({e}); run scripts/deps.d/xmpp.sh",
+                    python().display()
+                )
+            });
+        let stdin = child.stdin.take().expect("stdin");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, lines) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let mut r = BufReader::new(stdout).lines();
+            while let Ok(Some(l)) = r.next_line().await {
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&l)
+                    && tx.send(v).is_err()
+                {
+                    break;
+                }
+            }
+        });
+        Self {
+            child,
+            stdin,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    async fn wait_for(
+        &mut self,
+        what: &str,
+        pred: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        if let Some(v) = self.seen.iter().find(|v| pred(v)) {
+            return v.clone();
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            match tokio::time::timeout_at(deadline, self.lines.recv()).await {
+                Ok(Some(v)) => {
+                    assert!(v.get("error").is_none(), "peer error: {v}");
+                    self.seen.push(v.clone());
+                    if pred(&v) {
+                        return v;
+                    }
+                }
+                Ok(None) => panic!("peer exited while waiting for {what}: {:?}", self.seen),
+                Err(_) => panic!("timed out waiting for the peer's {what}: {:?}", self.seen),
+            }
+        }
+    }
+
+    async fn send(&mut self, to: &str, text: &str) {
+        let line = serde_json::json!({ "send": text, "to": to }).to_string() + "\n";
+        self.stdin
+            .write_all(line.as_bytes())
+            .await
+            .expect("peer stdin");
+        self.stdin.flush().await.expect("flush");
+    }
+
+    async fn received(&mut self, text: &str) -> serde_json::Value {
+        self.wait_for(text, |v| v["received"] == text).await
+    }
+}
+
+fn send(to: &str, id: &str, text: &str) -> Command {
+    Command::SendMessage {
+        local_id: LocalId::new(id),
+        conversation: ConversationKey::new(to),
+        content: Content::text(text),
+        reply_to: None,
+    }
+}
+
+async fn received(c: &mut client::Client, text: &str) -> Message {
+    let t = text.to_owned();
+    match c
+        .wait_for(
+            text,
+            move |e| matches!(e, Event::MessageReceived(m) if m.content.text == t),
+        )
+        .await
+    {
+        Event::MessageReceived(m) => m,
+        _ => unreachable!(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn omemo_both_ways_with_slixmpp_omemo() {
+    let server = Prosody::start();
+    let (sa, pa, ja) = server.account("alice");
+    let password_b = format!("pw-{}", uuid::Uuid::new_v4());
+    let jb = server.register("bob", support::DOMAIN, &password_b);
+    let dir = tempfile::tempdir().expect("tmp");
+
+    let mut bob = Peer::start(
+        &server,
+        jb.as_str(),
+        &password_b,
+        dir.path().join("bob.json"),
+    );
+    let bob_ready = bob.wait_for("ready", |v| v.get("ready").is_some()).await;
+    let bob_device = bob_ready["ready"].as_u64().expect("device id");
+
+    let account = format!("xmpp-{}", uuid::Uuid::new_v4());
+    let mut alice = client::start_as(&account, sa.clone(), pa.clone(), dir.path().join("a"));
+    alice.online().await;
+
+    // Koine → slixmpp-omemo: the first message starts the session.
+    alice
+        .send(send(jb.as_str(), "k1", "hello from koine"))
+        .await;
+    let acked = alice
+        .wait_for(
+            "ack",
+            |e| matches!(e, Event::SendAcked { local_id, .. } if local_id.as_str() == "k1"),
+        )
+        .await;
+    let Event::SendAcked { route, .. } = acked else {
+        unreachable!()
+    };
+    assert_eq!(route.end_to_end.scheme, E2eScheme::Omemo, "{route:?}");
+    assert_eq!(route.end_to_end.verification, Verification::Unverified);
+    assert_eq!(route.validate(), Ok(()));
+    assert!(route.is_end_to_end(), "{route:?}");
+    let fingerprint = route
+        .end_to_end
+        .fingerprint
+        .clone()
+        .expect("the peer's fingerprint");
+    assert!(
+        fingerprint.starts_with(&format!("{bob_device}: ")),
+        "{fingerprint}"
+    );
+    let got = bob.received("hello from koine").await;
+    assert_eq!(got["encrypted"], true, "{got}");
+    assert_eq!(got["from"], ja.as_str());
+
+    // slixmpp-omemo → Koine.
+    bob.send(ja.as_str(), "hello from slixmpp").await;
+    let m = received(&mut alice, "hello from slixmpp").await;
+    assert_eq!(m.route.end_to_end.scheme, E2eScheme::Omemo);
+    assert_eq!(
+        m.route.end_to_end.fingerprint.as_deref(),
+        Some(fingerprint.as_str())
+    );
+    assert_eq!(m.route.validate(), Ok(()));
+
+    // The established sessions, both ways.
+    alice
+        .send(send(jb.as_str(), "k2", "second from koine"))
+        .await;
+    assert_eq!(bob.received("second from koine").await["encrypted"], true);
+    bob.send(ja.as_str(), "second from slixmpp").await;
+    received(&mut alice, "second from slixmpp").await;
+
+    // The conversation's route shows OMEMO with the fingerprint.
+    let conv = alice
+        .wait_for("conversation", |e| {
+            matches!(e, Event::ConversationUpserted(c)
+                if c.key.as_str() == jb.as_str()
+                    && c.route.end_to_end.scheme == E2eScheme::Omemo
+                    && c.route.end_to_end.fingerprint.is_some())
+        })
+        .await;
+    let Event::ConversationUpserted(conv) = conv else {
+        unreachable!()
+    };
+    assert_eq!(
+        conv.route.end_to_end.fingerprint.as_deref(),
+        Some(fingerprint.as_str())
+    );
+    assert_eq!(conv.route.validate(), Ok(()));
+
+    // Koine restarts: its sessions and identity come back from the sealed
+    // store (key in the keyring).
+    alice.stop().await.expect("stops");
+    let mut alice = client::start_as(&account, sa, pa, dir.path().join("a"));
+    alice.online().await;
+    bob.send(ja.as_str(), "after the restart").await;
+    let m = received(&mut alice, "after the restart").await;
+    assert_eq!(m.route.end_to_end.scheme, E2eScheme::Omemo);
+    alice
+        .send(send(jb.as_str(), "k3", "koine after the restart"))
+        .await;
+    assert_eq!(
+        bob.received("koine after the restart").await["encrypted"],
+        true
+    );
+
+    drop(bob.stdin);
+    let _ = tokio::time::timeout(Duration::from_secs(10), bob.child.wait()).await;
+    alice.stop().await.expect("stops");
+}
