@@ -142,6 +142,13 @@ impl Protocol for Xmpp {
                     false,
                     None,
                 ),
+                field(
+                    "omemo",
+                    "Encrypt chats end to end (OMEMO) when the contact can",
+                    FieldKind::Toggle,
+                    false,
+                    Some("true"),
+                ),
             ],
             account_label: Label::new("xmpp-field-jid", "Address (user@server)"),
         }

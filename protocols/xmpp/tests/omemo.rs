@@ -13,7 +13,7 @@
 mod support;
 
 use koine_api::{
-    Command, Content, ConversationKey, E2eScheme, Event, LocalId, Message, Verification,
+    Address, Command, Content, ConversationKey, E2eScheme, Event, LocalId, Message, Verification,
 };
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -232,6 +232,21 @@ async fn omemo_both_ways_with_slixmpp_omemo() {
     );
     assert_eq!(conv.route.validate(), Ok(()));
 
+    // The user compared the fingerprint: the conversation is verified.
+    alice
+        .send(Command::SetVerified {
+            with: Address::Jid(jb.clone()),
+            verified: true,
+        })
+        .await;
+    alice
+        .wait_for("verified", |e| {
+            matches!(e, Event::ConversationUpserted(c)
+                if c.key.as_str() == jb.as_str()
+                    && c.route.end_to_end.verification == Verification::Verified)
+        })
+        .await;
+
     // Koine restarts: its sessions and identity come back from the sealed
     // store (key in the keyring).
     alice.stop().await.expect("stops");
@@ -240,6 +255,11 @@ async fn omemo_both_ways_with_slixmpp_omemo() {
     bob.send(ja.as_str(), "after the restart").await;
     let m = received(&mut alice, "after the restart").await;
     assert_eq!(m.route.end_to_end.scheme, E2eScheme::Omemo);
+    assert_eq!(
+        m.route.end_to_end.verification,
+        Verification::Verified,
+        "the trust decision is kept"
+    );
     alice
         .send(send(jb.as_str(), "k3", "koine after the restart"))
         .await;
