@@ -247,6 +247,52 @@ async fn omemo_both_ways_with_slixmpp_omemo() {
         })
         .await;
 
+    // A file: sealed with AES-256-GCM, uploaded, the `aesgcm://` link in
+    // the encrypted body; the peer downloads it and opens it.
+    let file = dir.path().join("notes.txt");
+    let bytes: Vec<u8> = (0..3000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(&file, &bytes).expect("file");
+    alice
+        .send(Command::SendMessage {
+            local_id: LocalId::new("k-file"),
+            conversation: ConversationKey::new(jb.as_str()),
+            content: Content {
+                text: String::new(),
+                attachments: vec![koine_api::Attachment {
+                    name: "notes.txt".into(),
+                    mime: String::new(),
+                    size: 0,
+                    source: koine_api::AttachmentSource::LocalPath(file.display().to_string()),
+                    sha256: None,
+                }],
+            },
+            reply_to: None,
+        })
+        .await;
+    let acked = alice
+        .wait_for(
+            "the file's ack",
+            |e| matches!(e, Event::SendAcked { local_id, .. } if local_id.as_str() == "k-file"),
+        )
+        .await;
+    let Event::SendAcked { route, .. } = acked else {
+        unreachable!()
+    };
+    assert_eq!(route.validate(), Ok(()));
+    assert!(
+        route.is_end_to_end(),
+        "the upload host stores ciphertext only: {route:?}"
+    );
+    let got = bob.wait_for("the file", |v| v.get("file").is_some()).await;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(got["file"], hex.as_str(), "the peer opened the same bytes");
+    assert!(
+        got["link"]
+            .as_str()
+            .is_some_and(|l| l.starts_with("aesgcm://") && l.contains("/notes.txt#")),
+        "{got}"
+    );
+
     // Koine restarts: its sessions and identity come back from the sealed
     // store (key in the keyring).
     alice.stop().await.expect("stops");

@@ -14,6 +14,9 @@ import json
 import logging
 import ssl
 import sys
+import urllib.request
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from omemo.storage import Just, Maybe, Nothing, Storage
 from omemo.types import DeviceInformation, JSONType
@@ -116,11 +119,23 @@ class Peer(ClientXMPP):
                 say({"error": f"decrypt: {type(e).__name__}: {e}"})
                 return
             body = decrypted["body"]
-            if body:
+            if body and body.startswith("aesgcm://"):
+                say({"file": await asyncio.to_thread(self.fetch_sealed, body),
+                     "link": body, "encrypted": True})
+            elif body:
                 say({"received": body, "encrypted": True, "from": msg["from"].bare,
                      "device": device.device_id})
         elif msg["body"]:
             say({"received": msg["body"], "encrypted": False, "from": msg["from"].bare})
+
+    def fetch_sealed(self, link: str) -> str:
+        """Downloads an aesgcm:// file and opens it (hex of the plaintext)."""
+        rest, fragment = link[len("aesgcm://"):].split("#", 1)
+        raw = bytes.fromhex(fragment)
+        iv, key = raw[:-32], raw[-32:]
+        with urllib.request.urlopen("https://" + rest, context=self.ssl_context) as r:
+            sealed = r.read()
+        return AESGCM(key).decrypt(iv, sealed, None).hex()
 
     async def read_commands(self) -> None:
         loop = asyncio.get_running_loop()

@@ -503,6 +503,23 @@ impl Session {
         self.omemo_refresh_conversation(jid).await
     }
 
+    /// Whether files sent to `conversation` are sealed (`aesgcm://`): a 1:1
+    /// chat with OMEMO on, not through a gateway, with a contact not known
+    /// to have no OMEMO device.
+    pub(crate) fn omemo_files(&self, conversation: &ConversationKey) -> bool {
+        let Some(o) = &self.omemo else { return false };
+        let Ok(to) = BareJid::new(conversation.as_str()) else {
+            return false;
+        };
+        self.cfg.omemo
+            && to.node().is_some()
+            && !self.rooms.contains_key(conversation.as_str())
+            && !self.routes.is_gateway(to.domain().as_str())
+            && o.lists
+                .get(conversation.as_str())
+                .is_none_or(|l| !l.is_empty())
+    }
+
     /// `SetVerified`: every known device of the contact.
     pub(crate) async fn omemo_set_verified(
         &mut self,

@@ -10,6 +10,7 @@
 //! The session's side (login publish, fetching lists and bundles, sending
 //! and reading messages) is in `flow`.
 
+pub mod aesgcm;
 pub(crate) mod flow;
 pub mod payload;
 pub mod trust;
@@ -55,10 +56,14 @@ pub fn protect(route: &mut koine_api::Route, mut e2e: EndToEnd) {
     route.end_to_end = e2e;
 }
 
-/// The lines of a decrypted body that are links to an uploaded file: a bare
-/// `https://` URL whose last path segment has a file extension.
+/// The lines of a decrypted body that are links to an uploaded file: an
+/// `aesgcm://` link, or a bare `https://` URL whose last path segment has a
+/// file extension.
 pub fn file_links(body: &str) -> impl Iterator<Item = &str> {
     body.lines().map(str::trim).filter(|l| {
+        if aesgcm::parse(l).is_some() {
+            return true;
+        }
         crate::http::HttpsUrl::parse(l).is_ok_and(|u| {
             let path = u.target.split(['?', '#']).next().unwrap_or_default();
             path.rsplit('/').next().is_some_and(|name| {
@@ -386,10 +391,13 @@ mod tests {
 
     #[test]
     fn file_links_are_bare_urls_to_named_files() {
-        let body = "look\nhttps://up.example/a/b/photo.jpg\nhttps://example.org/page\nsee https://x.example/f.txt";
+        let sealed = format!("aesgcm://up.example/s/f.bin#{}", "ab".repeat(44));
+        let body = format!(
+            "look\nhttps://up.example/a/b/photo.jpg\nhttps://example.org/page\nsee https://x.example/f.txt\n{sealed}"
+        );
         assert_eq!(
-            file_links(body).collect::<Vec<_>>(),
-            ["https://up.example/a/b/photo.jpg"]
+            file_links(&body).collect::<Vec<_>>(),
+            ["https://up.example/a/b/photo.jpg", sealed.as_str()]
         );
     }
 
