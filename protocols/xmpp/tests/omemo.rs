@@ -318,3 +318,79 @@ async fn omemo_both_ways_with_slixmpp_omemo() {
     let _ = tokio::time::timeout(Duration::from_secs(10), bob.child.wait()).await;
     alice.stop().await.expect("stops");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_identity_change_is_told_and_asked_about() {
+    let server = Prosody::start();
+    let (sa, pa, ja) = server.account("alice");
+    let (sb, pb, jb) = server.account("bob");
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut a = client::start(sa, pa, dir.path().join("a"));
+    let mut b = client::start(sb.clone(), pb.clone(), dir.path().join("b"));
+    a.online().await;
+    b.online().await;
+    b.send(send(ja.as_str(), "b1", "first identity")).await;
+    let m = received(&mut a, "first identity").await;
+    assert_eq!(m.route.end_to_end.scheme, E2eScheme::Omemo);
+    assert_eq!(m.route.end_to_end.verification, Verification::Unverified);
+    let before = m.route.end_to_end.fingerprint.expect("fingerprint");
+
+    // Bob's keys are lost (same device id, new identity key).
+    b.stop().await.expect("stops");
+    std::fs::remove_file(dir.path().join("b/omemo.sqlite")).expect("remove the key store");
+    let mut b = client::start(sb, pb, dir.path().join("b"));
+    b.online().await;
+    b.send(send(ja.as_str(), "b2", "second identity")).await;
+    let m = received(&mut a, "second identity").await;
+    assert_eq!(
+        m.route.end_to_end.verification,
+        Verification::IdentityChanged,
+        "{:?}",
+        m.route
+    );
+    let after = m.route.end_to_end.fingerprint.clone().expect("fingerprint");
+    assert_ne!(before, after);
+    a.wait_for("the notice", |e| {
+        matches!(e, Event::Notice(koine_api::Notice::IdentityKeyChanged { contact })
+            if contact.to_string() == jb.as_str())
+    })
+    .await;
+    let prompt = a
+        .wait_for("the prompt", |e| {
+            matches!(e, Event::PromptRaised(p)
+                if matches!(&p.kind, koine_api::PromptKind::IdentityChanged { .. }))
+        })
+        .await;
+    let Event::PromptRaised(prompt) = prompt else {
+        unreachable!()
+    };
+    let koine_api::PromptKind::IdentityChanged {
+        new_fingerprint, ..
+    } = &prompt.kind
+    else {
+        unreachable!()
+    };
+    assert_eq!(
+        *new_fingerprint, after,
+        "the prompt shows the new fingerprint"
+    );
+
+    // The user accepts the new key: trusted (unverified) again.
+    a.send(Command::AnswerPrompt {
+        prompt: prompt.id.clone(),
+        answer: koine_api::PromptAnswer::Confirm,
+    })
+    .await;
+    a.wait_for("trusted again", |e| {
+        matches!(e, Event::ConversationUpserted(c)
+            if c.key.as_str() == jb.as_str()
+                && c.route.end_to_end.verification == Verification::Unverified
+                && c.route.end_to_end.fingerprint.as_deref() == Some(after.as_str()))
+    })
+    .await;
+    // And the conversation goes on both ways with the new session.
+    a.send(send(jb.as_str(), "a1", "welcome back")).await;
+    received(&mut b, "welcome back").await;
+    a.stop().await.expect("stops");
+    b.stop().await.expect("stops");
+}

@@ -1,27 +1,20 @@
 //! The session's side of OMEMO: publishing our device and bundle at login,
-//! fetching contacts' device lists and bundles, encrypting sent messages and
-//! opening received ones.
+//! fetching contacts' device lists and bundles, encrypting sent messages.
 //!
 //! A message to a contact whose device list (or a device's bundle) is not
 //! known yet waits in a queue while the queries run; it is sent once every
 //! answer (or error) is in. A contact with no OMEMO device gets plaintext.
 
-use super::{Omemo, Opened, Pending, Queued, wire};
+use super::{Omemo, Pending, Queued, wire};
 use crate::error::XmppError;
-use crate::handoff::Action;
 use crate::session::{PendingIq, Session};
-use koine_api::{
-    Address, ConversationKey, Event, Jid, LocalId, Notice, Prompt, PromptAnswer, PromptId,
-    PromptKind, SendError,
-};
+use koine_api::{ConversationKey, Event, LocalId, Notice, SendError};
 use koine_e2ee::PeerId;
 use std::collections::BTreeMap;
 use tokio_xmpp::Stanza;
 use tokio_xmpp::jid::{BareJid, Jid as XJid};
 use tokio_xmpp::minidom::Element;
 use tokio_xmpp::parsers::message::{Lang, Message};
-
-const PROMPT_PREFIX: &str = "omemo-identity:";
 
 impl Session {
     /// Opens the device and publishes it (login).
@@ -60,7 +53,11 @@ impl Session {
     }
 
     /// Publishes our bundle (`bundle`) or our device list.
-    async fn omemo_publish(&mut self, bundle: bool, options: bool) -> Result<(), XmppError> {
+    pub(crate) async fn omemo_publish(
+        &mut self,
+        bundle: bool,
+        options: bool,
+    ) -> Result<(), XmppError> {
         let Some(o) = &self.omemo else { return Ok(()) };
         let (node, item) = if bundle {
             let b = o.bundle().map_err(|e| XmppError::Storage(e.to_string()))?;
@@ -365,142 +362,12 @@ impl Session {
             .await
     }
 
-    /// Replaces an `<encrypted/>` message's body with its plaintext. `None`:
-    /// nothing to report (a key transport message, a duplicate, or one that
-    /// did not open: the user is told).
-    pub(crate) async fn omemo_open(
-        &mut self,
-        mut m: Message,
-        sender: &str,
-    ) -> Result<Option<(Message, bool)>, XmppError> {
-        let Some(parsed) = wire::read_encrypted(&m.payloads) else {
-            return Ok(Some((m, false)));
-        };
-        let Some(o) = &mut self.omemo else {
-            return Ok(Some((m, false)));
-        };
-        let e = match parsed {
-            Ok(e) => e,
-            Err(detail) => {
-                self.notice_peer(format!("OMEMO message: {detail}")).await?;
-                return Ok(Some((m, false)));
-            }
-        };
-        if sender == o.own && e.sid == o.id {
-            // Our own message from this device (archive, carbon).
-            return Ok(None);
-        }
-        let (opened, _) = match o.decrypt(sender, &e).await {
-            Ok(Some(x)) => x,
-            // Not encrypted for this device: the fallback body says a
-            // message came.
-            Ok(None) => return Ok(Some((m, false))),
-            Err(super::OmemoError::E2ee(koine_e2ee::E2eeError::Duplicate)) => return Ok(None),
-            Err(err) => {
-                self.notice_peer(format!("OMEMO message from {sender}: {err}"))
-                    .await?;
-                return Ok(None);
-            }
-        };
-        if o.identity_seen(sender, e.sid) {
-            self.omemo_identity_changed(sender, e.sid).await?;
-        }
-        self.omemo_save_trust();
-        match opened {
-            Opened::KeyTransport => {
-                self.omemo_commit_when_stored().await?;
-                Ok(None)
-            }
-            Opened::Body(text) => {
-                m.payloads.retain(|p| !p.is("encrypted", wire::NS));
-                // Links to uploaded files travel in the encrypted body only
-                // (one a line); they become attachments as OOB links do.
-                m.payloads
-                    .extend(super::file_links(&text).map(crate::oob::element));
-                m.bodies = BTreeMap::from([(Lang::new(), text)]);
-                Ok(Some((m, true)))
-            }
-        }
-    }
-
-    /// The session advanced by the last decryption is stored once the
-    /// events reported so far are.
-    pub(crate) async fn omemo_commit_when_stored(&mut self) -> Result<(), XmppError> {
-        if !self.omemo.as_ref().is_some_and(|o| o.uncommitted) {
-            return Ok(());
-        }
-        match self.events.after_stored(Action::OmemoCommit) {
-            Some(a) => self.apply(a).await,
-            None => Ok(()),
-        }
-    }
-
-    /// Stores the sessions; republishes the bundle when prekeys were used.
-    pub(crate) async fn omemo_commit(&mut self) -> Result<(), XmppError> {
-        let Some(o) = &mut self.omemo else {
-            return Ok(());
-        };
-        o.device
-            .commit()
-            .map_err(|e| XmppError::Storage(e.to_string()))?;
-        o.uncommitted = false;
-        if std::mem::take(&mut o.prekey_used) {
-            o.replenish()
-                .map_err(|e| XmppError::Storage(e.to_string()))?;
-            self.omemo_publish(true, true).await?;
-        }
-        Ok(())
-    }
-
     /// Puts the OMEMO layer of the conversation with `jid` on `route`, when
     /// the contact has OMEMO devices.
     pub(crate) fn omemo_protect(&self, jid: &str, route: &mut koine_api::Route) {
         if let Some(o) = &self.omemo {
             o.protect(jid, route);
         }
-    }
-
-    fn omemo_save_trust(&self) {
-        if let Some(o) = &self.omemo
-            && let Err(e) =
-                crate::store::save(&self.data_dir, super::trust::TrustStore::FILE, &o.trust)
-        {
-            tracing::warn!(error = %e, "could not save OMEMO trust");
-        }
-    }
-
-    async fn omemo_refresh_conversation(&mut self, jid: &str) -> Result<(), XmppError> {
-        if self.conversations.contains(jid) {
-            self.upsert_conversation(&ConversationKey::new(jid)).await?;
-        }
-        Ok(())
-    }
-
-    async fn omemo_identity_changed(&mut self, jid: &str, device: u32) -> Result<(), XmppError> {
-        let Ok(who) = Jid::parse(jid) else {
-            return Ok(());
-        };
-        let fingerprint = self
-            .omemo
-            .as_ref()
-            .and_then(|o| o.trust.fingerprints(jid, &[device]))
-            .unwrap_or_default();
-        let with = Address::Jid(who);
-        self.events
-            .emit(Event::Notice(Notice::IdentityKeyChanged {
-                contact: with.clone(),
-            }))
-            .await?;
-        self.events
-            .emit(Event::PromptRaised(Prompt {
-                id: PromptId::new(format!("{PROMPT_PREFIX}{device}:{jid}")),
-                kind: PromptKind::IdentityChanged {
-                    with,
-                    new_fingerprint: fingerprint,
-                },
-            }))
-            .await?;
-        self.omemo_refresh_conversation(jid).await
     }
 
     /// Whether files sent to `conversation` are sealed (`aesgcm://`): a 1:1
@@ -518,49 +385,5 @@ impl Session {
             && o.lists
                 .get(conversation.as_str())
                 .is_none_or(|l| !l.is_empty())
-    }
-
-    /// `SetVerified`: every known device of the contact.
-    pub(crate) async fn omemo_set_verified(
-        &mut self,
-        with: &Address,
-        verified: bool,
-    ) -> Result<(), XmppError> {
-        let jid = with.to_string();
-        let Some(o) = &mut self.omemo else {
-            return Ok(());
-        };
-        let t = if verified {
-            super::trust::DeviceTrust::Verified
-        } else {
-            super::trust::DeviceTrust::Unverified
-        };
-        o.trust.set_all(&jid, t);
-        self.omemo_save_trust();
-        self.omemo_refresh_conversation(&jid).await
-    }
-
-    /// An answer to an identity-change prompt; `false` when not ours.
-    pub(crate) async fn omemo_answer(
-        &mut self,
-        prompt: &PromptId,
-        answer: PromptAnswer,
-    ) -> Result<bool, XmppError> {
-        let Some(rest) = prompt.as_str().strip_prefix(PROMPT_PREFIX) else {
-            return Ok(false);
-        };
-        let Some((device, jid)) = rest.split_once(':') else {
-            return Ok(true);
-        };
-        let (Ok(device), Some(o)) = (device.parse::<u32>(), &mut self.omemo) else {
-            return Ok(true);
-        };
-        if answer == PromptAnswer::Confirm {
-            o.trust
-                .set(jid, device, super::trust::DeviceTrust::Unverified);
-            self.omemo_save_trust();
-            self.omemo_refresh_conversation(jid).await?;
-        }
-        Ok(true)
     }
 }

@@ -7,16 +7,25 @@
 //! - [`Omemo`]: this account's device (id, identity, prekeys, sessions) and
 //!   what the session learned about device lists.
 //!
-//! The session's side (login publish, fetching lists and bundles, sending
-//! and reading messages) is in `flow`.
+//! - [`aesgcm`]: sealed files (`aesgcm://` links).
+//! - [`protect`]: the end-to-end layer of routes.
+//!
+//! The session's side: `flow` (login publish, fetching lists and bundles,
+//! sending), `receive` (opening, store before commit), `decisions` (trust
+//! prompts and `SetVerified`).
 
 pub mod aesgcm;
+mod decisions;
+mod layer;
+pub use layer::protect;
 pub(crate) mod flow;
 pub mod payload;
+mod receive;
+pub use receive::file_links;
 pub mod trust;
 pub mod wire;
 
-use koine_api::{E2eEnd, E2eScheme, EndToEnd, LocalId};
+use koine_api::{E2eScheme, EndToEnd, LocalId};
 use koine_e2ee::{Ciphertext, CiphertextKind, Device, E2eeError, IdentityStatus, PeerId};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -31,48 +40,6 @@ pub const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10
 
 /// How many one-time prekeys the bundle offers.
 pub const PREKEYS: usize = 100;
-
-/// Puts an end-to-end layer on `route`: the servers and gateways before
-/// where it ends read metadata only. A media host that serves a file in
-/// the clear still reads it, so the encryption is said to end there.
-pub fn protect(route: &mut koine_api::Route, mut e2e: EndToEnd) {
-    use koine_api::{HopKind, Visibility};
-    let end = match e2e.ends {
-        E2eEnd::Hop(i) => i,
-        E2eEnd::RecipientDevices => route.hops.len(),
-    };
-    let media = route
-        .hops
-        .iter()
-        .take(end)
-        .position(|h| h.kind == HopKind::MediaHost && h.reads == Visibility::Content);
-    if let Some(i) = media {
-        e2e.ends = E2eEnd::Hop(i);
-    }
-    let end = media.unwrap_or(end);
-    for h in route.hops.iter_mut().take(end) {
-        h.reads = Visibility::MetadataOnly;
-    }
-    route.end_to_end = e2e;
-}
-
-/// The lines of a decrypted body that are links to an uploaded file: an
-/// `aesgcm://` link, or a bare `https://` URL whose last path segment has a
-/// file extension.
-pub fn file_links(body: &str) -> impl Iterator<Item = &str> {
-    body.lines().map(str::trim).filter(|l| {
-        if aesgcm::parse(l).is_some() {
-            return true;
-        }
-        crate::http::HttpsUrl::parse(l).is_ok_and(|u| {
-            let path = u.target.split(['?', '#']).next().unwrap_or_default();
-            path.rsplit('/').next().is_some_and(|name| {
-                name.rsplit_once('.')
-                    .is_some_and(|(s, e)| !s.is_empty() && !e.is_empty())
-            })
-        })
-    })
-}
 
 /// What can go wrong with OMEMO.
 #[derive(Debug, thiserror::Error)]
@@ -382,51 +349,5 @@ impl Omemo {
             Some(k) => self.trust.seen(jid, device, payload::fingerprint(&k)),
             None => false,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn file_links_are_bare_urls_to_named_files() {
-        let sealed = format!("aesgcm://up.example/s/f.bin#{}", "ab".repeat(44));
-        let body = format!(
-            "look\nhttps://up.example/a/b/photo.jpg\nhttps://example.org/page\nsee https://x.example/f.txt\n{sealed}"
-        );
-        assert_eq!(
-            file_links(&body).collect::<Vec<_>>(),
-            ["https://up.example/a/b/photo.jpg", sealed.as_str()]
-        );
-    }
-
-    #[test]
-    fn protect_hides_content_from_servers_and_ends_at_a_clear_media_host() {
-        use koine_api::{Hop, HopKind, Route, TransportSecurity, Verification, Visibility};
-        let e2e = EndToEnd {
-            scheme: E2eScheme::Omemo,
-            ends: E2eEnd::RecipientDevices,
-            verification: Verification::Unverified,
-            fingerprint: None,
-        };
-        let server = Hop::new("a.example", HopKind::ClientLink, TransportSecurity::Unknown)
-            .reading(Visibility::Content);
-        let mut r = Route {
-            hops: vec![server.clone()],
-            end_to_end: EndToEnd::none(),
-        };
-        protect(&mut r, e2e.clone());
-        assert_eq!(r.hops[0].reads, Visibility::MetadataOnly);
-        assert_eq!(r.validate(), Ok(()));
-        let media = Hop::new("up.example", HopKind::MediaHost, TransportSecurity::Unknown)
-            .reading(Visibility::Content);
-        let mut r = Route {
-            hops: vec![server, media],
-            end_to_end: EndToEnd::none(),
-        };
-        protect(&mut r, e2e);
-        assert_eq!(r.end_to_end.ends, E2eEnd::Hop(1));
-        assert_eq!(r.validate(), Ok(()));
     }
 }
