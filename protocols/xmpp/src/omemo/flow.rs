@@ -28,9 +28,13 @@ impl Session {
             tokio::task::spawn_blocking(move || Omemo::open(&dir, own, secrets.as_ref())).await;
         match opened {
             Ok(Ok(o)) => self.omemo = Some(o),
+            Ok(Err(e)) if self.cfg.omemo => {
+                // Never fall back to plaintext silently: the account stops
+                // (the user can turn OMEMO off to connect without it).
+                return Err(XmppError::Storage(format!("OMEMO keys: {e}")));
+            }
             Ok(Err(e)) => {
-                // Messages go out in plaintext rather than not at all; the
-                // user is told why.
+                // OMEMO is off: received OMEMO messages cannot be opened.
                 self.events
                     .emit(Event::Notice(Notice::Unsupported {
                         feature: format!("omemo: {e}"),
