@@ -80,6 +80,7 @@ impl Session {
                 let key = ConversationKey::new(with.to_string());
                 self.conversations.remove(key.as_str());
                 self.ensure_conversation(&key).await?;
+                self.omemo_offer_comparison(key.as_str()).await?;
             }
             Command::AddContact { address, name } => {
                 let jid = address.to_string();

@@ -232,11 +232,33 @@ async fn omemo_both_ways_with_slixmpp_omemo() {
     );
     assert_eq!(conv.route.validate(), Ok(()));
 
-    // The user compared the fingerprint: the conversation is verified.
+    // Opening the conversation asks to compare the fingerprints; the user
+    // says they match: the conversation is verified.
     alice
-        .send(Command::SetVerified {
+        .send(Command::OpenConversation {
             with: Address::Jid(jb.clone()),
-            verified: true,
+        })
+        .await;
+    let prompt = alice
+        .wait_for("the comparison", |e| {
+            matches!(e, Event::PromptRaised(p)
+                if matches!(&p.kind, koine_api::PromptKind::CompareSafetyNumber { .. }))
+        })
+        .await;
+    let Event::PromptRaised(prompt) = prompt else {
+        unreachable!()
+    };
+    assert_eq!(
+        prompt.kind,
+        koine_api::PromptKind::CompareSafetyNumber {
+            with: Address::Jid(jb.clone()),
+            number: fingerprint.clone(),
+        }
+    );
+    alice
+        .send(Command::AnswerPrompt {
+            prompt: prompt.id,
+            answer: koine_api::PromptAnswer::Confirm,
         })
         .await;
     alice
@@ -244,6 +266,19 @@ async fn omemo_both_ways_with_slixmpp_omemo() {
             matches!(e, Event::ConversationUpserted(c)
                 if c.key.as_str() == jb.as_str()
                     && c.route.end_to_end.verification == Verification::Verified)
+        })
+        .await;
+    // Verification can be taken back, and given again.
+    alice
+        .send(Command::SetVerified {
+            with: Address::Jid(jb.clone()),
+            verified: false,
+        })
+        .await;
+    alice
+        .send(Command::SetVerified {
+            with: Address::Jid(jb.clone()),
+            verified: true,
         })
         .await;
 

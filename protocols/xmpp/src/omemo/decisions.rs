@@ -8,6 +8,7 @@ use koine_api::{
 };
 
 const PROMPT_PREFIX: &str = "omemo-identity:";
+const COMPARE_PREFIX: &str = "omemo-compare:";
 
 impl Session {
     pub(crate) fn omemo_save_trust(&self) {
@@ -77,12 +78,50 @@ impl Session {
         self.omemo_refresh_conversation(&jid).await
     }
 
-    /// An answer to an identity-change prompt; `false` when not ours.
+    /// Opening a conversation whose OMEMO fingerprints the user has not
+    /// verified yet asks them to compare (as the gatekeeper plugin does with
+    /// safety numbers).
+    pub(crate) async fn omemo_offer_comparison(&mut self, jid: &str) -> Result<(), XmppError> {
+        let (Some(o), Ok(who)) = (&self.omemo, Jid::parse(jid)) else {
+            return Ok(());
+        };
+        let route = self.peer_route(who.domain());
+        let Some(e2e) = o.e2e(jid, &route) else {
+            return Ok(());
+        };
+        let Some(number) = e2e
+            .fingerprint
+            .filter(|_| e2e.verification != koine_api::Verification::Verified)
+        else {
+            return Ok(());
+        };
+        self.events
+            .emit(Event::PromptRaised(Prompt {
+                id: PromptId::new(format!("{COMPARE_PREFIX}{jid}")),
+                kind: PromptKind::CompareSafetyNumber {
+                    with: Address::Jid(who),
+                    number,
+                },
+            }))
+            .await?;
+        Ok(())
+    }
+
+    /// An answer to an identity-change or comparison prompt; `false` when
+    /// not ours.
     pub(crate) async fn omemo_answer(
         &mut self,
         prompt: &PromptId,
         answer: PromptAnswer,
     ) -> Result<bool, XmppError> {
+        if let Some(jid) = prompt.as_str().strip_prefix(COMPARE_PREFIX) {
+            if answer == PromptAnswer::Confirm
+                && let Ok(who) = Jid::parse(jid)
+            {
+                self.omemo_set_verified(&Address::Jid(who), true).await?;
+            }
+            return Ok(true);
+        }
         let Some(rest) = prompt.as_str().strip_prefix(PROMPT_PREFIX) else {
             return Ok(false);
         };
