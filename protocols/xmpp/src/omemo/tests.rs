@@ -46,6 +46,14 @@ async fn encrypts_for_every_device_with_a_session_and_opens_only_its_key() {
         .expect("a key for bob");
     assert!(matches!(opened, Opened::Body(ref t) if t == "hi bob"));
     assert!(bob.uncommitted && bob.prekey_used);
+    // The consumed prekey leaves the bundle; the pool is topped up.
+    let used = b.one_time_pre_key.expect("a prekey").id;
+    bob.device.commit().expect("commits");
+    assert_eq!(bob.device.one_time_pre_key_count(), PREKEYS - 1);
+    bob.replenish().expect("replenishes");
+    let now = published(&bob);
+    assert_eq!(now.prekeys.len(), PREKEYS);
+    assert!(now.prekeys.iter().all(|k| k.id != used));
     assert!(
         bob.e2e(
             "a@x",
