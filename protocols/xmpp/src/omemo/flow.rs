@@ -337,12 +337,16 @@ impl Session {
         };
         let (peer, own) = o.targets(&jid);
         if peer.is_empty() {
-            return self
-                .fail(
-                    local_id,
-                    SendError::Rejected(format!("no OMEMO device of {jid} could be reached")),
-                )
-                .await;
+            let changed = o
+                .lists
+                .get(&jid)
+                .is_some_and(|l| l.iter().any(|d| o.trust.is_changed(&jid, *d)));
+            let why = if changed {
+                format!("the OMEMO identity of {jid} changed: accept the new key first")
+            } else {
+                format!("no OMEMO device of {jid} could be reached")
+            };
+            return self.fail(local_id, SendError::Rejected(why)).await;
         }
         let all: Vec<PeerId> = peer.into_iter().chain(own).collect();
         let encrypted = match o.encrypt(&body, &all).await {

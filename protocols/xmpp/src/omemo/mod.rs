@@ -190,12 +190,16 @@ impl Omemo {
     }
 
     /// The devices to encrypt for: the peer's and our own other ones, each
-    /// with a session and not broken.
+    /// with a session, not broken, and not with a changed identity the user
+    /// has not accepted yet.
     pub fn targets(&self, jid: &str) -> (Vec<PeerId>, Vec<PeerId>) {
         let usable = |owner: &str, d: u32| {
             let ours = owner == self.own && d == self.id;
             let broken = self.broken.contains(&(owner.to_owned(), d));
-            !ours && !broken && self.device.has_session(&PeerId::new(owner, d))
+            !ours
+                && !broken
+                && !self.trust.is_changed(owner, d)
+                && self.device.has_session(&PeerId::new(owner, d))
         };
         let pick = |owner: &str| -> Vec<PeerId> {
             self.lists

@@ -63,6 +63,15 @@ impl TrustStore {
         }
     }
 
+    /// Whether `device` of `jid` changed identity and the user has not
+    /// accepted it yet.
+    pub fn is_changed(&self, jid: &str, device: u32) -> bool {
+        self.peers
+            .get(jid)
+            .and_then(|m| m.get(&device))
+            .is_some_and(|d| d.trust == DeviceTrust::Changed)
+    }
+
     /// Sets every known device of `jid` to `trust`.
     pub fn set_all(&mut self, jid: &str, trust: DeviceTrust) {
         if let Some(devices) = self.peers.get_mut(jid) {
@@ -127,6 +136,7 @@ mod tests {
             t.verification("b@x", &[1, 2]),
             Verification::IdentityChanged
         );
+        assert!(t.is_changed("b@x", 1) && !t.is_changed("b@x", 2));
         t.set("b@x", 1, DeviceTrust::Unverified);
         assert_eq!(t.verification("b@x", &[1, 2]), Verification::Unverified);
         assert_eq!(t.fingerprints("b@x", &[2]).as_deref(), Some("2: bb"));
