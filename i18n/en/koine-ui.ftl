@@ -183,6 +183,7 @@ xmpp-field-server-host = Server host (optional)
 xmpp-field-server-port = Server port (optional)
 xmpp-field-tls = TLS
 xmpp-field-extra-ca-file = Extra trusted CA certificate file (optional)
+xmpp-field-omemo = Encrypt chats end to end (OMEMO) when the contact can
 
 ## Questions from the networks (dialogs)
 prompt-pin-title = Trust the certificate of { $host }?

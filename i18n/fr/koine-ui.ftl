@@ -183,6 +183,7 @@ xmpp-field-server-host = Hôte du serveur (facultatif)
 xmpp-field-server-port = Port du serveur (facultatif)
 xmpp-field-tls = TLS
 xmpp-field-extra-ca-file = Fichier de certificat d’autorité supplémentaire (facultatif)
+xmpp-field-omemo = Chiffrer les discussions de bout en bout (OMEMO) quand le contact le peut
 
 ## Questions des réseaux (boîtes de dialogue)
 prompt-pin-title = Faire confiance au certificat de { $host } ?

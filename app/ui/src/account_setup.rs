@@ -77,6 +77,7 @@ const FIELD_LABELS: &[&str] = &[
     "xmpp-field-server-port",
     "xmpp-field-tls",
     "xmpp-field-extra-ca-file",
+    "xmpp-field-omemo",
 ];
 
 /// A plugin's label in the window's language.

@@ -468,6 +468,21 @@ impl Device {
         self.prekeys.records.len()
     }
 
+    /// The public parts of the one-time prekeys this device still holds, by
+    /// id (what a network that publishes the whole set, such as OMEMO's
+    /// bundle, republishes after some were consumed).
+    pub fn one_time_pre_keys(&self) -> Result<Vec<OneTimePreKey>, E2eeError> {
+        let mut out = Vec::with_capacity(self.prekeys.records.len());
+        for (id, r) in &self.prekeys.records {
+            out.push(OneTimePreKey {
+                id: *id,
+                public_key: r.public_key()?.serialize().to_vec(),
+            });
+        }
+        out.sort_by_key(|k| k.id);
+        Ok(out)
+    }
+
     /// A complete bundle of this device with one fresh one-time prekey (for
     /// direct exchange and tests; servers assemble bundles from uploads).
     pub fn bundle(&mut self) -> Result<PreKeyBundle, E2eeError> {

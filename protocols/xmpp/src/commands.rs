@@ -4,7 +4,7 @@ use crate::chat;
 use crate::error::XmppError;
 use crate::roster;
 use crate::session::{PendingIq, Session};
-use koine_api::{Command, ConversationKey, Decision, Event, LocalId, Notice, SendError};
+use koine_api::{Command, ConversationKey, Decision, Event, LocalId, SendError};
 use tokio_xmpp::Stanza;
 use tokio_xmpp::jid::BareJid;
 use tokio_xmpp::parsers::message::Message;
@@ -80,6 +80,7 @@ impl Session {
                 let key = ConversationKey::new(with.to_string());
                 self.conversations.remove(key.as_str());
                 self.ensure_conversation(&key).await?;
+                self.omemo_offer_comparison(key.as_str()).await?;
             }
             Command::AddContact { address, name } => {
                 let jid = address.to_string();
@@ -113,14 +114,12 @@ impl Session {
             }
             Command::JoinRoom { room } => self.join_room(&room).await?,
             Command::LeaveRoom { conversation } => self.leave_room(&conversation).await?,
-            Command::SetVerified { .. } => {
-                self.events
-                    .emit(Event::Notice(Notice::Unsupported {
-                        feature: "omemo".into(),
-                    }))
-                    .await?;
+            Command::SetVerified { with, verified } => {
+                self.omemo_set_verified(&with, verified).await?;
             }
-            Command::AnswerPrompt { .. } => {}
+            Command::AnswerPrompt { prompt, answer } => {
+                self.omemo_answer(&prompt, answer).await?;
+            }
             other => {
                 if let Some(id) = other.local_id() {
                     self.fail(id.clone(), SendError::Unsupported("command".into()))
@@ -158,10 +157,14 @@ impl Session {
         if to.node().is_none() && !self.routes.is_local(to.domain().as_str()) {
             return self.fail(local_id, SendError::NoSuchRecipient).await;
         }
-        if !self.rooms.contains_key(conversation.as_str()) {
+        let group = self.rooms.contains_key(conversation.as_str());
+        if !group {
             self.ensure_conversation(conversation).await?;
         }
         let m = build(&to, &local_id);
+        if !group && to.node().is_some() && self.cfg.omemo {
+            return self.omemo_send(local_id, to, m).await;
+        }
         self.send_stanza(Stanza::Message(m), Some(local_id)).await
     }
 }

@@ -9,6 +9,7 @@
 //! | `extra_ca_file` | a PEM file of extra root certificates to trust besides the system's |
 //! | `resource` | the resource to ask for (the server picks one otherwise) |
 //! | `send_receipts` | `true` (default) or `false`: answer XEP-0184 receipt requests |
+//! | `omemo` | `true` (default): encrypt 1:1 messages with OMEMO when the contact has OMEMO devices; `false`: send plaintext (received OMEMO messages are still opened) |
 //!
 //! The domain of the JID is always what SASL and the certificate check use,
 //! even when `server_host` points elsewhere (an IP address, a tunnel).
@@ -43,6 +44,8 @@ pub struct Config {
     pub resource: Option<String>,
     /// Answer receipt requests.
     pub send_receipts: bool,
+    /// Encrypt 1:1 messages with OMEMO when the contact has devices.
+    pub omemo: bool,
 }
 
 fn invalid(key: &str, reason: impl Into<String>) -> SettingsError {
@@ -85,6 +88,7 @@ impl Config {
             .filter(|r| !r.is_empty())
             .map(str::to_owned);
         let send_receipts = s.get("send_receipts") != Some("false");
+        let omemo = s.get("omemo") != Some("false");
         Ok(Self {
             jid,
             host,
@@ -93,6 +97,7 @@ impl Config {
             extra_ca_file,
             resource,
             send_receipts,
+            omemo,
         })
     }
 

@@ -47,7 +47,7 @@ impl Session {
         for local_id in self.probing.remove(&domain).unwrap_or_default() {
             self.report_ack(local_id, &domain).await?;
         }
-        Ok(())
+        self.omemo_flush().await
     }
 }
 

@@ -31,6 +31,8 @@ pub enum Action {
     ArchiveMarker(String),
     /// Send a delivery receipt (XEP-0184) for message `id` to `to`.
     Receipt(XJid, String),
+    /// Store the OMEMO sessions advanced by the decryptions so far.
+    OmemoCommit,
 }
 
 /// The session's end of the event queue.

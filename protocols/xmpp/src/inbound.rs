@@ -31,6 +31,20 @@ impl Session {
             Some(Err(e)) => return self.notice_peer(e).await,
             None => (m, Direction::Incoming),
         };
+        if self.omemo_event(&inner).await? {
+            return Ok(());
+        }
+        let sender = match direction {
+            Direction::Outgoing => self.own.clone(),
+            Direction::Incoming => inner
+                .from
+                .as_ref()
+                .map(|f| f.to_bare().to_string())
+                .unwrap_or_default(),
+        };
+        let Some((inner, encrypted)) = self.omemo_open(inner, &sender).await? else {
+            return Ok(());
+        };
         let routes = self.routes.clone();
         let cx = chat::Context {
             own: &self.own,
@@ -47,13 +61,19 @@ impl Session {
                 self.mam.seen(remote_id, sid);
             }
         }
-        for e in reading.events {
-            if let Event::MessageReceived(m) = &e
-                && !self.first_time(m)
-            {
-                continue;
+        for mut e in reading.events {
+            if let Event::MessageReceived(m) = &mut e {
+                if !self.first_time(m) {
+                    continue;
+                }
+                if encrypted {
+                    self.omemo_protect(m.conversation.as_str(), &mut m.route);
+                }
             }
             self.emit_inbound(e).await?;
+        }
+        if encrypted {
+            self.omemo_commit_when_stored().await?;
         }
         // What depends on the message being stored waits until it is.
         if let Some((_, _, Some(sid))) = reading.stored
@@ -128,6 +148,8 @@ impl Session {
         let Ok(peer) = koine_api::Jid::parse(key.as_str()) else {
             return Ok(());
         };
+        let mut route = self.peer_route(peer.domain());
+        self.omemo_protect(peer.as_str(), &mut route);
         let title = self
             .roster
             .get(peer.as_str())
@@ -138,7 +160,7 @@ impl Session {
                 key: key.clone(),
                 title,
                 kind: ConversationKind::Direct,
-                route: self.peer_route(peer.domain()),
+                route,
                 peer: Some(Address::Jid(peer)),
                 read_only: false,
             }))

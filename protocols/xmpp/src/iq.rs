@@ -47,6 +47,7 @@ impl Session {
                         self.report_room(&ConversationKey::new(room), false).await?
                     }
                     PendingIq::Profile { jid, form } => self.on_profile(jid, form, None).await?,
+                    PendingIq::Omemo(p) => self.on_omemo_iq(p, Err(())).await?,
                     // A server without ping still handled our presence first.
                     PendingIq::Ready => self.on_iq_result(PendingIq::Ready, None, None).await?,
                     _ => {}
@@ -73,31 +74,15 @@ impl Session {
                         .await?;
                 } else if payload.is("query", ns::DISCO_INFO) {
                     let Some(to) = from else { return Ok(()) };
-                    let features = [
-                        ns::DISCO_INFO,
-                        ns::RECEIPTS,
-                        ns::MARKERS,
-                        ns::CHATSTATES,
-                        ns::CORRECT,
-                        "urn:xmpp:ping",
-                    ];
-                    let mut xml = format!(
-                        "<query xmlns='{}'><identity category='client' type='pc' name='Koine'/>",
-                        ns::DISCO_INFO
-                    );
-                    for f in features {
-                        xml.push_str(&format!("<feature var='{f}'/>"));
-                    }
-                    xml.push_str("</query>");
-                    if let Some(q) = ns::element(&xml) {
-                        let reply = Iq::Result {
-                            from: None,
-                            to: Some(to),
-                            id,
-                            payload: Some(q),
-                        };
-                        self.send_stanza(Stanza::Iq(reply), None).await?;
-                    }
+                    let node = payload.attr("node").map(str::to_owned);
+                    let q: Element = crate::caps::disco(node).into();
+                    let reply = Iq::Result {
+                        from: None,
+                        to: Some(to),
+                        id,
+                        payload: Some(q),
+                    };
+                    self.send_stanza(Stanza::Iq(reply), None).await?;
                 } else {
                     self.reply_unsupported(from, id).await?;
                 }
@@ -175,6 +160,7 @@ impl Session {
                 self.report_room(&ConversationKey::new(room), false).await?;
             }
             PendingIq::Profile { jid, form } => self.on_profile(jid, form, payload).await?,
+            PendingIq::Omemo(p) => self.on_omemo_iq(p, Ok(payload)).await?,
             PendingIq::Ready => {
                 self.events
                     .emit(Event::ConnectionChanged(ConnectionState::Online {

@@ -18,6 +18,7 @@
 //! - [`muc`]: group chats.
 //! - [`route`]: routes from the negotiated link and disco#info.
 //! - [`upload`], [`http`], [`oob`]: attachments through HTTP upload.
+//! - [`omemo`]: end-to-end encryption (legacy OMEMO) on `koine-e2ee`.
 //!
 //! The session itself (`session` and the private modules `setup`, `inbound`,
 //! `outbound`, `iq`, `presence`, `commands`) ties them together.
@@ -27,6 +28,7 @@
 #![deny(missing_docs)]
 
 pub mod blocking;
+pub mod caps;
 pub mod chat;
 mod commands;
 pub mod config;
@@ -40,6 +42,7 @@ mod iq;
 pub mod mam;
 pub mod muc;
 pub mod ns;
+pub mod omemo;
 pub mod oob;
 mod outbound;
 mod presence;
@@ -139,6 +142,13 @@ impl Protocol for Xmpp {
                     FieldKind::Text,
                     false,
                     None,
+                ),
+                field(
+                    "omemo",
+                    "Encrypt chats end to end (OMEMO) when the contact can",
+                    FieldKind::Toggle,
+                    false,
+                    Some("true"),
                 ),
             ],
             account_label: Label::new("xmpp-field-jid", "Address (user@server)"),

@@ -346,6 +346,17 @@ impl Session {
             } else {
                 Direction::Incoming
             };
+            let sender = match direction {
+                Direction::Outgoing => own.clone(),
+                Direction::Incoming => inner
+                    .from
+                    .as_ref()
+                    .map(|f| f.to_bare().to_string())
+                    .unwrap_or_default(),
+            };
+            let Some((inner, encrypted)) = self.omemo_open(inner, &sender).await? else {
+                continue;
+            };
             let cx = chat::Context {
                 own: &own,
                 routes: &routes,
@@ -361,9 +372,12 @@ impl Session {
             };
             for e in reading.events {
                 match e {
-                    Event::MessageReceived(msg)
+                    Event::MessageReceived(mut msg)
                         if seen_remote.insert(msg.remote_id.as_str().to_owned()) =>
                     {
+                        if encrypted {
+                            self.omemo_protect(msg.conversation.as_str(), &mut msg.route);
+                        }
                         self.mam
                             .archive_ids
                             .insert(msg.remote_id.as_str().to_owned(), archive_id.clone());
@@ -431,6 +445,7 @@ impl Session {
                 }
             }
         }
+        self.omemo_commit_when_stored().await?;
         Ok(())
     }
 }

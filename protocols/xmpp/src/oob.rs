@@ -2,9 +2,10 @@
 //! (XEP-0363) shares them: the body carries the URL, and an
 //! `<x xmlns='jabber:x:oob'><url/></x>` per file says it is a file.
 //!
-//! Only `https://` links become attachments ([`AttachmentSource::Remote`]);
-//! the file stays on the upload host, which can read it (no end-to-end
-//! encryption of files yet), so the route gets a [`HopKind::MediaHost`] hop.
+//! Only `https://` and `aesgcm://` links become attachments
+//! ([`AttachmentSource::Remote`]); the file stays on the upload host, so the
+//! route gets a [`HopKind::MediaHost`] hop, which reads the file unless it
+//! is an `aesgcm://` one (sealed, see [`crate::omemo::aesgcm`]).
 
 use crate::http::HttpsUrl;
 use crate::ns;
@@ -41,7 +42,7 @@ pub fn read(payloads: &[Element], body: &str) -> (Vec<Attachment>, String) {
             continue;
         };
         let url = url.trim().to_owned();
-        let Ok(parsed) = HttpsUrl::parse(&url) else {
+        let Ok(parsed) = HttpsUrl::parse(&download_url(&url)) else {
             continue;
         };
         text = text.replace(&url, "");
@@ -59,12 +60,27 @@ pub fn read(payloads: &[Element], body: &str) -> (Vec<Attachment>, String) {
     (attachments, text)
 }
 
+/// The `https://` URL a link downloads from (an `aesgcm://` link's without
+/// its key).
+pub fn download_url(url: &str) -> String {
+    match crate::omemo::aesgcm::parse(url) {
+        Some((https, _)) => https,
+        None => url.to_owned(),
+    }
+}
+
 /// `route` with a hop for the host of each remote attachment: it stores the
-/// file and can read it. `tls` is the link we used to upload, when we did.
+/// file and can read it, unless it is an `aesgcm://` link (the host then
+/// stores ciphertext). `tls` is the link we used to upload, when we did.
 pub fn with_media_hops(mut route: Route, urls: &[(String, Option<TlsVersion>)]) -> Route {
     for (url, tls) in urls {
-        let Ok(u) = HttpsUrl::parse(url) else {
+        let Ok(u) = HttpsUrl::parse(&download_url(url)) else {
             continue;
+        };
+        let reads = if url.starts_with("aesgcm://") {
+            Visibility::MetadataOnly
+        } else {
+            Visibility::Content
         };
         if route
             .hops
@@ -85,7 +101,7 @@ pub fn with_media_hops(mut route: Route, urls: &[(String, Option<TlsVersion>)]) 
             .seeing_your_ip(),
             None => Hop::new(u.host, HopKind::MediaHost, TransportSecurity::Unknown),
         };
-        route.hops.push(hop.reading(Visibility::Content));
+        route.hops.push(hop.reading(reads));
     }
     route
 }

@@ -100,6 +100,13 @@ impl Session {
         if let Some(hops) = self.uploads.media.remove(local_id.as_str()) {
             route.hops.extend(hops);
         }
+        if let Some(e2e) = self
+            .omemo
+            .as_mut()
+            .and_then(|o| o.sent.remove(local_id.as_str()))
+        {
+            crate::omemo::protect(&mut route, e2e);
+        }
         self.events
             .emit(Event::SendAcked {
                 remote_id: RemoteId::new(local_id.as_str()),

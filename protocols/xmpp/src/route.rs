@@ -70,6 +70,11 @@ impl Routes {
         self.domains.contains_key(domain)
     }
 
+    /// Whether disco#info said `domain` is a gateway.
+    pub fn is_gateway(&self, domain: &str) -> bool {
+        matches!(self.domains.get(domain), Some(DomainKind::Gateway { .. }))
+    }
+
     /// Records what disco#info said.
     pub fn learn(&mut self, domain: &str, kind: DomainKind) -> bool {
         self.domains.insert(domain.to_owned(), kind.clone()) != Some(kind)

@@ -55,6 +55,7 @@ pub(crate) enum PendingIq {
         jid: String,
         form: crate::vcard::Form,
     },
+    Omemo(crate::omemo::Pending),
     Ignore,
 }
 
@@ -96,6 +97,8 @@ pub(crate) struct Session {
     pub(crate) probing: HashMap<String, Vec<LocalId>>,
     /// The spam-reporting namespace (XEP-0377) the server offers, if any.
     pub(crate) reporting: Option<&'static str>,
+    /// OMEMO, once the device is open.
+    pub(crate) omemo: Option<crate::omemo::Omemo>,
 }
 
 pub(crate) const ACKED_LOG: &str = "acked-local-ids.log";
@@ -298,6 +301,7 @@ impl Session {
             uploads: crate::upload::Uploads::default(),
             reporting: None,
             probing: HashMap::new(),
+            omemo: None,
         };
         session.persist_sm();
         for u in to_resend {
@@ -307,12 +311,17 @@ impl Session {
             .iq_get(None, roster::get_query(), PendingIq::Roster)
             .await?;
         if fresh {
+            let caps = crate::caps::presence_element().into_iter().collect();
             session
-                .send_stanza(Stanza::Presence(Presence::available()), None)
+                .send_stanza(
+                    Stanza::Presence(Presence::available().with_payloads(caps)),
+                    None,
+                )
                 .await?;
             let carbons = Element::builder("enable", ns::CARBONS).build();
             session.iq_set(None, carbons, PendingIq::Carbons).await?;
         }
+        session.omemo_start(cx.secrets.clone()).await?;
         session.ask_server_features().await?;
         // The server handles a session's stanzas in order: once this ping is
         // answered, our presence is in place and messages reach us live (and
@@ -359,6 +368,7 @@ impl Session {
                     }
                 }
                 Some(done) = self.uploads.next_done() => self.on_put_done(done).await?,
+                () = Self::omemo_deadline(self.omemo.as_ref()) => self.omemo_expire().await?,
                 stored = self.events.changed() => {
                     stored?;
                     for action in self.events.ready() {
@@ -440,6 +450,7 @@ impl Session {
                 }
             }
             Action::ArchiveMarker(id) => self.mam.advance(&id),
+            Action::OmemoCommit => self.omemo_commit().await?,
             Action::Receipt(to, id) => {
                 if self.cfg.send_receipts {
                     let r = chat::outgoing_receipt(to, &id);

@@ -50,6 +50,17 @@ struct File {
     mime: String,
     size: u64,
     done: Option<(String, TlsVersion)>,
+    /// The file was sealed for an OMEMO chat: `path` is the sealed copy.
+    key: Option<crate::omemo::aesgcm::FileKey>,
+}
+
+impl Job {
+    /// Removes the sealed copies made for the upload.
+    async fn clean(&self) {
+        for f in self.files.iter().filter(|f| f.key.is_some()) {
+            let _ = tokio::fs::remove_file(&f.path).await;
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -184,7 +195,26 @@ impl Session {
                 mime,
                 size: meta.len(),
                 done: None,
+                key: None,
             });
+        }
+        if self.omemo_files(&conversation) {
+            // Sealed copies are uploaded; the keys go in the encrypted body.
+            let dir = self.data_dir.join("omemo-uploads");
+            tokio::fs::create_dir_all(&dir).await?;
+            for f in &mut files {
+                let Ok(plain) = tokio::fs::read(&f.path).await else {
+                    return self.fail(local_id, bad_file()).await;
+                };
+                let Some((sealed, key)) = crate::omemo::aesgcm::seal(&plain) else {
+                    return self.fail(local_id, bad_file()).await;
+                };
+                let path = dir.join(uuid::Uuid::new_v4().to_string());
+                tokio::fs::write(&path, &sealed).await?;
+                f.path = path;
+                f.size = sealed.len() as u64;
+                f.key = Some(key);
+            }
         }
         self.uploads.jobs.insert(
             local_id.as_str().to_owned(),
@@ -324,10 +354,17 @@ impl Session {
         let Some(job) = self.uploads.jobs.remove(done.local_id.as_str()) else {
             return Ok(());
         };
+        job.clean().await;
         let links: Vec<(String, Option<TlsVersion>)> = job
             .files
             .iter()
-            .filter_map(|f| f.done.clone().map(|(u, v)| (u, Some(v))))
+            .filter_map(|f| {
+                let (url, v) = f.done.clone()?;
+                match &f.key {
+                    Some(k) => Some((crate::omemo::aesgcm::link(&url, k)?, Some(v))),
+                    None => Some((url, Some(v))),
+                }
+            })
             .collect();
         let urls: Vec<String> = links.iter().map(|(u, _)| u.clone()).collect();
         let hops = oob::with_media_hops(
@@ -349,7 +386,13 @@ impl Session {
             } else {
                 crate::chat::outgoing_text(to, id, &body)
             };
-            m.payloads.extend(urls.iter().map(|u| oob::element(u)));
+            // An `aesgcm://` link is understood inside the encrypted body;
+            // an OOB element would only show it to the servers.
+            m.payloads.extend(
+                urls.iter()
+                    .filter(|u| u.starts_with("https://"))
+                    .map(|u| oob::element(u)),
+            );
             m
         })
         .await
@@ -360,7 +403,8 @@ impl Session {
         local_id: &LocalId,
         error: SendError,
     ) -> Result<(), XmppError> {
-        if self.uploads.jobs.remove(local_id.as_str()).is_some() {
+        if let Some(job) = self.uploads.jobs.remove(local_id.as_str()) {
+            job.clean().await;
             self.fail(local_id.clone(), error).await?;
         }
         Ok(())

@@ -39,7 +39,10 @@ fn pattern(len: usize) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_file_goes_through_the_upload_service() {
     let server = Prosody::start();
-    let (sa, pa, ja) = server.account("alice");
+    let (mut sa, pa, ja) = server.account("alice");
+    // The plaintext upload path; sealed (`aesgcm://`) files under OMEMO are
+    // checked in tests/omemo.rs.
+    sa.set("omemo", "false");
     let (sb, pb, jb) = server.account("bob");
     let dir = tempfile::tempdir().expect("tmp");
     let mut a = client::start(sa, pa, dir.path().join("a"));

@@ -36,6 +36,15 @@ pub struct Client {
 
 /// Starts a session with `settings`, `secret` and its state in `data_dir`.
 pub fn start(settings: Settings, secret: Secret, data_dir: PathBuf) -> Client {
+    // One account per data directory, as in the engine: a restart on the
+    // same directory finds its keys in the same keyring scope.
+    let account = format!("xmpp-{}", data_dir.display());
+    start_as(&account, settings, secret, data_dir)
+}
+
+/// Like [`start`], for the account id `account` (its keyring scope): a
+/// restart with the same id finds the keys it made before.
+pub fn start_as(account: &str, settings: Settings, secret: Secret, data_dir: PathBuf) -> Client {
     std::fs::create_dir_all(&data_dir).expect("data dir");
     let (commands, rx) = mpsc::channel(1024);
     let (sink, mut from_session) = EventSink::channel(4096);
@@ -60,7 +69,7 @@ pub fn start(settings: Settings, secret: Secret, data_dir: PathBuf) -> Client {
             }
         }
     });
-    let account = AccountId::new(format!("xmpp-{}", uuid::Uuid::new_v4()));
+    let account = AccountId::new(account);
     let cx = SessionContext {
         account: account.clone(),
         settings,
