@@ -22,10 +22,12 @@ use koine_api::{
 };
 use matrix_sdk::config::{SyncSettings, SyncToken};
 use matrix_sdk::deserialized_responses::TimelineEvent;
+use matrix_sdk::ruma::api::client::filter::FilterDefinition;
+use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
 use matrix_sdk::ruma::events::receipt::ReceiptType;
 use matrix_sdk::ruma::events::{AnySyncEphemeralRoomEvent, StateEventType};
 use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedUserId, RoomId, UserId};
-use matrix_sdk::sync::SyncResponse;
+use matrix_sdk::sync::{JoinedRoomUpdate, State, SyncResponse};
 use matrix_sdk::{Client, Room, RoomMemberships};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -35,6 +37,17 @@ use tokio::sync::mpsc;
 const SINCE_KEY: &[u8] = b"koine.since";
 /// How long one `/sync` long-polls.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(30);
+/// While events keep coming, syncs start at most this often, so a burst
+/// arrives in a few large responses instead of one per message (each
+/// response costs a store transaction whatever its size). A message after a
+/// quiet moment still comes at once: the waiting long-poll returns with it.
+const BURST_SYNC_SPACING: Duration = Duration::from_millis(300);
+/// Timeline events per room in an incremental sync: a burst within one
+/// spacing fits, more is back-filled (see `backfill.rs`). The first sync
+/// keeps the server's default, small, for a quick start.
+const INCREMENTAL_TIMELINE_LIMIT: u32 = 100;
+/// How long a room's route is trusted without a state change.
+const ROUTE_RECHECK: Duration = Duration::from_secs(10);
 
 /// The state of one running session.
 pub(crate) struct Session {
@@ -45,6 +58,8 @@ pub(crate) struct Session {
     pub(crate) link: TransportSecurity,
     /// The last route reported per room.
     pub(crate) routes: HashMap<OwnedRoomId, Route>,
+    /// When each room's route was last worked out from the store.
+    route_checked: HashMap<OwnedRoomId, tokio::time::Instant>,
     /// Reaction events seen this session: reaction id → (target, key, by).
     pub(crate) reactions: HashMap<OwnedEventId, (OwnedEventId, String, OwnedUserId)>,
     /// Invites already reported.
@@ -95,6 +110,7 @@ pub(crate) async fn run(mut cx: SessionContext) -> Result<(), SessionError> {
         own: account.user_id.clone(),
         link,
         routes: HashMap::new(),
+        route_checked: HashMap::new(),
         invites: HashSet::new(),
         reactions: HashMap::new(),
         names: HashMap::new(),
@@ -138,22 +154,61 @@ pub(crate) async fn run(mut cx: SessionContext) -> Result<(), SessionError> {
 fn sync_settings(since: Option<String>, timeout: Duration) -> SyncSettings {
     let settings = SyncSettings::default().timeout(timeout);
     match since {
-        Some(token) => settings.token(SyncToken::Specific(token)),
+        Some(token) => {
+            let mut filter = FilterDefinition::default();
+            filter.room.timeline.limit = Some(INCREMENTAL_TIMELINE_LIMIT.into());
+            settings
+                .filter(Filter::FilterDefinition(filter))
+                .token(SyncToken::Specific(token))
+        }
         None => settings.token(SyncToken::NoToken),
     }
+}
+
+/// Whether a room update changes the room's state (members, encryption,
+/// bridges...).
+fn changes_state(update: &JoinedRoomUpdate) -> bool {
+    let state = match &update.state {
+        State::Before(events) | State::After(events) => events,
+    };
+    !state.is_empty()
+        || update.timeline.events.iter().any(|e| {
+            e.raw()
+                .get_field::<String>("state_key")
+                .ok()
+                .flatten()
+                .is_some()
+        })
+}
+
+/// Whether a response carried any room timeline event.
+fn has_timeline_events(response: &SyncResponse) -> bool {
+    response
+        .rooms
+        .joined
+        .values()
+        .any(|room| !room.timeline.events.is_empty())
 }
 
 /// Syncs forever, handing each response over; on a network error it waits
 /// (backing off up to 10 s) and tries again with the same token.
 async fn sync_loop(client: Client, mut since: String, tx: mpsc::Sender<SyncItem>) {
     let mut backoff = Duration::from_millis(250);
+    let mut busy_since: Option<tokio::time::Instant> = None;
     loop {
+        if let Some(started) = busy_since.take() {
+            tokio::time::sleep_until(started + BURST_SYNC_SPACING).await;
+        }
+        let started = tokio::time::Instant::now();
         match client
             .sync_once(sync_settings(Some(since.clone()), SYNC_TIMEOUT))
             .await
         {
             Ok(response) => {
                 backoff = Duration::from_millis(250);
+                if has_timeline_events(&response) {
+                    busy_since = Some(started);
+                }
                 let next = response.next_batch.clone();
                 let item = SyncItem::Response {
                     since: Some(since.clone()),
@@ -374,6 +429,33 @@ impl Session {
         Ok(route)
     }
 
+    /// The room's route: worked out again (and reported when it changed)
+    /// when the update changes the room's state, or when the last check is
+    /// older than [`ROUTE_RECHECK`] (identities and devices change outside
+    /// room state); else the one reported last, so a burst of messages does
+    /// not read the member list once per sync.
+    async fn current_route(
+        &mut self,
+        room: &Room,
+        update: &JoinedRoomUpdate,
+    ) -> Result<Route, SessionError> {
+        let room_id = room.room_id();
+        let recent = self
+            .route_checked
+            .get(room_id)
+            .is_some_and(|at| at.elapsed() < ROUTE_RECHECK);
+        if recent
+            && !changes_state(update)
+            && let Some(route) = self.routes.get(room_id)
+        {
+            return Ok(route.clone());
+        }
+        let route = self.report_conversation(room, false).await?;
+        self.route_checked
+            .insert(room_id.to_owned(), tokio::time::Instant::now());
+        Ok(route)
+    }
+
     /// Handles one sync response.
     async fn process(
         &mut self,
@@ -384,7 +466,7 @@ impl Session {
             let Some(room) = self.client.get_room(&room_id) else {
                 continue;
             };
-            let route = self.report_conversation(&room, false).await?;
+            let route = self.current_route(&room, &update).await?;
             let mut events: Vec<TimelineEvent> = Vec::new();
             if update.timeline.limited
                 && let (Some(since), Some(prev_batch)) = (&since, &update.timeline.prev_batch)
