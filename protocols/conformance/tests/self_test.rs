@@ -112,6 +112,13 @@ async fn serve(stream: TcpStream, state: Arc<Mutex<RelayState>>, flaw: Flaw) {
         let Ok(v) = serde_json::from_str::<Value>(&line) else {
             break;
         };
+        // A client signing off is offline from now on: what comes for it
+        // next is queued, not written to a closing connection.
+        if v["bye"] == true {
+            lock(&state).online.remove(&user);
+            let _ = tx.send(json!({"bye": "ok"}).to_string());
+            break;
+        }
         let (Some(id), Some(to), Some(text)) = (
             v["send"]["id"].as_str(),
             v["send"]["to"].as_str(),
@@ -228,7 +235,19 @@ impl Protocol for RelayPlugin {
             loop {
                 tokio::select! {
                     command = cx.commands.recv() => {
-                        let Some(command) = command else { return Ok(()) };
+                        let Some(command) = command else {
+                            // Sign off, and wait until the relay took it in.
+                            let _ = write.write_all(b"{\"bye\":true}\n").await;
+                            let signed_off = async {
+                                while let Ok(Some(line)) = lines.next_line().await {
+                                    if line.contains("\"bye\"") {
+                                        break;
+                                    }
+                                }
+                            };
+                            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), signed_off).await;
+                            return Ok(());
+                        };
                         if let Command::SendMessage { local_id, conversation, content, .. } = command {
                             let line = json!({"send": {"id": local_id, "to": conversation, "text": content.text}}).to_string() + "\n";
                             write.write_all(line.as_bytes()).await.map_err(|e| SessionError::Network(e.to_string()))?;
