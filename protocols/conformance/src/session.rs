@@ -101,8 +101,22 @@ impl RunningSession {
             .map_err(|_| anyhow!("the session stopped taking commands"))
     }
 
-    /// Waits for the first event (new, or already logged after `from`) that
-    /// `pick` maps to a value.
+    /// Like [`Self::wait_for`], but an event already seen (while waiting for
+    /// something else) counts too: for events whose order the network does
+    /// not fix, such as files that finish downloading at different times.
+    pub async fn wait_for_seen<T>(
+        &mut self,
+        what: &str,
+        mut pick: impl FnMut(&Event) -> Option<T>,
+    ) -> anyhow::Result<T> {
+        if let Some(value) = self.log.iter().find_map(&mut pick) {
+            return Ok(value);
+        }
+        self.wait_for(what, pick).await
+    }
+
+    /// Waits for the first new event that `pick` maps to a value (events
+    /// seen before are kept in the log, not matched again).
     pub async fn wait_for<T>(
         &mut self,
         what: &str,

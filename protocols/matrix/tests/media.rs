@@ -13,9 +13,10 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use support::{Synapse, koine_session, noise, wait_text};
 
-/// Waits for a message whose first attachment is named `name`.
+/// Waits for a message whose first attachment is named `name` (files finish
+/// downloading in any order).
 async fn with_file(s: &mut RunningSession, name: &str) -> anyhow::Result<Message> {
-    s.wait_for(&format!("a message with {name:?}"), |e| match e {
+    s.wait_for_seen(&format!("a message with {name:?}"), |e| match e {
         Event::MessageReceived(m)
             if m.content
                 .attachments
