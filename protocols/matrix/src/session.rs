@@ -41,7 +41,7 @@ const SYNC_TIMEOUT: Duration = Duration::from_secs(30);
 /// arrives in a few large responses instead of one per message (each
 /// response costs a store transaction whatever its size). A message after a
 /// quiet moment still comes at once: the waiting long-poll returns with it.
-const BURST_SYNC_SPACING: Duration = Duration::from_millis(300);
+const BURST_SYNC_SPACING: Duration = Duration::from_millis(500);
 /// Timeline events per room in an incremental sync: a burst within one
 /// spacing fits, more is back-filled (see `backfill.rs`). The first sync
 /// keeps the server's default, small, for a quick start.
