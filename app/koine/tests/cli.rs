@@ -83,6 +83,46 @@ fn errors_are_one_line_and_non_zero() {
     assert!(text(&out.stderr).contains("KEY=VALUE"));
 }
 
+/// A Matrix account can be added without a password (it signs in through
+/// the server's web page); an XMPP account cannot.
+#[test]
+fn no_password_only_where_the_network_can_sign_in_without_one() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = koine(
+        dir.path(),
+        &[
+            "account",
+            "add",
+            "xmpp",
+            "me@koine.test",
+            "--set",
+            "jid=me@koine.test",
+            "--no-password",
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).starts_with("koine: error: this network needs a password"));
+    let out = koine(
+        dir.path(),
+        &[
+            "account",
+            "add",
+            "matrix",
+            "@me:koine.test",
+            "--set",
+            "user_id=@me:koine.test",
+            "--set",
+            "homeserver=http://127.0.0.1:9",
+            "--no-password",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let listed = koine(dir.path(), &["account", "list"], None);
+    assert!(text(&listed.stdout).contains("@me:koine.test"));
+}
+
 /// An account whose server is unreachable: the message is queued in the
 /// outbox (exit code 3), listed, searchable, exported; the password is in the
 /// keyring and nowhere in the profile or its logs.

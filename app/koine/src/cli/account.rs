@@ -23,6 +23,11 @@ pub enum AccountCommand {
         /// Read the password from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
+        /// No password: sign in through the server's web page instead (where
+        /// the network offers it, e.g. Matrix SSO; the sign-in prompt shows up
+        /// in `koine tail` and in the window).
+        #[arg(long, conflicts_with = "password_stdin")]
+        no_password: bool,
     },
     /// List accounts.
     List {
@@ -44,6 +49,7 @@ pub async fn run(engine: &Engine, command: AccountCommand) -> anyhow::Result<Exi
             label,
             settings,
             password_stdin,
+            no_password,
         } => {
             let protocol = ProtocolId::new(network.clone());
             let plugin = engine
@@ -57,12 +63,18 @@ pub async fn run(engine: &Engine, command: AccountCommand) -> anyhow::Result<Exi
                 };
                 parsed.set(key.trim(), value.trim());
             }
-            let wants_secret = plugin
+            let secret_field = plugin
                 .info()
                 .account_fields
-                .iter()
-                .any(|f| f.kind == FieldKind::Secret);
-            let secret = if !wants_secret {
+                .into_iter()
+                .find(|f| f.kind == FieldKind::Secret);
+            let optional = secret_field.as_ref().is_some_and(|f| !f.required);
+            let secret = if secret_field.is_none() {
+                None
+            } else if no_password {
+                if !optional {
+                    bail!("this network needs a password");
+                }
                 None
             } else if password_stdin {
                 let mut line = String::new();
@@ -76,9 +88,14 @@ pub async fn run(engine: &Engine, command: AccountCommand) -> anyhow::Result<Exi
                     rpassword::prompt_password(format!("Password for {label}: "))
                         .context("reading the password")?,
                 ))
+            } else if optional {
+                bail!(
+                    "pass --password-stdin, or --no-password to sign in through the server's web page"
+                );
             } else {
                 bail!("this network needs a password: pass --password-stdin");
             };
+            let secret = secret.filter(|s| !(optional && s.expose().is_empty()));
             let record = engine
                 .add_account(&protocol, &label, parsed, secret)
                 .await?;
