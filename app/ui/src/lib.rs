@@ -51,6 +51,7 @@ use futures::StreamExt;
 use iced::{Subscription, Task, keyboard};
 use koine_core::{Engine, EngineEvent};
 use std::hash::{Hash, Hasher};
+use tasks::blocking;
 use thiserror::Error;
 
 pub use settings::ThemeChoice;
@@ -221,11 +222,6 @@ fn subscription(shell: &Shell) -> Subscription<Message> {
 
 pub(crate) fn settings_path(engine: &Engine) -> std::path::PathBuf {
     engine.profile().root().join(settings::FILE)
-}
-
-/// Runs a store call on the blocking pool.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
-    tokio::task::spawn_blocking(f).await.ok()
 }
 
 /// Turns an intent into a task on the engine.

@@ -8,7 +8,10 @@ use crate::composer_route::Action as RouteAction;
 use crate::people_screen::{Action as PeopleAction, Job};
 use koine_core::{Engine, EngineError};
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+/// Runs a store call on the blocking pool (`None` if it panicked).
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
     tokio::task::spawn_blocking(f).await.ok()
 }
 

@@ -2,12 +2,9 @@
 //! [`crate::tasks::run`], their one entry point).
 
 use crate::app::{self, Effect, Message};
+use crate::tasks::blocking;
 use crate::{account_setup, actions, actions_io, notify, settings};
 use koine_core::Engine;
-
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
-    tokio::task::spawn_blocking(f).await.ok()
-}
 
 /// Carries out a chat, settings, prompt or account effect.
 pub(crate) async fn run(engine: Engine, effect: Effect) -> Message {

@@ -45,6 +45,7 @@ pub mod ns;
 pub mod omemo;
 pub mod oob;
 mod outbound;
+pub mod pep;
 mod presence;
 pub mod roster;
 pub mod route;

@@ -123,16 +123,13 @@ impl Session {
         payload: Element,
         pending: PendingIq,
     ) -> Result<String, XmppError> {
-        let id = new_id();
-        let iq = Iq::Get {
+        self.send_iq(pending, |id| Iq::Get {
             from: None,
             to,
-            id: id.clone(),
+            id,
             payload,
-        };
-        self.iqs.insert(id.clone(), pending);
-        self.send_stanza(Stanza::Iq(iq), None).await?;
-        Ok(id)
+        })
+        .await
     }
 
     pub(crate) async fn iq_set(
@@ -141,15 +138,24 @@ impl Session {
         payload: Element,
         pending: PendingIq,
     ) -> Result<String, XmppError> {
-        let id = new_id();
-        let iq = Iq::Set {
+        self.send_iq(pending, |id| Iq::Set {
             from: None,
             to,
-            id: id.clone(),
+            id,
             payload,
-        };
+        })
+        .await
+    }
+
+    /// Sends the iq `make` builds with a fresh id, remembering what it asks.
+    async fn send_iq(
+        &mut self,
+        pending: PendingIq,
+        make: impl FnOnce(String) -> Iq,
+    ) -> Result<String, XmppError> {
+        let id = new_id();
         self.iqs.insert(id.clone(), pending);
-        self.send_stanza(Stanza::Iq(iq), None).await?;
+        self.send_stanza(Stanza::Iq(make(id.clone())), None).await?;
         Ok(id)
     }
 }

@@ -20,7 +20,6 @@ pub const VCARD4_NODE: &str = "urn:xmpp:vcard4";
 pub const VCARD4: &str = "urn:ietf:params:xml:ns:vcard-4.0";
 /// The vcard-temp namespace.
 pub const VCARD_TEMP: &str = "vcard-temp";
-const PUBSUB: &str = "http://jabber.org/protocol/pubsub";
 /// At most this many profiles are asked for at login, so a huge roster does
 /// not flood the server; the rest are asked when those contacts change.
 pub const PER_LOGIN: usize = 500;
@@ -78,18 +77,6 @@ impl Listed {
     }
 }
 
-/// The `<pubsub/>` query for someone's vCard4.
-pub fn vcard4_query() -> Element {
-    Element::builder("pubsub", PUBSUB)
-        .append(
-            crate::ns::element(&format!(
-                "<items xmlns='{PUBSUB}' node='{VCARD4_NODE}' max_items='1'/>"
-            ))
-            .unwrap_or_else(|| Element::builder("items", PUBSUB).build()),
-        )
-        .build()
-}
-
 /// The vcard-temp query.
 pub fn vcard_temp_query() -> Element {
     Element::builder("vCard", VCARD_TEMP).build()
@@ -97,11 +84,7 @@ pub fn vcard_temp_query() -> Element {
 
 /// The `<vcard/>` inside a PEP items result, if there is one.
 pub fn vcard4_of(pubsub: &Element) -> Option<&Element> {
-    pubsub
-        .get_child("items", PUBSUB)?
-        .children()
-        .filter(|i| i.is("item", PUBSUB))
-        .find_map(|i| i.get_child("vcard", VCARD4))
+    crate::pep::fetched(pubsub).filter(|v| v.is("vcard", VCARD4))
 }
 
 /// Reads a vCard4 (`<tel><uri>tel:+…</uri></tel>`, `<email><text>…</text></email>`).
@@ -163,7 +146,8 @@ impl Session {
             jid: jid.to_owned(),
             form: Form::Vcard4,
         };
-        self.iq_get(Some(to), vcard4_query(), pending).await?;
+        self.iq_get(Some(to), crate::pep::fetch(VCARD4_NODE), pending)
+            .await?;
         Ok(())
     }
 
@@ -214,6 +198,7 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pep::PUBSUB;
 
     fn el(xml: &str) -> Element {
         xml.parse().expect("xml")

@@ -114,15 +114,14 @@ impl Protocol for Net {
                         },
                     },
                     Ok((to, what)) = push.recv() => if to == cx.account {
-                        if let Push::Burst(messages) = what {
-                            for m in messages {
-                                cx.events.emit(Event::MessageReceived(m)).await?;
-                            }
-                            cx.events.flush().await?;
-                            continue;
-                        }
                         let event = match what {
-                            Push::Burst(_) => continue,
+                            Push::Burst(messages) => {
+                                for m in messages {
+                                    cx.events.emit(Event::MessageReceived(m)).await?;
+                                }
+                                cx.events.flush().await?;
+                                continue;
+                            }
                             Push::Message(m) => Event::MessageReceived(m),
                             Push::Request(r) => Event::RequestReceived(r),
                             Push::Conversation(c) => Event::ConversationUpserted(c),

@@ -105,5 +105,24 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Runs `f` in one transaction: everything it wrote, or nothing. Many
+    /// messages stored in one transaction cost one commit instead of one
+    /// each (the methods it calls nest as savepoints).
+    pub fn batch<T>(&mut self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        match f(self) {
+            Ok(value) => {
+                self.conn.execute_batch("COMMIT")?;
+                Ok(value)
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -4,11 +4,12 @@
 //!
 //! Readers tell "not mine" (`None`) from "mine but malformed" (`Err`).
 
+use crate::pep::At;
+pub use crate::pep::{PUBSUB, PUBSUB_EVENT, fetch, fetched, first_item, subscribe};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use koine_e2ee::{OneTimePreKey, PreKeyBundle, SignedPreKey};
-use tokio_xmpp::minidom::rxml::NcName;
-use tokio_xmpp::minidom::{Element, ElementBuilder};
+use tokio_xmpp::minidom::Element;
 
 /// The legacy OMEMO namespace.
 pub const NS: &str = "eu.siacs.conversations.axolotl";
@@ -16,10 +17,6 @@ pub const NS: &str = "eu.siacs.conversations.axolotl";
 pub const DEVICELIST_NODE: &str = "eu.siacs.conversations.axolotl.devicelist";
 /// The device list's PEP notifications (XEP-0163 `+notify`).
 pub const NOTIFY: &str = "eu.siacs.conversations.axolotl.devicelist+notify";
-/// XEP-0060.
-pub const PUBSUB: &str = "http://jabber.org/protocol/pubsub";
-/// XEP-0060 events.
-pub const PUBSUB_EVENT: &str = "http://jabber.org/protocol/pubsub#event";
 /// XEP-0380.
 pub const EME: &str = "urn:xmpp:eme:0";
 /// What a client without OMEMO shows instead of the message.
@@ -29,20 +26,6 @@ pub const FALLBACK_BODY: &str =
 /// The bundle node of a device.
 pub fn bundle_node(device: u32) -> String {
     format!("eu.siacs.conversations.axolotl.bundles:{device}")
-}
-
-/// Attributes by name (the names here are constants, always valid).
-trait At {
-    fn at(self, name: &str, value: impl Into<String>) -> Self;
-}
-
-impl At for ElementBuilder {
-    fn at(self, name: &str, value: impl Into<String>) -> Self {
-        match NcName::try_from(name) {
-            Ok(n) => self.attr(n, value.into()),
-            Err(_) => self,
-        }
-    }
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -204,44 +187,6 @@ pub fn publish(node: &str, payload: Element, options: bool) -> Element {
         pubsub = pubsub.append(Element::builder("publish-options", PUBSUB).append(form));
     }
     pubsub.build()
-}
-
-/// `<pubsub><items node=.. max_items='1'/></pubsub>`.
-pub fn fetch(node: &str) -> Element {
-    Element::builder("pubsub", PUBSUB)
-        .append(
-            Element::builder("items", PUBSUB)
-                .at("node", node)
-                .at("max_items", "1"),
-        )
-        .build()
-}
-
-/// `<pubsub><subscribe node=.. jid=../></pubsub>`.
-pub fn subscribe(node: &str, jid: &str) -> Element {
-    Element::builder("pubsub", PUBSUB)
-        .append(
-            Element::builder("subscribe", PUBSUB)
-                .at("node", node)
-                .at("jid", jid),
-        )
-        .build()
-}
-
-/// The first item's payload of a fetch result or an event's `<items/>`.
-pub fn first_item<'a>(items: &'a Element, ns: &str) -> Option<&'a Element> {
-    items
-        .children()
-        .find(|c| c.is("item", ns))
-        .and_then(|i| i.children().next())
-}
-
-/// The payload of a `<pubsub><items/></pubsub>` result.
-pub fn fetched(pubsub: &Element) -> Option<&Element> {
-    let items = pubsub
-        .get_child("items", PUBSUB)
-        .filter(|_| pubsub.is("pubsub", PUBSUB))?;
-    first_item(items, PUBSUB)
 }
 
 /// A device list announced by a PEP event message: `(node payload)`.
