@@ -501,28 +501,37 @@ impl Engine {
         }
     }
 
-    /// Tells the listeners what was stored.
+    /// Tells the listeners what was stored (the rows read under one lock).
     fn announce(
         &self,
         account: &koine_api::AccountId,
         stored: &[Stored],
     ) -> Result<(), crate::store::StoreError> {
-        for s in stored {
-            if let Some(conversation) = s.created {
-                self.emit(EngineEvent::ConversationChanged {
-                    account: account.clone(),
-                    conversation,
-                });
+        let mut events = Vec::with_capacity(stored.len());
+        {
+            let store = self.store();
+            for s in stored {
+                if let Some(conversation) = s.created {
+                    events.push(EngineEvent::ConversationChanged {
+                        account: account.clone(),
+                        conversation,
+                    });
+                }
+                if let Some(id) = s.inserted {
+                    events.push(EngineEvent::MessageStored {
+                        account: account.clone(),
+                        message: store.message(id)?,
+                    });
+                } else if let Some(id) = s.echo_of_ours {
+                    events.push(EngineEvent::MessageUpdated {
+                        account: account.clone(),
+                        message: store.message(id)?,
+                    });
+                }
             }
-            if let Some(id) = s.inserted {
-                let message = self.store().message(id)?;
-                self.emit(EngineEvent::MessageStored {
-                    account: account.clone(),
-                    message,
-                });
-            } else if let Some(id) = s.echo_of_ours {
-                self.emit_updated(account, Some(id))?;
-            }
+        }
+        for event in events {
+            self.emit(event);
         }
         Ok(())
     }
