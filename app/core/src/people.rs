@@ -170,10 +170,11 @@ pub struct Person {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Strength {
-    /// Only a hint (the same display name): shown, never merged alone.
+    /// Only a hint (the same display name, or an identifier a contact's
+    /// own profile claims): shown, never merged alone.
     Weak,
-    /// An identifier matches exactly (same number, an address in a profile,
-    /// an address the user typed).
+    /// An identifier matches exactly (the same number or address on two
+    /// accounts, an address the user typed or imported).
     Strong,
 }
 

@@ -61,7 +61,7 @@ fn unfold(text: &str) -> Vec<(usize, String)> {
         {
             last.1.push_str(rest);
         } else if !line.trim().is_empty() {
-            out.push((i + 1, line.to_owned()));
+            out.push((i.saturating_add(1), line.to_owned()));
         }
     }
     out
@@ -81,8 +81,8 @@ fn split_property(line: &str) -> Option<Property> {
             _ => {}
         }
     }
-    let colon = colon?;
-    let (head, value) = (&line[..colon], &line[colon + 1..]);
+    let (head, value) = line.split_at(colon?);
+    let value = value.strip_prefix(':')?;
     // Parameters (TYPE=…) do not change what is read here.
     let name = head.split(';').next()?.trim();
     let name = name.rsplit_once('.').map_or(name, |(_, n)| n); // drop a group
@@ -124,12 +124,13 @@ fn escape(value: &str) -> String {
 fn chat_address(value: &str) -> Option<Address> {
     let v = value.trim();
     let lower = v.to_ascii_lowercase();
-    if let Some(rest) = lower.strip_prefix("xmpp:").map(|_| &v[5..]) {
+    // Lowercasing ASCII keeps every byte where it was: a prefix matched in
+    // `lower` has the same length in `v`.
+    if let Some(rest) = lower.strip_prefix("xmpp:").and_then(|_| v.get(5..)) {
         let rest = rest.split('?').next().unwrap_or(rest);
         return Jid::parse(rest).ok().map(|j| Address::Jid(j.bare()));
     }
-    if lower.starts_with("matrix:") {
-        let rest = &v[7..];
+    if let Some(rest) = lower.strip_prefix("matrix:").and_then(|_| v.get(7..)) {
         let rest = rest.split('?').next().unwrap_or(rest);
         if let Some(user) = rest.strip_prefix("u/") {
             return Mxid::parse(&format!("@{user}")).ok().map(Address::Mxid);
@@ -204,11 +205,11 @@ fn split_unescaped(value: &str, sep: char) -> Vec<&str> {
         } else if c == '\\' {
             escaped = true;
         } else if c == sep {
-            out.push(&value[start..i]);
-            start = i + c.len_utf8();
+            out.push(value.get(start..i).unwrap_or_default());
+            start = i.saturating_add(c.len_utf8());
         }
     }
-    out.push(&value[start..]);
+    out.push(value.get(start..).unwrap_or_default());
     out
 }
 
@@ -256,14 +257,14 @@ pub fn parse(text: &str) -> Result<Vec<Card>, VcardError> {
 
 /// Folds a content line at 75 octets, never inside a character.
 fn fold(line: &str, out: &mut String) {
-    let mut width = 0;
+    let mut width: usize = 0;
     for c in line.chars() {
-        if width + c.len_utf8() > 75 {
+        if width.saturating_add(c.len_utf8()) > 75 {
             out.push_str("\r\n ");
             width = 1;
         }
         out.push(c);
-        width += c.len_utf8();
+        width = width.saturating_add(c.len_utf8());
     }
     out.push_str("\r\n");
 }
@@ -284,7 +285,10 @@ pub fn write(cards: &[Card]) -> String {
         for a in &card.addresses {
             let line = match a {
                 Address::Jid(j) => format!("IMPP:xmpp:{}", j.as_str()),
-                Address::Mxid(m) => format!("IMPP:matrix:u/{}", &m.as_str()[1..]),
+                Address::Mxid(m) => format!(
+                    "IMPP:matrix:u/{}",
+                    m.as_str().strip_prefix('@').unwrap_or(m.as_str())
+                ),
                 Address::Provider(p) => format!("X-KOINE-PROVIDER:{p}"),
                 Address::Phone(p) => format!("TEL;VALUE=uri:tel:{}", p.as_str()),
                 _ => continue,

@@ -43,14 +43,59 @@ impl App {
     }
 }
 
+/// Text as the desktop's notification server will show it, never as
+/// markup. Freedesktop servers read a subset of HTML in the body (`<b>`,
+/// `<a href>`, `<img src>`): a stranger's `<img src="file:///…">` or a
+/// link dressed as something else must arrive as the characters they
+/// typed. Control characters go too (the server may not expect them).
+/// Elsewhere (Windows, macOS) the body is plain text already.
+pub fn plain(text: &str) -> String {
+    let markup = cfg!(all(unix, not(target_os = "macos")));
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' if markup => out.push_str("&amp;"),
+            '<' if markup => out.push_str("&lt;"),
+            '>' if markup => out.push_str("&gt;"),
+            '"' if markup => out.push_str("&quot;"),
+            '\'' if markup => out.push_str("&apos;"),
+            '\n' => out.push('\n'),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Shows a notification. Blocking: call it on the blocking pool.
 pub fn show(summary: &str, body: &str) -> Result<(), String> {
     notify_rust::Notification::new()
         .appname("Koine")
         .icon("im.koine.Koine")
-        .summary(summary)
-        .body(body)
+        // The summary is plain text by the specification: only controls go.
+        .summary(&summary.replace(|c: char| c.is_control(), " "))
+        .body(&plain(body))
         .show()
         .map(|_| ())
         .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain;
+
+    #[test]
+    fn a_strangers_markup_is_shown_as_text() {
+        let hostile = "<img src=\"file:///etc/passwd\"/><a href='https://evil.example'>bank</a> & <b>\u{1b}[31m";
+        let shown = plain(hostile);
+        if cfg!(all(unix, not(target_os = "macos"))) {
+            assert!(!shown.contains('<') && !shown.contains('>'), "{shown}");
+            assert_eq!(
+                shown,
+                "&lt;img src=&quot;file:///etc/passwd&quot;/&gt;&lt;a href=&apos;https://evil.example&apos;&gt;bank&lt;/a&gt; &amp; &lt;b&gt; [31m"
+            );
+        }
+        assert!(!shown.contains('\u{1b}'));
+        assert_eq!(plain("Café 👍\nsecond line"), "Café 👍\nsecond line");
+    }
 }

@@ -4,7 +4,7 @@ use crate::address::{Address, PhoneNumber};
 use crate::consent::{Prompt, Request};
 use crate::error::SendError;
 use crate::ids::{ConversationKey, LocalId, RemoteId, RequestId};
-use crate::message::{ChatState, DeliveryState, Message, MessageChange, Timestamp};
+use crate::message::{Author, ChatState, DeliveryState, Message, MessageChange, Timestamp};
 use crate::notice::Notice;
 use crate::route::Route;
 use serde::{Deserialize, Serialize};
@@ -80,6 +80,9 @@ pub enum Event {
         remote_id: RemoteId,
         /// What changed.
         change: MessageChange,
+        /// Who changed it; an edit or deletion by anyone but the original
+        /// sender is refused by the engine.
+        by: Author,
         /// When.
         at: Timestamp,
     },

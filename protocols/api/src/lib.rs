@@ -131,7 +131,7 @@ pub use event::{
 };
 pub use ids::{AccountId, ConversationKey, LocalId, PromptId, ProtocolId, RemoteId, RequestId};
 pub use message::{
-    Attachment, AttachmentSource, ChatState, Content, DeliveryState, Direction, Message,
+    Attachment, AttachmentSource, Author, ChatState, Content, DeliveryState, Direction, Message,
     MessageChange, Timestamp,
 };
 pub use notice::{InputSource, Notice};

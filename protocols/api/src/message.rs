@@ -130,6 +130,21 @@ pub struct Message {
     pub route: Route,
 }
 
+/// Who made a change to a message, as the network authenticated them.
+///
+/// The engine applies an edit or a deletion only when its author wrote the
+/// original (XEP-0308, the Matrix spec's `m.replace` rule): a contact cannot
+/// rewrite the user's words, nor another contact's.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "address", rename_all = "snake_case")]
+pub enum Author {
+    /// This account: from this device or another of the user's own devices.
+    Me,
+    /// Someone else, by the address the network vouches for (in a group, the
+    /// same address the plugin gives as the sender of their messages).
+    Other(Address),
+}
+
 /// A change to a message already reported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]

@@ -16,7 +16,7 @@ use crate::route::{self, RouteFacts};
 use crate::timeline::{self, Item};
 use crate::{backfill, commands, transport};
 use koine_api::{
-    Address, ChatState, ConnectionState, Conversation, ConversationKey, ConversationKind,
+    Address, Author, ChatState, ConnectionState, Conversation, ConversationKey, ConversationKind,
     DeliveryState, Event, EventSink, Hop, HopKind, InputSource, Message, MessageChange, Mxid,
     Notice, RemoteId, Route, SessionContext, SessionError, TransportSecurity, Visibility,
 };
@@ -566,11 +566,20 @@ impl Session {
         }
         let conversation = ConversationKey::new(room.room_id().as_str());
         let event = match timeline::convert(event, &self.own) {
-            Item::Edit { target, text, at } => Event::MessageChanged {
-                conversation,
-                remote_id: RemoteId::new(target.as_str()),
-                change: MessageChange::Edited { text },
+            Item::Edit {
+                target,
+                text,
+                by,
                 at,
+            } => match self.author(&by) {
+                Ok(by) => Event::MessageChanged {
+                    conversation,
+                    remote_id: RemoteId::new(target.as_str()),
+                    change: MessageChange::Edited { text },
+                    by,
+                    at,
+                },
+                Err(e) => malformed(InputSource::Server, e.to_string()),
             },
             Item::Reaction {
                 event_id,
@@ -582,36 +591,51 @@ impl Session {
                 self.reactions
                     .insert(event_id, (target.clone(), key.clone(), by.clone()));
                 match Mxid::parse(by.as_str()) {
-                    Ok(by) => Event::MessageChanged {
+                    Ok(reactor) => Event::MessageChanged {
                         conversation,
                         remote_id: RemoteId::new(target.as_str()),
                         change: MessageChange::ReactionAdded {
-                            by: Address::Mxid(by),
+                            by: Address::Mxid(reactor.clone()),
                             key,
                         },
+                        by: self.author_of(reactor),
                         at,
                     },
                     Err(e) => malformed(InputSource::Server, e.to_string()),
                 }
             }
-            Item::Redaction { target, at } => match self.reactions.remove(&target) {
+            Item::Redaction {
+                target,
+                by: redactor,
+                at,
+            } => match self.reactions.remove(&target) {
                 Some((reacted, key, by)) => match Mxid::parse(by.as_str()) {
-                    Ok(by) => Event::MessageChanged {
+                    Ok(reactor) => Event::MessageChanged {
                         conversation,
                         remote_id: RemoteId::new(reacted.as_str()),
                         change: MessageChange::ReactionRemoved {
-                            by: Address::Mxid(by),
+                            by: Address::Mxid(reactor.clone()),
                             key,
+                        },
+                        // The redaction's sender, not the reactor: the
+                        // engine removes it only if they are the same.
+                        by: match self.author(&redactor) {
+                            Ok(author) => author,
+                            Err(_) => Author::Other(Address::Mxid(reactor)),
                         },
                         at,
                     },
                     Err(e) => malformed(InputSource::Server, e.to_string()),
                 },
-                None => Event::MessageChanged {
-                    conversation,
-                    remote_id: RemoteId::new(target.as_str()),
-                    change: MessageChange::Deleted,
-                    at,
+                None => match self.author(&redactor) {
+                    Ok(by) => Event::MessageChanged {
+                        conversation,
+                        remote_id: RemoteId::new(target.as_str()),
+                        change: MessageChange::Deleted,
+                        by,
+                        at,
+                    },
+                    Err(e) => malformed(InputSource::Server, e.to_string()),
                 },
             },
             Item::Undecryptable { event_id, detail } => malformed(
@@ -713,6 +737,24 @@ impl Session {
             _ => {}
         }
         Ok(())
+    }
+}
+
+impl Session {
+    /// Who made a change: this account, or another user.
+    fn author(&self, user: &UserId) -> Result<Author, koine_api::AddressError> {
+        if user == &*self.own {
+            return Ok(Author::Me);
+        }
+        Mxid::parse(user.as_str()).map(|m| Author::Other(Address::Mxid(m)))
+    }
+
+    fn author_of(&self, user: Mxid) -> Author {
+        if user.as_str() == self.own.as_str() {
+            Author::Me
+        } else {
+            Author::Other(Address::Mxid(user))
+        }
     }
 }
 

@@ -48,6 +48,9 @@ pub enum Item {
         target: OwnedEventId,
         /// The new text.
         text: String,
+        /// Who sent the correction (the engine applies it only if they
+        /// sent the original).
+        by: OwnedUserId,
         /// When.
         at: Timestamp,
     },
@@ -68,6 +71,8 @@ pub enum Item {
     Redaction {
         /// The redacted event.
         target: OwnedEventId,
+        /// Who redacted it.
+        by: OwnedUserId,
         /// When.
         at: Timestamp,
     },
@@ -230,6 +235,7 @@ pub fn convert(event: &TimelineEvent, own: &UserId) -> Item {
             match ev.content.redacts.clone().or(ev.redacts.clone()) {
                 Some(target) => Item::Redaction {
                     target,
+                    by: ev.sender.clone(),
                     at: ts(ev.origin_server_ts),
                 },
                 None => Item::Malformed("redaction without a target".into()),
@@ -260,6 +266,7 @@ fn room_message(
             return Item::Edit {
                 target: r.event_id.clone(),
                 text: edit_text(&r.new_content),
+                by: sender,
                 at: ts(at),
             };
         }

@@ -10,7 +10,7 @@
 
 use crate::ns;
 use koine_api::{
-    Address, ChatState, ConversationKey, DeliveryState, Direction, Event, Jid, LocalId,
+    Address, Author, ChatState, ConversationKey, DeliveryState, Direction, Event, Jid, LocalId,
     MessageChange, RemoteId, Timestamp,
 };
 use tokio_xmpp::minidom::Element;
@@ -219,6 +219,10 @@ pub fn read(m: &Message, direction: Direction, cx: &Context<'_>) -> Result<Readi
             conversation: conversation.clone(),
             remote_id: RemoteId::new(target),
             change: MessageChange::Edited { text: body.clone() },
+            by: match direction {
+                Direction::Outgoing => Author::Me,
+                Direction::Incoming => Author::Other(Address::Jid(sender.bare())),
+            },
             at: timestamp,
         });
     } else {

@@ -14,6 +14,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
+/// How far ahead of this machine's clock a message's date is believed.
+const FUTURE_SKEW_MS: i64 = 5 * 60 * 1000;
+
 /// At most this many events are taken from a session at once.
 const BATCH: usize = 256;
 
@@ -84,6 +87,10 @@ enum Outcome {
     Ended(Result<(), SessionError>),
     /// The session panicked.
     Panicked(String),
+    /// The store refused what the session reported: nothing after the last
+    /// commit was acknowledged, and a new session after a pause receives it
+    /// again.
+    StoreFailed(String),
 }
 
 pub(super) async fn supervise(
@@ -131,6 +138,10 @@ pub(super) async fn supervise(
             }
             Outcome::Ended(Err(e)) => e.to_string(),
             Outcome::Ended(Ok(())) => "session ended".to_owned(),
+            Outcome::StoreFailed(detail) => {
+                tracing::error!(account = %id, %detail, "the store refused a write; reconnecting later");
+                format!("the local store failed: {detail}")
+            }
             Outcome::Panicked(detail) => {
                 tracing::error!(account = %id, %detail, "plugin session panicked");
                 engine.emit(EngineEvent::Notice {
@@ -206,12 +217,24 @@ async fn run_session(
                 // Messages in a row are stored in one transaction; the
                 // receiver counts them handled only when the next batch is
                 // asked for, after that commit.
+                //
+                // Should the store refuse a write, nothing more is taken from
+                // the session, so nothing after the last commit counts as
+                // handled: the plugin acknowledges none of it, the session
+                // ends and the network delivers it again to the next one.
                 let mut messages = Vec::new();
+                let mut stored = Ok(());
                 for event in batch.drain(..) {
+                    if stored.is_err() {
+                        break;
+                    }
                     match event {
                         Event::MessageReceived(m) => messages.push(m),
                         Event::ConnectionChanged(ConnectionState::Online { link }) => {
-                            engine.store_messages(&account.id, std::mem::take(&mut messages));
+                            stored = engine.store_messages(&account.id, std::mem::take(&mut messages));
+                            if stored.is_err() {
+                                break;
+                            }
                             *backoff = engine.inner.config.backoff_initial;
                             if commands_tx.is_some() {
                                 shared.went_online();
@@ -220,15 +243,24 @@ async fn run_session(
                                 account: account.id.clone(),
                                 status: AccountStatus::Online { link },
                             });
-                            replay_outbox(engine, account, shared).await;
+                            replay_outbox(engine, &account.id, shared).await;
                         }
                         other => {
-                            engine.store_messages(&account.id, std::mem::take(&mut messages));
-                            engine.handle(&account.id, other, shared);
+                            stored = engine
+                                .store_messages(&account.id, std::mem::take(&mut messages))
+                                .and_then(|()| engine.handle(&account.id, other, shared));
                         }
                     }
                 }
-                engine.store_messages(&account.id, messages);
+                if stored.is_ok() {
+                    stored = engine.store_messages(&account.id, messages);
+                }
+                if let Err(e) = stored {
+                    batch.clear();
+                    shared.went_offline();
+                    session.abort();
+                    break Outcome::StoreFailed(e.to_string());
+                }
             }
             joined = &mut session => break match joined {
                 Ok(result) => Outcome::Ended(result),
@@ -246,13 +278,19 @@ async fn run_session(
         }
     };
     drop(commands_tx);
+    if matches!(outcome, Outcome::StoreFailed(_)) {
+        // Nothing more is handled: asking for the next event would count
+        // the unstored ones as handled.
+        return outcome;
+    }
     // Whatever the session reported before ending still counts.
     while let Ok(event) = events.try_recv() {
         if !matches!(
             event,
             Event::ConnectionChanged(ConnectionState::Online { .. })
-        ) {
-            engine.handle(&account.id, event, shared);
+        ) && engine.handle(&account.id, event, shared).is_err()
+        {
+            break;
         }
     }
     outcome
@@ -267,16 +305,20 @@ fn panic_text(e: tokio::task::JoinError) -> String {
         .unwrap_or_else(|| "panic".to_owned())
 }
 
-async fn replay_outbox(engine: &Engine, account: &AccountRecord, shared: &AccountShared) {
-    let pending = match engine.store().pending(&account.id) {
+pub(super) async fn replay_outbox(
+    engine: &Engine,
+    account: &koine_api::AccountId,
+    shared: &AccountShared,
+) {
+    let pending = match engine.store().pending(account) {
         Ok(p) => p,
         Err(e) => {
-            engine.report_store_error(&account.id, &e);
+            engine.report_store_error(account, &e);
             return;
         }
     };
     if !pending.is_empty() {
-        tracing::info!(account = %account.id, count = pending.len(), "replaying the outbox");
+        tracing::info!(account = %account, count = pending.len(), "replaying the outbox");
     }
     for command in pending {
         shared.dispatch(command).await;
@@ -292,11 +334,18 @@ impl Engine {
         });
     }
 
-    /// Stores what a plugin reported and tells the listeners.
-    fn handle(&self, account: &koine_api::AccountId, event: Event, shared: &AccountShared) {
-        if let Err(e) = self.apply(account, event, shared) {
-            self.report_store_error(account, &e);
-        }
+    /// Stores what a plugin reported and tells the listeners. An error is
+    /// reported to the listeners and returned: the caller must then stop
+    /// taking events from the session.
+    fn handle(
+        &self,
+        account: &koine_api::AccountId,
+        event: Event,
+        shared: &AccountShared,
+    ) -> Result<(), crate::store::StoreError> {
+        self.apply(account, event, shared).inspect_err(|e| {
+            self.report_store_error(account, e);
+        })
     }
 
     fn apply(
@@ -372,7 +421,7 @@ impl Engine {
                 });
             }
             Event::MessageReceived(message) => self.store_message(account, message)?,
-            Event::HistoryPage { messages, .. } => self.store_messages(&account, messages),
+            Event::HistoryPage { messages, .. } => self.store_messages(&account, messages)?,
             Event::SendAcked {
                 local_id,
                 remote_id,
@@ -410,11 +459,24 @@ impl Engine {
                 conversation,
                 remote_id,
                 change,
+                by,
                 at,
             } => {
-                let id =
-                    self.store()
-                        .apply_change(&account, &conversation, &remote_id, &change, at)?;
+                // Blocked in Koine: their edits and reactions are dropped
+                // like their messages.
+                if let koine_api::Author::Other(author) = &by
+                    && self.store().is_blocked(&account, author)?
+                {
+                    return Ok(());
+                }
+                let id = self.store().apply_change(
+                    &account,
+                    &conversation,
+                    &remote_id,
+                    &change,
+                    &by,
+                    at,
+                )?;
                 self.emit_updated(&account, id)?;
             }
             Event::ChatStateChanged {
@@ -422,6 +484,9 @@ impl Engine {
                 from,
                 state,
             } => {
+                if self.store().is_blocked(&account, &from)? {
+                    return Ok(());
+                }
                 let id = self.store().conversation_id(&account, &conversation)?;
                 if let Some(conversation) = id {
                     self.emit(EngineEvent::ChatState {
@@ -445,8 +510,17 @@ impl Engine {
                 self.store().remove_request(&account, &request)?;
                 self.emit(EngineEvent::RequestResolved { account, request });
             }
-            Event::PromptRaised(prompt) => self.emit(EngineEvent::PromptRaised { account, prompt }),
+            Event::PromptRaised(prompt) => {
+                {
+                    let mut open = super::lock(&self.inner.prompts);
+                    open.retain(|(a, p)| !(a == &account && p.id == prompt.id));
+                    open.push((account.clone(), prompt.clone()));
+                }
+                self.emit(EngineEvent::PromptRaised { account, prompt });
+            }
             Event::Notice(notice) => self.emit(EngineEvent::Notice { account, notice }),
+            Event::ProfileLearned(profile)
+                if self.store().is_blocked(&account, &profile.address)? => {}
             Event::ProfileLearned(profile) => match self.record_profile(&account, &profile) {
                 Err(super::EngineError::Store(e)) => return Err(e),
                 Err(other) => tracing::warn!(%other, "profile not recorded"),
@@ -473,9 +547,9 @@ impl Engine {
         &self,
         account: &koine_api::AccountId,
         messages: Vec<koine_api::Message>,
-    ) {
+    ) -> Result<(), crate::store::StoreError> {
         if messages.is_empty() {
-            return;
+            return Ok(());
         }
         let batch = self.store().batch(|store| {
             messages
@@ -496,9 +570,7 @@ impl Engine {
                 result
             }
         };
-        if let Err(e) = result {
-            self.report_store_error(account, &e);
-        }
+        result.inspect_err(|e| self.report_store_error(account, e))
     }
 
     /// Tells the listeners what was stored (the rows read under one lock).
@@ -572,6 +644,21 @@ fn store_one(
         inserted: None,
         echo_of_ours: None,
     };
+    // A date from the future (a forged `<delay>`, a phone or server with
+    // a wrong clock) would pin its conversation to the top of the list and
+    // sort after every later message: it counts as now. Clocks a little
+    // ahead are believed.
+    let now = koine_api::Timestamp::now();
+    let clamped;
+    let message = if message.timestamp.0 > now.0.saturating_add(FUTURE_SKEW_MS) {
+        clamped = koine_api::Message {
+            timestamp: now,
+            ..message.clone()
+        };
+        &clamped
+    } else {
+        message
+    };
     let incoming = message.direction == Direction::Incoming;
     if incoming && store.is_blocked(account, &message.sender)? {
         // Blocked in Koine: dropped, never stored nor notified.
@@ -584,7 +671,7 @@ fn store_one(
     let inserted = store.insert_message(conversation, message)?;
     // Not new, but ours: the echo of a message sent from here.
     let echo_of_ours = match (&inserted, &message.local_id) {
-        (None, Some(local_id)) => store.message_id_by_local(local_id)?,
+        (None, Some(local_id)) => store.message_id_by_local(account, local_id)?,
         _ => None,
     };
     Ok(Stored {

@@ -5,6 +5,7 @@ mod changes;
 mod consent;
 mod events;
 mod export;
+mod owner;
 mod people;
 mod people_vcard;
 mod route_choice;
@@ -118,6 +119,13 @@ pub enum EngineError {
     /// The profile directory could not be created.
     #[error("profile directory: {0}")]
     Io(#[from] std::io::Error),
+    /// Another process (the window, `koine tail`) runs this profile's
+    /// sessions; this one must not start a second set.
+    #[error("another Koine process is running this profile")]
+    ProfileInUse,
+    /// The process that owns the profile could not take the work.
+    #[error("the running Koine did not take the command: {0}")]
+    HandOff(String),
     /// No plugin of that name in this build.
     #[error("unknown network: {0}")]
     UnknownProtocol(String),
@@ -184,6 +192,11 @@ struct Inner {
     running: Mutex<HashMap<AccountId, Running>>,
     /// The last status of each account, for a window that subscribes late.
     statuses: Mutex<HashMap<AccountId, AccountStatus>>,
+    /// This process's hold on the profile, once it claimed it, and
+    /// whether it serves other processes' hand-offs.
+    owner: Mutex<Option<(Arc<owner::OwnerLock>, bool)>>,
+    /// Questions the sessions asked and nobody answered yet, oldest first.
+    prompts: Mutex<Vec<(AccountId, koine_api::Prompt)>>,
 }
 
 struct Running {
@@ -217,6 +230,8 @@ impl Engine {
                 events,
                 running: Mutex::new(HashMap::new()),
                 statuses: Mutex::new(HashMap::new()),
+                owner: Mutex::new(None),
+                prompts: Mutex::new(Vec::new()),
             }),
         })
     }
@@ -404,8 +419,11 @@ impl Engine {
     }
 
     /// Starts one account's task (no-op when running).
+    /// Fails with [`EngineError::ProfileInUse`] when another process owns
+    /// the profile's sessions (see [`Engine::hand_off`]).
     pub fn start(&self, id: &AccountId) -> Result<(), EngineError> {
         let account = self.store().account(id)?;
+        self.claim()?;
         let protocol = self
             .inner
             .registry
@@ -427,6 +445,16 @@ impl Engine {
         ));
         running.insert(id.clone(), Running { shared, stop, task });
         Ok(())
+    }
+
+    /// Hands what waits in an account's outbox to its live session.
+    pub(super) async fn replay(&self, id: &AccountId) {
+        let shared = lock(&self.inner.running).get(id).map(|r| r.shared.clone());
+        if let Some(shared) = shared
+            && shared.is_online()
+        {
+            account_task::replay_outbox(self, id, &shared).await;
+        }
     }
 
     /// Stops one account's task and waits for it.
@@ -489,6 +517,9 @@ impl Engine {
     /// Sends any other command. Durable ones (edit, reaction, deletion) go
     /// through the outbox like messages.
     pub async fn command(&self, account: &AccountId, command: Command) -> Result<(), EngineError> {
+        if let Command::AnswerPrompt { prompt, .. } = &command {
+            lock(&self.inner.prompts).retain(|(a, p)| !(a == account && &p.id == prompt));
+        }
         if command.local_id().is_some() {
             self.store().enqueue(account, &command)?;
         }
@@ -519,6 +550,18 @@ impl Engine {
         limit: u32,
     ) -> Result<Vec<StoredMessage>, EngineError> {
         Ok(self.store().messages(conversation, before, limit)?)
+    }
+
+    /// The questions the running sessions asked and nobody answered yet
+    /// (pair this phone, pin this certificate, compare these numbers),
+    /// oldest first. Answer with [`Command::AnswerPrompt`].
+    pub fn open_prompts(&self) -> Vec<(AccountId, koine_api::Prompt)> {
+        lock(&self.inner.prompts).clone()
+    }
+
+    /// One stored message.
+    pub fn message(&self, id: MessageId) -> Result<StoredMessage, EngineError> {
+        Ok(self.store().message(id)?)
     }
 
     /// Full-text search over every account's history.

@@ -131,7 +131,8 @@ impl Engine {
     }
 
     /// Records that the profile of `address` on `account` (an XMPP vCard, a
-    /// Matrix profile) names `identifier`: a strong merge signal.
+    /// Matrix profile) names `identifier`: a weak merge signal, since
+    /// anyone can write anything in their own profile.
     pub fn record_profile_identifier(
         &self,
         account: &AccountId,
@@ -218,9 +219,10 @@ impl Engine {
     }
 
     /// Merge suggestions, strong first. Strong: the same phone number or
-    /// address on two accounts, an identifier found in a profile, typed by
-    /// the user or in an imported address book. Weak: only the same display
-    /// name. Dismissed and split pairs are left out.
+    /// address on two accounts, typed by the user or in an imported address
+    /// book. Weak: the same display name, or an identifier that a contact's
+    /// own profile claims (self-asserted). Dismissed and split pairs are
+    /// left out.
     pub fn suggestions(&self) -> Result<Vec<Suggestion>, EngineError> {
         let people = self.people()?;
         let apart = self.store().apart_pairs()?;
@@ -250,24 +252,40 @@ impl Engine {
                     .push((p.id, known));
             }
         }
-        let mut out: Vec<Suggestion> = Vec::new();
-        let mut seen: HashSet<(PersonId, PersonId)> = HashSet::new();
+        // A profile is self-asserted: anyone can put your mother's number
+        // in their vCard. What it names is a weak signal, like a display
+        // name; only what the networks or the user vouch for is strong.
+        // Each pair keeps its strongest reason.
+        let mut best: BTreeMap<(PersonId, PersonId), (Strength, SuggestionReason)> =
+            BTreeMap::new();
         for (key, holders) in &by_key {
             for (i, (pa, ka)) in holders.iter().enumerate() {
                 for (pb, kb) in &holders[i + 1..] {
                     let pair = ((*pa).min(*pb), (*pa).max(*pb));
-                    if pa == pb || apart.contains(&pair) || !seen.insert(pair) {
+                    if pa == pb || apart.contains(&pair) {
                         continue;
                     }
-                    out.push(Suggestion {
-                        a: pair.0,
-                        b: pair.1,
-                        strength: Strength::Strong,
-                        reason: strong_reason(key, ka, kb),
-                    });
+                    let strength = if matches!(ka, Known::Profile) || matches!(kb, Known::Profile) {
+                        Strength::Weak
+                    } else {
+                        Strength::Strong
+                    };
+                    if best.get(&pair).is_none_or(|(s, _)| *s < strength) {
+                        best.insert(pair, (strength, strong_reason(key, ka, kb)));
+                    }
                 }
             }
         }
+        let mut seen: HashSet<(PersonId, PersonId)> = best.keys().copied().collect();
+        let mut out: Vec<Suggestion> = best
+            .into_iter()
+            .map(|((a, b), (strength, reason))| Suggestion {
+                a,
+                b,
+                strength,
+                reason,
+            })
+            .collect();
         let mut by_name: BTreeMap<String, Vec<PersonId>> = BTreeMap::new();
         for p in &people {
             let name = p.name.trim().to_lowercase();

@@ -151,8 +151,9 @@ fn strong_signals_are_suggested_display_names_only_weakly_and_nothing_merges_alo
             bob.reason,
             SuggestionReason::SamePhoneNumber("+33612345678".into())
         );
+        // A number in a contact's own profile is self-asserted: weak.
         let carol = find("Carol", "C.");
-        assert_eq!(carol.strength, Strength::Strong);
+        assert_eq!(carol.strength, Strength::Weak);
         assert_eq!(
             carol.reason,
             SuggestionReason::InProfile("+33655555555".into())
@@ -280,7 +281,7 @@ fn a_profile_a_plugin_reports_suggests_merging_with_the_number_it_lists() {
 
         let suggestions = e.suggestions().expect("suggestions");
         assert_eq!(suggestions.len(), 1, "{suggestions:?}");
-        assert_eq!(suggestions[0].strength, Strength::Strong);
+        assert_eq!(suggestions[0].strength, Strength::Weak, "self-asserted");
         assert_eq!(
             suggestions[0].reason,
             SuggestionReason::InProfile("+33644444444".into())

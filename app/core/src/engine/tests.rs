@@ -16,6 +16,12 @@ use tokio::sync::broadcast as bc;
 struct Wire {
     delivered: Mutex<Vec<(LocalId, String)>>,
     handed: Mutex<Vec<LocalId>>,
+    /// Incoming messages the server keeps until the client acknowledges
+    /// them (after the engine handled them), and sends again to each new
+    /// session, like stream management or a sync token.
+    unacked: Mutex<Vec<(String, Message)>>,
+    /// Remote ids the client acknowledged, in order.
+    acked: Mutex<Vec<RemoteId>>,
 }
 
 struct MemNet {
@@ -100,6 +106,15 @@ impl Protocol for MemNet {
             cx.events
                 .emit(Event::ConnectionChanged(ConnectionState::Online { link }))
                 .await?;
+            // What the server still holds for this account comes again.
+            let held: Vec<Message> = lock(&wire.unacked)
+                .iter()
+                .filter(|(to, _)| to == cx.account.as_str())
+                .map(|(_, m)| m.clone())
+                .collect();
+            for message in held {
+                deliver(&wire, &cx.events, cx.account.as_str(), message).await?;
+            }
             loop {
                 tokio::select! {
                     command = cx.commands.recv() => {
@@ -126,13 +141,29 @@ impl Protocol for MemNet {
                     }
                     Ok((to, message)) = incoming.recv() => {
                         if to == cx.account.as_str() {
-                            cx.events.emit(Event::MessageReceived(message)).await?;
+                            lock(&wire.unacked).push((to.clone(), message.clone()));
+                            deliver(&wire, &cx.events, &to, message).await?;
                         }
                     }
                 }
             }
         })
     }
+}
+
+/// Reports an incoming message and acknowledges it to the server once the
+/// engine has handled it, as real plugins do.
+async fn deliver(
+    wire: &Wire,
+    events: &koine_api::EventSink,
+    to: &str,
+    message: Message,
+) -> Result<(), SessionError> {
+    let remote_id = message.remote_id.clone();
+    events.emit_handled(Event::MessageReceived(message)).await?;
+    lock(&wire.unacked).retain(|(t, m)| !(t == to && m.remote_id == remote_id));
+    lock(&wire.acked).push(remote_id);
+    Ok(())
 }
 
 fn incoming_from(from: &str, remote: &str, text: &str) -> Message {
@@ -360,6 +391,70 @@ fn a_retry_after_a_lost_acknowledgement_is_delivered_once() {
         "handed to the plugin twice (once per session)"
     );
     assert_eq!(fx.delivered().len(), 1, "but on the wire once");
+}
+
+/// A store that refuses a write (a full disk): the message is not
+/// acknowledged to the network, the session ends, and once the store works
+/// again the network's redelivery is stored exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_is_acknowledged_that_the_store_refused() {
+    let fx = Fixture::new();
+    let engine = fx.engine();
+    let account = add(&engine, "me@mem.invalid", "normal", "right password").await;
+    let mut events = engine.subscribe();
+    engine.start(&account).expect("start");
+    wait_event(&mut events, "online", |e| is_online(e, &account)).await;
+    // Someone we know, so the message lands in the inbox.
+    engine.with_store(|s| {
+        s.upsert_contact(
+            &account,
+            &Contact {
+                address: Address::parse_any("bob@mem.invalid").expect("bob"),
+                name: Some("Bob".into()),
+                groups: Vec::new(),
+                mutual: true,
+            },
+        )
+        .expect("contact")
+    });
+
+    engine.with_store(|s| s.refuse_writes(true).expect("read-only"));
+    let _ = fx.incoming.send((
+        account.to_string(),
+        incoming_from("bob@mem.invalid", "m1", "kept"),
+    ));
+    wait_event(
+        &mut events,
+        "the store error",
+        |e| matches!(e, EngineEvent::EngineError { account: a, .. } if a == &account),
+    )
+    .await;
+    // The session ends instead of counting the message handled.
+    wait_event(&mut events, "the session to end", |e| {
+        matches!(e, EngineEvent::AccountStatus { account: a, status: AccountStatus::Offline { .. } } if a == &account)
+    })
+    .await;
+    assert!(lock(&fx.wire.acked).is_empty(), "acknowledged unstored");
+
+    engine.with_store(|s| s.refuse_writes(false).expect("writable"));
+    wait_event(&mut events, "the redelivered message", |e| {
+        matches!(e, EngineEvent::MessageStored { message, .. } if message.content.text == "kept")
+    })
+    .await;
+    wait_until("the acknowledgement", || !lock(&fx.wire.acked).is_empty()).await;
+    let conversation = engine
+        .with_store(|s| s.conversation_id(&account, &ConversationKey::new("bob@mem.invalid")))
+        .expect("lookup")
+        .expect("conversation");
+    assert_eq!(
+        engine
+            .with_store(|s| s.message_count(conversation))
+            .expect("count"),
+        1,
+        "stored exactly once"
+    );
+    assert_eq!(*lock(&fx.wire.acked), vec![RemoteId::new("m1")]);
+    engine.shutdown().await;
 }
 
 /// Several accounts of one network run at once; one with a wrong password
@@ -615,5 +710,107 @@ async fn a_prompt_raised_before_online_can_be_answered() {
         engine.account_statuses().get(&id),
         Some(AccountStatus::Online { .. })
     ));
+    engine.shutdown().await;
+}
+
+/// A second engine on the same profile (another `koine` command while the
+/// window runs) starts no session of its own: it queues in the shared store
+/// and hands the work to the owner, which sends it once; it lists and
+/// answers the owner's open questions through the same channel.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_engine_hands_its_work_to_the_owner() {
+    let fx = Fixture::new();
+    let owner = fx.engine();
+    let id = add(&owner, "me@mem.invalid", "pair-first", "right password").await;
+    let mut events = owner.subscribe();
+    owner.start(&id).expect("start");
+    wait_event(
+        &mut events,
+        "the pairing prompt",
+        |e| matches!(e, EngineEvent::PromptRaised { account, .. } if account == &id),
+    )
+    .await;
+
+    let other = fx.engine();
+    assert!(!other.owns_profile());
+    let open = other.owner_prompts().await.expect("the owner's questions");
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0].1.id, koine_api::PromptId::new("pair"));
+    other
+        .answer_owner_prompt(
+            &id,
+            &koine_api::PromptId::new("pair"),
+            koine_api::PromptAnswer::Confirm,
+        )
+        .await
+        .expect("answer through the owner");
+    wait_event(&mut events, "online after pairing", |e| is_online(e, &id)).await;
+    assert!(other.owner_prompts().await.expect("prompts").is_empty());
+
+    let (local_id, message) = other
+        .send(
+            &id,
+            &ConversationKey::new("bob@mem.invalid"),
+            Content::text("from the other process"),
+            None,
+        )
+        .await
+        .expect("queue");
+    other.hand_off(&id).await.expect("hand off");
+    wait_until("sent by the owner", || {
+        other
+            .message(message)
+            .is_ok_and(|m| m.state == DeliveryState::Sent)
+    })
+    .await;
+    assert_eq!(
+        fx.delivered(),
+        vec![(local_id.clone(), "from the other process".to_owned())]
+    );
+    // Handing off again sends nothing twice.
+    other.hand_off(&id).await.expect("hand off again");
+    assert_eq!(
+        lock(&fx.wire.handed)
+            .iter()
+            .filter(|l| **l == local_id)
+            .count(),
+        1
+    );
+    owner.shutdown().await;
+}
+
+/// A message dated in the future (a forged delay, a wrong clock) is stored
+/// as received now: it cannot pin its conversation to the top.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_from_the_future_counts_as_now() {
+    let fx = Fixture::new();
+    let engine = fx.engine();
+    let account = add(&engine, "me@mem.invalid", "normal", "right password").await;
+    let mut events = engine.subscribe();
+    engine.start(&account).expect("start");
+    wait_event(&mut events, "online", |e| is_online(e, &account)).await;
+    let mut m = incoming_from("bob@mem.invalid", "future-1", "from 2999");
+    m.timestamp = Timestamp(32_503_680_000_000); // the year 3000
+    let before = Timestamp::now();
+    let _ = fx.incoming.send((account.to_string(), m));
+    let stored = wait_event(&mut events, "the message", |e| {
+        matches!(e, EngineEvent::MessageStored { message, .. } if message.content.text == "from 2999")
+    })
+    .await;
+    let EngineEvent::MessageStored { message, .. } = stored else {
+        unreachable!()
+    };
+    let after = Timestamp::now();
+    assert!(
+        before <= message.timestamp && message.timestamp <= after,
+        "stored at {:?}",
+        message.timestamp
+    );
+    let conversations = engine.conversations().expect("conversations");
+    assert!(
+        conversations.iter().all(|c| c.last_activity <= after),
+        "{conversations:?}"
+    );
     engine.shutdown().await;
 }

@@ -6,8 +6,8 @@ use super::outbox::insert_outbox_on;
 use super::{Result, Store};
 use crate::model::{ConversationId, MessageId, StoredMessage};
 use koine_api::{
-    AccountId, Address, Command, Content, ConversationKey, DeliveryState, Direction, LocalId,
-    Message, MessageChange, RemoteId, Route, Timestamp,
+    AccountId, Address, Author, Command, Content, ConversationKey, DeliveryState, Direction,
+    LocalId, Message, MessageChange, RemoteId, Route, Timestamp,
 };
 use rusqlite::{OptionalExtension, Row, params};
 
@@ -149,24 +149,37 @@ impl Store {
         message: &Message,
     ) -> Result<Option<MessageId>> {
         let tx = self.conn.savepoint()?;
-        if let Some(local_id) = &message.local_id {
+        let mut local_id = message.local_id.as_ref();
+        if let Some(id) = local_id {
+            // Only a message this account sent is its echo: another
+            // account's server cannot touch it by reusing its local id.
             let updated = tx.execute(
                 "UPDATE messages SET remote_id = COALESCE(remote_id, ?2), route = COALESCE(route, ?3),
                    state = CASE WHEN state = 'queued' THEN 'sent' ELSE state END
-                 WHERE local_id = ?1",
+                 WHERE local_id = ?1 AND conversation_id IN (
+                   SELECT id FROM conversations WHERE account_id =
+                     (SELECT account_id FROM conversations WHERE id = ?4))",
                 params![
-                    local_id.as_str(),
+                    id.as_str(),
                     message.remote_id.as_str(),
-                    to_json(&message.route)?
+                    to_json(&message.route)?,
+                    conversation.0
                 ],
             )?;
             if updated > 0 {
-                tx.execute(
-                    "DELETE FROM outbox WHERE local_id = ?1",
-                    [local_id.as_str()],
-                )?;
+                tx.execute("DELETE FROM outbox WHERE local_id = ?1", [id.as_str()])?;
                 tx.commit()?;
                 return Ok(None);
+            }
+            let taken: Option<i64> = tx
+                .query_row(
+                    "SELECT 1 FROM messages WHERE local_id = ?1",
+                    [id.as_str()],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if taken.is_some() {
+                local_id = None;
             }
         }
         let attachments = if message.content.attachments.is_empty() {
@@ -184,7 +197,7 @@ impl Store {
             params![
                 conversation.0,
                 message.remote_id.as_str(),
-                message.local_id.as_ref().map(LocalId::as_str),
+                local_id.map(LocalId::as_str),
                 to_json(&message.sender)?,
                 message.sender_name,
                 enum_str(&message.direction)?,
@@ -316,27 +329,57 @@ impl Store {
         Ok(Some(MessageId(id)))
     }
 
-    /// Applies an edit, reaction or deletion reported by a plugin.
+    /// Applies an edit, reaction or deletion reported by a plugin. An edit
+    /// or deletion whose author did not write the message is refused
+    /// (`Ok(None)`), as is a reaction reported for someone other than its
+    /// author: nobody rewrites or removes another person's words.
     pub fn apply_change(
         &self,
         account: &AccountId,
         key: &ConversationKey,
         remote_id: &RemoteId,
         change: &MessageChange,
+        by: &Author,
         at: Timestamp,
     ) -> Result<Option<MessageId>> {
         let Some(conversation) = self.conversation_id(account, key)? else {
             return Ok(None);
         };
-        let id: Option<i64> = self
+        let row: Option<(i64, String, String)> = self
             .conn
             .query_row(
-                "SELECT id FROM messages WHERE conversation_id = ?1 AND remote_id = ?2",
+                "SELECT id, sender, direction FROM messages WHERE conversation_id = ?1 AND remote_id = ?2",
                 params![conversation.0, remote_id.as_str()],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
-        let Some(id) = id else { return Ok(None) };
+        let Some((id, sender, direction)) = row else {
+            return Ok(None);
+        };
+        let wrote_it = match by {
+            Author::Me => direction == enum_str(&Direction::Outgoing)?,
+            Author::Other(address) => {
+                direction == enum_str(&Direction::Incoming)? && sender == to_json(address)?
+            }
+        };
+        let allowed = match (change, by) {
+            (MessageChange::Edited { .. } | MessageChange::Deleted, _) => wrote_it,
+            (
+                MessageChange::ReactionAdded { by: reactor, .. }
+                | MessageChange::ReactionRemoved { by: reactor, .. },
+                Author::Other(author),
+            ) => reactor == author,
+            (_, Author::Me) => true,
+            _ => false,
+        };
+        if !allowed {
+            tracing::warn!(
+                conversation = conversation.0,
+                remote_id = remote_id.as_str(),
+                "a change by someone other than the message's author was refused"
+            );
+            return Ok(None);
+        }
         match change {
             MessageChange::Edited { text } => {
                 self.conn.execute(
@@ -425,13 +468,18 @@ impl Store {
 }
 
 impl Store {
-    /// The id of the message sent with this local id.
-    pub fn message_id_by_local(&self, local_id: &LocalId) -> Result<Option<MessageId>> {
+    /// The id of the message this account sent with this local id.
+    pub fn message_id_by_local(
+        &self,
+        account: &AccountId,
+        local_id: &LocalId,
+    ) -> Result<Option<MessageId>> {
         Ok(self
             .conn
             .query_row(
-                "SELECT id FROM messages WHERE local_id = ?1",
-                [local_id.as_str()],
+                "SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                 WHERE m.local_id = ?1 AND c.account_id = ?2",
+                params![local_id.as_str(), account.as_str()],
                 |r| r.get(0),
             )
             .optional()?

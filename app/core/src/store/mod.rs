@@ -106,6 +106,15 @@ impl Store {
 }
 
 impl Store {
+    /// Makes every later write fail (as a full disk or a locked file would)
+    /// until called with `false`: the tests of what the engine does when
+    /// the store refuses a write.
+    #[cfg(test)]
+    pub(crate) fn refuse_writes(&self, refuse: bool) -> Result<()> {
+        self.conn.pragma_update(None, "query_only", refuse)?;
+        Ok(())
+    }
+
     /// Runs `f` in one transaction: everything it wrote, or nothing. Many
     /// messages stored in one transaction cost one commit instead of one
     /// each (the methods it calls nest as savepoints).

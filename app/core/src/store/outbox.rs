@@ -61,7 +61,14 @@ impl Store {
         command: &Command,
     ) -> Result<Option<crate::model::MessageId>> {
         let tx = self.conn.unchecked_transaction()?;
-        let id = self.apply_change(account, key, target, change, Timestamp::now())?;
+        let id = self.apply_change(
+            account,
+            key,
+            target,
+            change,
+            &koine_api::Author::Me,
+            Timestamp::now(),
+        )?;
         insert_outbox_on(&tx, account, command, Timestamp::now())?;
         tx.commit()?;
         Ok(id)

@@ -1,9 +1,9 @@
 use super::*;
 use crate::model::{AccountRecord, ConversationId};
 use koine_api::{
-    AccountId, Address, Command, Content, ConversationKey, DeliveryState, Direction, EndToEnd, Hop,
-    HopKind, Jid, LocalId, Message, MessageChange, ProtocolId, RemoteId, Route, Settings,
-    Timestamp, TransportSecurity,
+    AccountId, Address, Author, Command, Content, ConversationKey, DeliveryState, Direction,
+    EndToEnd, Hop, HopKind, Jid, LocalId, Message, MessageChange, ProtocolId, RemoteId, Route,
+    Settings, Timestamp, TransportSecurity,
 };
 
 fn route() -> Route {
@@ -215,6 +215,7 @@ fn delivery_states_only_advance_and_changes_apply() {
             &MessageChange::Edited {
                 text: "hello there".into(),
             },
+            &Author::Me,
             Timestamp(11),
         )
         .expect("edit");
@@ -227,6 +228,7 @@ fn delivery_states_only_advance_and_changes_apply() {
                 by: bob.clone(),
                 key: "👍".into(),
             },
+            &Author::Other(bob.clone()),
             Timestamp(12),
         )
         .expect("react");
@@ -240,9 +242,179 @@ fn delivery_states_only_advance_and_changes_apply() {
     // The edit is what search finds now.
     assert_eq!(store.search("there", 10).expect("search").len(), 1);
     store
-        .apply_change(&account, &key, &r1, &MessageChange::Deleted, Timestamp(13))
+        .apply_change(
+            &account,
+            &key,
+            &r1,
+            &MessageChange::Deleted,
+            &Author::Me,
+            Timestamp(13),
+        )
         .expect("delete");
     assert!(store.search("there", 10).expect("search").is_empty());
+}
+
+#[test]
+fn another_account_cannot_claim_a_queued_message_by_its_local_id() {
+    let (mut store, a) = store_with_account("a");
+    let b = AccountId::new("b");
+    store
+        .insert_account(&AccountRecord {
+            id: b.clone(),
+            protocol: ProtocolId::new("test"),
+            label: "me2@example.net".into(),
+            settings: Settings::default(),
+            enabled: true,
+            created_at: Timestamp(2),
+        })
+        .expect("account b");
+    let conv_a = conversation(&store, &a, "bob@example.org");
+    let conv_b = conversation(&store, &b, "eve@example.net");
+    let local = LocalId::new("l-secret");
+    let command = Command::SendMessage {
+        local_id: local.clone(),
+        conversation: ConversationKey::new("bob@example.org"),
+        content: Content::text("for bob only"),
+        reply_to: None,
+    };
+    let me = Address::parse_any("me@example.org").expect("me");
+    let id = store
+        .queue_message(&messages::Outgoing {
+            account: &a,
+            conversation: conv_a,
+            sender: &me,
+            command: &command,
+            timestamp: Timestamp(5),
+        })
+        .expect("queue");
+    // Account b's server reports "our" message with a's local id.
+    let mut forged = incoming("eve@example.net", "evil-1", "forged", 6);
+    forged.direction = Direction::Outgoing;
+    forged.local_id = Some(local.clone());
+    let inserted = store.insert_message(conv_b, &forged).expect("insert");
+    let m = store.message(id).expect("a's message");
+    assert_eq!(
+        m.state,
+        DeliveryState::Queued,
+        "a's message marked sent by b"
+    );
+    assert_eq!(m.remote_id, None);
+    assert_eq!(store.pending(&a).expect("pending"), vec![command]);
+    // b's message is stored as b's own, without the stolen local id.
+    let theirs = store
+        .message(inserted.expect("stored"))
+        .expect("b's message");
+    assert_eq!(theirs.content.text, "forged");
+    assert_eq!(
+        store.message_id_by_local(&b, &local).expect("by local"),
+        None
+    );
+    assert_eq!(
+        store.message_id_by_local(&a, &local).expect("by local"),
+        Some(id)
+    );
+}
+
+#[test]
+fn nobody_edits_or_deletes_a_message_they_did_not_write() {
+    let (mut store, account) = store_with_account("a");
+    let key = ConversationKey::new("room@muc.example.org");
+    let conv = conversation(&store, &account, key.as_str());
+    // One message of mine, one of Alice's, in the same conversation.
+    let mut mine = incoming(key.as_str(), "mine", "my original words", 10);
+    mine.direction = Direction::Outgoing;
+    let mine = store
+        .insert_message(conv, &mine)
+        .expect("insert")
+        .expect("new");
+    let mut hers = incoming(key.as_str(), "hers", "alice's words", 11);
+    let alice = Address::parse_any("alice@example.org").expect("alice");
+    hers.sender = alice.clone();
+    let hers = store
+        .insert_message(conv, &hers)
+        .expect("insert")
+        .expect("new");
+    let mallory = Author::Other(Address::parse_any("mallory@example.org").expect("mallory"));
+    let spoof = MessageChange::Edited {
+        text: "SPOOFED EDIT".into(),
+    };
+    for (target, by) in [
+        ("mine", &mallory),
+        ("mine", &Author::Other(alice.clone())),
+        ("hers", &mallory),
+        ("hers", &Author::Me),
+    ] {
+        for change in [&spoof, &MessageChange::Deleted] {
+            let applied = store
+                .apply_change(
+                    &account,
+                    &key,
+                    &RemoteId::new(target),
+                    change,
+                    by,
+                    Timestamp(20),
+                )
+                .expect("change");
+            assert!(
+                applied.is_none(),
+                "{change:?} of {target} by {by:?} was applied"
+            );
+        }
+    }
+    // A reaction reported in someone else's name is refused too.
+    let forged = MessageChange::ReactionAdded {
+        by: alice.clone(),
+        key: "👎".into(),
+    };
+    assert!(
+        store
+            .apply_change(
+                &account,
+                &key,
+                &RemoteId::new("mine"),
+                &forged,
+                &mallory,
+                Timestamp(21)
+            )
+            .expect("react")
+            .is_none()
+    );
+    let m = store.message(mine).expect("mine");
+    assert_eq!(m.content.text, "my original words");
+    assert!(m.edited_at.is_none() && !m.deleted && m.reactions.is_empty());
+    let h = store.message(hers).expect("hers");
+    assert_eq!(h.content.text, "alice's words");
+    assert!(h.edited_at.is_none() && !h.deleted);
+    // Each author may still change their own.
+    let fix = MessageChange::Edited {
+        text: "fixed".into(),
+    };
+    assert!(
+        store
+            .apply_change(
+                &account,
+                &key,
+                &RemoteId::new("hers"),
+                &fix,
+                &Author::Other(alice),
+                Timestamp(22)
+            )
+            .expect("edit")
+            .is_some()
+    );
+    assert!(
+        store
+            .apply_change(
+                &account,
+                &key,
+                &RemoteId::new("mine"),
+                &fix,
+                &Author::Me,
+                Timestamp(23)
+            )
+            .expect("edit")
+            .is_some()
+    );
 }
 
 #[test]

@@ -1,3 +1,6 @@
+// A pseudo-random generator for mutated cards: its wrapping arithmetic is the point.
+#![allow(clippy::arithmetic_side_effects)]
+
 use super::*;
 
 #[test]

@@ -2,8 +2,10 @@
 
 mod account;
 mod people;
+mod prompts;
 mod query;
 mod requests;
+mod safe;
 mod send;
 mod tail;
 
@@ -52,6 +54,10 @@ enum Command {
     /// People across networks: list, merge, split, undo, vCard, send by route.
     #[command(subcommand)]
     People(people::PeopleCommand),
+    /// The networks' open questions (pair a phone, pin a certificate):
+    /// list, confirm, reject.
+    #[command(subcommand)]
+    Prompts(prompts::PromptsCommand),
     /// The Requests inbox: list, accept, decline, block, report.
     #[command(subcommand)]
     Requests(requests::RequestsCommand),
@@ -87,6 +93,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let options = koine_ui::UiOptions::from_env();
         let engine = Engine::open(profile, crate::plugins::registry(), EngineConfig::default())
             .context("opening the profile")?;
+        // One process runs a profile's sessions: a second window would
+        // fork every account's encryption state.
+        if let Err(koine_core::EngineError::ProfileInUse) = engine.claim() {
+            anyhow::bail!(
+                "Koine is already running on this profile ({}); use that window, \
+                 or `koine send` and the other commands, which hand their work to it",
+                engine.profile().root().display()
+            );
+        }
         if let Some(demo) = &demo {
             koine_ui::i18n::set_language(koine_ui::i18n::choose_language(
                 options.language.as_deref(),
@@ -122,6 +137,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Command::Conversations(a) => query::conversations(&engine, a)?,
             Command::Export(a) => query::export(&engine, a)?,
             Command::People(c) => people::run(&engine, c).await?,
+            Command::Prompts(c) => prompts::run(&engine, c).await?,
             Command::Requests(c) => requests::run(&engine, c).await?,
             Command::Policy(c) => requests::policy(&engine, c)?,
         };

@@ -147,7 +147,12 @@ fn line(p: &Person) -> String {
             None => format!("{} (no account)", a.address),
         })
         .collect();
-    format!("{}\t{}\t{}", p.id, p.name, addresses.join(", "))
+    format!(
+        "{}\t{}\t{}",
+        p.id,
+        super::safe::field(&p.name),
+        super::safe::field(&addresses.join(", "))
+    )
 }
 
 fn option_line(o: &RouteOption) -> String {

@@ -1,5 +1,6 @@
 //! `koine search`, `koine conversations`, `koine export`.
 
+use super::safe::field;
 use anyhow::Context;
 use clap::Args;
 use koine_core::{ConversationId, Engine};
@@ -47,7 +48,9 @@ pub fn search(engine: &Engine, args: SearchArgs) -> anyhow::Result<ExitCode> {
             writeln!(
                 out,
                 "{}\t{}\t{}",
-                hit.account, hit.conversation_title, hit.message.content.text
+                field(hit.account.as_str()),
+                field(&hit.conversation_title),
+                field(&hit.message.content.text)
             )?;
         }
     }
@@ -65,7 +68,10 @@ pub fn conversations(engine: &Engine, args: ListArgs) -> anyhow::Result<ExitCode
             writeln!(
                 out,
                 "{}\t{}\t{}\t{} unread{flag}",
-                c.id.0, c.account, c.title, c.unread
+                c.id.0,
+                field(c.account.as_str()),
+                field(&c.title),
+                c.unread
             )?;
         }
     }

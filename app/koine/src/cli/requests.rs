@@ -1,6 +1,7 @@
 //! `koine requests` (the one Requests inbox across networks) and
 //! `koine policy` (who may reach you directly, per network).
 
+use super::safe::field;
 use anyhow::bail;
 use clap::Subcommand;
 use koine_api::{Decision, ProtocolId};
@@ -58,12 +59,12 @@ fn summary(r: &InboxRequest) -> String {
         .or_else(|| r.network_request.as_ref().map(ToString::to_string))
         .unwrap_or_default();
     format!(
-        "{id}\t{}\t{}\t{}\t{:?}\t{}",
-        r.account,
-        r.protocol,
-        r.display_name.clone().unwrap_or_else(|| r.from.to_string()),
-        r.kind,
-        r.preview.clone().unwrap_or_default()
+        "{id}\t{}\t{}\t{}\t{}\t{}",
+        field(r.account.as_str()),
+        field(r.protocol.as_str()),
+        field(&r.display_name.clone().unwrap_or_else(|| r.from.to_string())),
+        field(&format!("{:?}", r.kind)),
+        field(&r.preview.clone().unwrap_or_default())
     )
 }
 

@@ -5,7 +5,7 @@ use clap::Args;
 use koine_api::{
     Attachment, ChatState, Command, Content, ConversationKey, DeliveryState, RemoteId,
 };
-use koine_core::{AccountStatus, Engine, EngineEvent};
+use koine_core::{AccountStatus, Engine, EngineError, EngineEvent};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -67,7 +67,14 @@ pub async fn run(engine: &Engine, args: SendArgs) -> anyhow::Result<ExitCode> {
             .collect::<anyhow::Result<_>>()?,
     };
     let mut events = engine.subscribe();
-    engine.start(&account.id)?;
+    let deadline_at = Duration::from_secs(args.wait);
+    match engine.start(&account.id) {
+        Ok(()) => {}
+        Err(EngineError::ProfileInUse) => {
+            return handed_off(engine, &account.id, &key, content, args, deadline_at).await;
+        }
+        Err(e) => return Err(e.into()),
+    }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(args.wait);
     if args.typing && online(&mut events, &account.id, deadline).await {
         engine
@@ -164,5 +171,67 @@ async fn online(
             Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
             Ok(Err(_)) | Err(_) => return false,
         }
+    }
+}
+
+/// Another Koine (the window, `koine tail`) runs this profile's sessions:
+/// the message is queued here, in the shared store, and that process sends
+/// it, so no second session forks the account's encryption state. This
+/// command then follows the message's state in the store.
+async fn handed_off(
+    engine: &Engine,
+    account: &koine_api::AccountId,
+    key: &ConversationKey,
+    content: Content,
+    args: SendArgs,
+    wait: Duration,
+) -> anyhow::Result<ExitCode> {
+    let deadline = tokio::time::Instant::now() + wait;
+    let (local_id, id) = engine
+        .send(account, key, content, args.reply_to.map(RemoteId::new))
+        .await?;
+    let queued = || {
+        println!(
+            "{}",
+            serde_json::json!({"local_id": local_id, "state": "queued"})
+        );
+    };
+    if let Err(e) = engine.hand_off(account).await {
+        queued();
+        eprintln!(
+            "koine: not sent yet: another Koine runs this profile and did not take it ({e}); it stays in the outbox"
+        );
+        return Ok(ExitCode::from(QUEUED));
+    }
+    loop {
+        let message = engine.message(id)?;
+        if message.state == DeliveryState::Failed {
+            let error = message.error.unwrap_or_default();
+            println!(
+                "{}",
+                serde_json::json!({"local_id": local_id, "state": "failed", "error": error})
+            );
+            eprintln!("koine: error: not sent: {error}");
+            return Ok(ExitCode::from(REFUSED));
+        }
+        if message.state >= DeliveryState::Sent {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "local_id": local_id, "state": message.state,
+                    "remote_id": message.remote_id, "route": message.route,
+                    "sent_by": "the running Koine",
+                })
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            queued();
+            eprintln!(
+                "koine: not sent yet: the running Koine has it in the outbox and sends it when the account is online"
+            );
+            return Ok(ExitCode::from(QUEUED));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

@@ -1,5 +1,6 @@
 //! `koine tail`.
 
+use super::safe::field;
 use clap::Args;
 use koine_core::{Engine, EngineEvent};
 use std::io::Write;
@@ -38,7 +39,15 @@ pub async fn run(engine: &Engine, args: TailArgs) -> anyhow::Result<ExitCode> {
                     out.flush()?;
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                    // A script reading the stream must know it has a gap:
+                    // the events are in the store, not in this output.
                     tracing::warn!(skipped = n, "tail fell behind");
+                    if args.json {
+                        writeln!(out, "{}", serde_json::json!({"type": "skipped", "count": n}))?;
+                    } else {
+                        writeln!(out, "[koine] {n} events skipped: this output fell behind")?;
+                    }
+                    out.flush()?;
                 }
                 Err(_) => break,
             }
@@ -64,16 +73,21 @@ async fn shutdown_signal() {
 
 fn human(event: &EngineEvent) -> String {
     match event {
-        EngineEvent::AccountStatus { account, status } => format!("[{account}] {status:?}"),
+        EngineEvent::AccountStatus { account, status } => {
+            field(&format!("[{account}] {status:?}")).into_owned()
+        }
         EngineEvent::MessageStored { account, message } => format!(
-            "[{account}] {} {}: {}",
+            "[{}] {} {}: {}",
+            field(account.as_str()),
             message.timestamp.0,
-            message
-                .sender_name
-                .clone()
-                .unwrap_or_else(|| message.sender.to_string()),
-            message.content.text
+            field(
+                &message
+                    .sender_name
+                    .clone()
+                    .unwrap_or_else(|| message.sender.to_string())
+            ),
+            field(&message.content.text)
         ),
-        other => format!("{other:?}"),
+        other => field(&format!("{other:?}")).into_owned(),
     }
 }

@@ -62,6 +62,12 @@ impl Tail {
         }
     }
 
+    /// Every line printed since the last call that was not consumed by
+    /// [`Tail::wait_for`], without waiting.
+    pub fn lines_so_far(&self) -> Vec<String> {
+        self.lines.try_iter().collect()
+    }
+
     pub fn stop(mut self) {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])

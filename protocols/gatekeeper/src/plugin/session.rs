@@ -14,11 +14,11 @@ use crate::wire::stanza::{
 };
 use crate::wire::{Peer, http, http_client};
 use koine_api::{
-    Attachment, AttachmentSource, ChatState, Command, ConnectionState, Content as ApiContent,
-    Conversation, ConversationKey, ConversationKind, Decision, DeliveryState, Direction, Event,
-    InputSource, LocalId, Message, MessageChange, Notice, Prompt, PromptAnswer, PromptId,
-    PromptKind, ProtocolError, RemoteId, Request, RequestId, RequestKind, Route, Secret, SendError,
-    SessionContext, SessionError, Timestamp,
+    Attachment, AttachmentSource, Author, ChatState, Command, ConnectionState,
+    Content as ApiContent, Conversation, ConversationKey, ConversationKind, Decision,
+    DeliveryState, Direction, Event, InputSource, LocalId, Message, MessageChange, Notice, Prompt,
+    PromptAnswer, PromptId, PromptKind, ProtocolError, RemoteId, Request, RequestId, RequestKind,
+    Route, Secret, SendError, SessionContext, SessionError, Timestamp,
 };
 use koine_e2ee::{Ciphertext, CiphertextKind, Device, IdentityStatus, PeerId};
 use prost::Message as _;
@@ -940,6 +940,7 @@ impl Session {
                     conversation,
                     remote_id: RemoteId::new(r.target),
                     change,
+                    by: Author::Other(from.to_address()),
                     at: timestamp,
                 })
                 .await?;
