@@ -108,6 +108,8 @@ pub struct App {
     pub compose: crate::actions::Compose,
     /// What plugins reported that the user should see.
     pub notices: crate::notices::Notices,
+    /// The chat whose other side was told that the user is typing.
+    pub typing_in: Option<ConversationId>,
     /// Whether the lists are being read, and whether they changed since.
     pub(crate) refresh: crate::refresh::ListRefresh,
 }
@@ -126,6 +128,7 @@ impl App {
             inspector_open: false,
             error: None,
             now: Timestamp::now(),
+            typing_in: None,
             settings: crate::settings::Settings::default(),
             settings_open: false,
             settings_notice: None,
@@ -302,8 +305,13 @@ impl App {
                 Vec::new()
             }
             Message::Compose(action) => {
+                let edit = action.is_edit();
                 self.composer.perform(action);
-                Vec::new()
+                if edit {
+                    self.typing_changed()
+                } else {
+                    Vec::new()
+                }
             }
             Message::Send => self.send(),
             Message::Sent(id) => {
@@ -460,6 +468,10 @@ impl App {
             }
             effects.push(Effect::SaveDraft(previous, draft));
         }
+        // Leaving a chat mid-sentence: its other side stops seeing "typing".
+        if let Some(typing) = self.typing_in.take() {
+            effects.push(Effect::Typing(typing, false));
+        }
         self.selected = Some(id);
         self.messages.clear();
         self.scroll = crate::history::Scroll::default();
@@ -478,6 +490,36 @@ impl App {
         }
         effects.push(Effect::LoadMessages(id));
         effects
+    }
+
+    /// The other side learns that the user started typing (the composer
+    /// went from empty to text) or stopped (it is empty again, or the
+    /// message went). Never in Requests: a stranger does not learn that
+    /// the user is looking at their message.
+    fn typing_changed(&mut self) -> Vec<Effect> {
+        let Some(c) = self.current() else {
+            return Vec::new();
+        };
+        let (id, quiet) = (c.id, c.read_only || c.is_request);
+        let typing = !composer_text(&self.composer).trim().is_empty();
+        match (typing, self.typing_in) {
+            (true, Some(t)) if t == id => Vec::new(),
+            (true, _) if quiet => Vec::new(),
+            (true, previous) => {
+                self.typing_in = Some(id);
+                let mut effects: Vec<Effect> = previous
+                    .map(|p| Effect::Typing(p, false))
+                    .into_iter()
+                    .collect();
+                effects.push(Effect::Typing(id, true));
+                effects
+            }
+            (false, Some(t)) => {
+                self.typing_in = None;
+                vec![Effect::Typing(t, false)]
+            }
+            (false, None) => Vec::new(),
+        }
     }
 
     fn send(&mut self) -> Vec<Effect> {
@@ -499,6 +541,8 @@ impl App {
         let reply_to = self.take_reply();
         let attachments = std::mem::take(&mut self.compose.files);
         self.composer = text_editor::Content::new();
+        // The message itself ends "typing" on the other side.
+        self.typing_in = None;
         self.drafts.remove(&id);
         self.error = None;
         // To a known person: by the chosen route, asking before a downgrade.

@@ -135,6 +135,9 @@ pub enum Effect {
     SaveDraft(ConversationId, Option<String>),
     /// Mark a conversation read.
     MarkRead(ConversationId),
+    /// Tell the conversation's other side that the user is typing (or
+    /// stopped).
+    Typing(ConversationId, bool),
     /// Reconnect an account.
     Retry(AccountId),
     /// Write the settings file.

@@ -59,8 +59,16 @@ pub(crate) async fn run(engine: Engine, effect: Effect) -> Message {
                 blocking(move || engine.with_store(|s| s.set_draft(id, draft.as_deref()))).await;
             Message::Done
         }
+        Effect::Typing(id, typing) => {
+            if let Err(error) = engine.set_typing(id, typing).await {
+                tracing::warn!(%error, "typing notice");
+            }
+            Message::Done
+        }
         Effect::MarkRead(id) => {
-            let _ = blocking(move || engine.with_store(|s| s.mark_read(id))).await;
+            if let Err(error) = engine.mark_read(id).await {
+                tracing::warn!(%error, "marking read");
+            }
             Message::Done
         }
         Effect::SaveSettings(values) => {

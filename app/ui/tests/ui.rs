@@ -166,7 +166,11 @@ fn typing_and_enter_sends_and_shift_enter_adds_a_line() {
     events.extend(press(Key::Named(Named::Enter), true));
     events.extend(iced_test::simulator::typewrite("world"));
     let effects = type_in_composer(&mut app, events);
-    assert!(effects.is_empty(), "no send before Enter: {effects:?}");
+    assert_eq!(
+        effects,
+        vec![Effect::Typing(ALICE, true)],
+        "no send before Enter, and Alice sees the user typing"
+    );
     assert_eq!(koine_ui::app::composer_text(&app.composer), "hello\nworld");
 
     let effects = type_in_composer(&mut app, press(Key::Named(Named::Enter), false));
@@ -201,7 +205,7 @@ fn drafts_are_kept_per_chat() {
         &mut app,
         iced_test::simulator::typewrite("half a thought").collect(),
     );
-    assert!(effects.is_empty());
+    assert_eq!(effects, vec![Effect::Typing(ALICE, true)]);
 
     let messages = click(&app, "Bob on WhatsApp");
     let effects = apply(&mut app, messages);
@@ -419,4 +423,50 @@ fn a_direct_chat_with_a_known_person_shows_their_name_everywhere() {
 
 fn number_again() -> koine_api::Address {
     koine_api::Address::Phone(koine_api::PhoneNumber::parse("+33611111111").expect("number"))
+}
+
+fn type_key(c: char) -> Message {
+    Message::Compose(iced::widget::text_editor::Action::Edit(
+        iced::widget::text_editor::Edit::Insert(c),
+    ))
+}
+
+fn backspace() -> Message {
+    Message::Compose(iced::widget::text_editor::Action::Edit(
+        iced::widget::text_editor::Edit::Backspace,
+    ))
+}
+
+fn typing(effects: &[Effect]) -> Vec<Effect> {
+    effects
+        .iter()
+        .filter(|e| matches!(e, Effect::Typing(..)))
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn typing_tells_the_contact_once_and_stopping_tells_them_too() {
+    let mut app = app();
+    let open = click(&app, "Mum");
+    apply(&mut app, open);
+    let first = apply(&mut app, vec![type_key('h')]);
+    assert_eq!(typing(&first), vec![Effect::Typing(MUM_SMS, true)]);
+    let more = apply(&mut app, vec![type_key('i'), type_key('!')]);
+    assert!(typing(&more).is_empty(), "once per burst: {more:?}");
+    let erased = apply(&mut app, vec![backspace(), backspace(), backspace()]);
+    assert_eq!(typing(&erased), vec![Effect::Typing(MUM_SMS, false)]);
+    // Typing again, then leaving for another chat, stops it.
+    apply(&mut app, vec![type_key('o')]);
+    let away = click(&app, "Alice");
+    let left = apply(&mut app, away);
+    assert_eq!(typing(&left), vec![Effect::Typing(MUM_SMS, false)]);
+}
+
+#[test]
+fn a_stranger_does_not_see_the_user_typing() {
+    let mut app = app();
+    apply(&mut app, vec![Message::Select(STRANGER)]);
+    let effects = apply(&mut app, vec![type_key('n'), type_key('o')]);
+    assert!(typing(&effects).is_empty(), "{effects:?}");
 }

@@ -485,3 +485,89 @@ fn a_burst_is_stored_in_batches_each_message_once_and_announced() {
         );
     });
 }
+
+/// Reading a chat tells the contact (a read marker up to the newest message
+/// received), once; reading a stranger's message in Requests tells them
+/// nothing.
+#[test]
+fn reading_a_chat_tells_the_contact_but_never_a_stranger() {
+    rt().block_on(async {
+        let n = Nets::new();
+        let chat = n.account("chat", "me@chat.example").await;
+        n.contact(&chat, "bob@chat.example", "Bob");
+        n.start(&chat).await;
+        let e = &n.engine;
+        let first = deliver(
+            &n,
+            &chat,
+            message("bob@chat.example", "b1", "hi", HopKind::ClientLink, false),
+        )
+        .await;
+        deliver(
+            &n,
+            &chat,
+            message(
+                "bob@chat.example",
+                "b2",
+                "there?",
+                HopKind::ClientLink,
+                false,
+            ),
+        )
+        .await;
+        let spam = deliver(
+            &n,
+            &chat,
+            message(
+                "spam@chat.example",
+                "s1",
+                "win big",
+                HopKind::ClientLink,
+                false,
+            ),
+        )
+        .await;
+        assert!(is_request(&n, &spam));
+
+        e.mark_read(first.conversation).await.expect("read");
+        e.mark_read(spam.conversation).await.expect("read spam");
+        // Reading again without anything new sends nothing more.
+        e.mark_read(first.conversation).await.expect("read again");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while lock(&n.log.read).is_empty() {
+            assert!(tokio::time::Instant::now() < deadline, "no read marker");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // A marker after the spam's would have arrived by now: the session
+        // handles its commands in order, and this one goes after them.
+        e.command(
+            &chat,
+            Command::MarkRead {
+                conversation: koine_api::ConversationKey::new("probe@chat.example"),
+                up_to: RemoteId::new("probe"),
+            },
+        )
+        .await
+        .expect("probe");
+        while !lock(&n.log.read)
+            .iter()
+            .any(|(_, _, up_to)| up_to == "probe")
+        {
+            assert!(tokio::time::Instant::now() < deadline, "no probe");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let read: Vec<(String, String)> = lock(&n.log.read)
+            .iter()
+            .filter(|(_, _, up_to)| up_to != "probe")
+            .map(|(_, c, u)| (c.clone(), u.clone()))
+            .collect();
+        assert_eq!(
+            read,
+            vec![("bob@chat.example".to_owned(), "b2".to_owned())],
+            "one marker, up to Bob's newest; none to the stranger"
+        );
+        let unread = |id| e.with_store(|s| s.conversation(id)).expect("c").unread;
+        assert_eq!(unread(first.conversation), 0);
+        assert_eq!(unread(spam.conversation), 0);
+    });
+}

@@ -197,6 +197,8 @@ struct Inner {
     owner: Mutex<Option<(Arc<owner::OwnerLock>, bool)>>,
     /// Questions the sessions asked and nobody answered yet, oldest first.
     prompts: Mutex<Vec<(AccountId, koine_api::Prompt)>>,
+    /// The last read marker handed to a session, per conversation.
+    read_markers: Mutex<HashMap<ConversationId, RemoteId>>,
 }
 
 struct Running {
@@ -232,6 +234,7 @@ impl Engine {
                 statuses: Mutex::new(HashMap::new()),
                 owner: Mutex::new(None),
                 prompts: Mutex::new(Vec::new()),
+                read_markers: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -557,6 +560,73 @@ impl Engine {
     /// oldest first. Answer with [`Command::AnswerPrompt`].
     pub fn open_prompts(&self) -> Vec<(AccountId, koine_api::Prompt)> {
         lock(&self.inner.prompts).clone()
+    }
+
+    /// The user read a conversation: its unread count goes to zero, and the
+    /// network is told up to the newest message received (a read marker,
+    /// a read receipt) where it has them. Not in Requests: a stranger does
+    /// not learn that their message was read before the user accepts them.
+    pub async fn mark_read(&self, id: ConversationId) -> Result<(), EngineError> {
+        let (conversation, newest) = {
+            let store = self.store();
+            store.mark_read(id)?;
+            (store.conversation(id)?, store.newest_incoming(id)?)
+        };
+        let Some(up_to) = newest else { return Ok(()) };
+        let record = self.store().account(&conversation.account)?;
+        let receipts = self
+            .inner
+            .registry
+            .get(&record.protocol)
+            .is_some_and(|p| p.info().capabilities.read_receipts);
+        if conversation.is_request || !receipts {
+            return Ok(());
+        }
+        {
+            let mut sent = lock(&self.inner.read_markers);
+            if sent.get(&id) == Some(&up_to) {
+                return Ok(());
+            }
+            sent.insert(id, up_to.clone());
+        }
+        self.dispatch(
+            &conversation.account,
+            Command::MarkRead {
+                conversation: conversation.key,
+                up_to,
+            },
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Tells a conversation's other side that the user is typing, or
+    /// stopped, where the network has typing notices. Not in Requests.
+    pub async fn set_typing(&self, id: ConversationId, typing: bool) -> Result<(), EngineError> {
+        let conversation = self.store().conversation(id)?;
+        let record = self.store().account(&conversation.account)?;
+        let supported = self
+            .inner
+            .registry
+            .get(&record.protocol)
+            .is_some_and(|p| p.info().capabilities.typing);
+        if conversation.is_request || conversation.read_only || !supported {
+            return Ok(());
+        }
+        let state = if typing {
+            koine_api::ChatState::Composing
+        } else {
+            koine_api::ChatState::Paused
+        };
+        self.dispatch(
+            &conversation.account,
+            Command::SetChatState {
+                conversation: conversation.key,
+                state,
+            },
+        )
+        .await;
+        Ok(())
     }
 
     /// One stored message.

@@ -18,6 +18,8 @@ pub(super) struct Log {
     pub answers: Mutex<Vec<(AccountId, RequestId, Decision)>>,
     /// Edits, reactions and deletions, as the session received them.
     pub changes: Mutex<Vec<Command>>,
+    /// Read markers: (account, conversation, up to).
+    pub read: Mutex<Vec<(AccountId, String, String)>>,
 }
 
 /// What the test pushes to an account's session.
@@ -54,6 +56,7 @@ pub(super) fn route(kind: HopKind, e2e: bool) -> Route {
 impl Protocol for Net {
     fn info(&self) -> ProtocolInfo {
         let mut capabilities = Capabilities::text_only();
+        capabilities.read_receipts = true;
         if self.e2e {
             capabilities.e2e = vec![E2eScheme::Signal];
         }
@@ -99,6 +102,9 @@ impl Protocol for Net {
                                 local_id,
                                 route: route(kind, e2e),
                             }).await?;
+                        }
+                        Some(Command::MarkRead { conversation, up_to }) => {
+                            lock(&log.read).push((cx.account.clone(), conversation.to_string(), up_to.to_string()));
                         }
                         Some(Command::AnswerRequest { request, decision }) => {
                             lock(&log.answers).push((cx.account.clone(), request.clone(), decision));

@@ -189,6 +189,22 @@ impl Store {
         Ok(())
     }
 
+    /// The network id of the newest message received in a conversation
+    /// (what a read marker names).
+    pub fn newest_incoming(&self, id: ConversationId) -> Result<Option<koine_api::RemoteId>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT remote_id FROM messages
+                 WHERE conversation_id = ?1 AND direction = 'incoming' AND remote_id IS NOT NULL
+                 ORDER BY timestamp DESC, id DESC LIMIT 1",
+                [id.0],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?
+            .map(koine_api::RemoteId::new))
+    }
+
     /// Moves a conversation out of (or into) Requests.
     pub fn set_request(&self, id: ConversationId, is_request: bool) -> Result<()> {
         self.conn.execute(
