@@ -72,7 +72,7 @@ impl App {
             .iter()
             .rev()
             .find(|m| m.direction == Direction::Incoming)
-            .map_or(RouteSelection::Best, |m| RouteSelection::ReplyTo(m.id))
+            .map_or(RouteSelection::Best, |m| RouteSelection::CameBy(m.id))
     }
 
     /// Asks the engine for the route of the open chat (when with a person).

@@ -77,7 +77,7 @@ fn mum_chat() -> App {
         effects,
         [Effect::ChooseRoute(
             MUM,
-            RouteSelection::ReplyTo(MessageId(7))
+            RouteSelection::CameBy(MessageId(7))
         )]
     );
     let _ = app.update(Message::Route(Action::Chosen(
@@ -188,7 +188,7 @@ fn a_downgrade_asks_first_and_always_is_remembered_for_the_person() {
         effects,
         [Effect::SendToPerson {
             person: MUM,
-            selection: RouteSelection::ReplyTo(MessageId(7)),
+            selection: RouteSelection::CameBy(MessageId(7)),
             text: "On my way".into(),
             consent: DowngradeConsent::Always,
         }]

@@ -21,7 +21,10 @@ pub enum RouteSelection {
     /// The best route by policy.
     #[default]
     Best,
-    /// The route the given message came by (a reply).
+    /// Back by the route the given message came by (the window's default
+    /// in a chat with a person); the new message does not quote it.
+    CameBy(MessageId),
+    /// A reply to the given message: by the route it came by, quoting it.
     ReplyTo(MessageId),
     /// The route through this account.
     Via(AccountId),
@@ -184,7 +187,7 @@ impl Engine {
                 .iter()
                 .position(|o| &o.account == account)
                 .ok_or_else(|| EngineError::NotARouteOf(person))?,
-            RouteSelection::ReplyTo(message) => {
+            RouteSelection::CameBy(message) | RouteSelection::ReplyTo(message) => {
                 let store = self.store();
                 let m = store.message(*message)?;
                 let c = store.conversation(m.conversation)?;
@@ -248,6 +251,7 @@ impl Engine {
                 DowngradeConsent::Always => self.allow_downgrade(person, &choice.chosen.account)?,
             }
         }
+        // Choosing a route is not replying: only an explicit reply quotes.
         let reply_to = match selection {
             RouteSelection::ReplyTo(m) => self.store().message(*m)?.remote_id,
             _ => None,

@@ -251,6 +251,16 @@ fn a_reply_goes_back_by_the_route_the_message_came_from_after_consent() {
         assert_eq!(sent.route.account, sms);
         let stored = e.with_store(|s| s.message(sent.message)).expect("stored");
         assert_eq!(stored.reply_to, Some(RemoteId::new("s1")));
+        // Back by the route a message came, without replying to it: the
+        // window's plain message in a chat with a person is not a quote.
+        let back = RouteSelection::CameBy(stored.id);
+        let plain = e
+            .send_to_person(bob, &back, Content::text("plain"), DowngradeConsent::Once)
+            .await
+            .expect("plain");
+        assert_eq!(plain.route.account, sms);
+        let plain = e.with_store(|s| s.message(plain.message)).expect("stored");
+        assert_eq!(plain.reply_to, None, "not sent as a reply");
         // Both networks' history, in time order.
         let gk_msg = message("+33612345678", "g1", "hi by gk", HopKind::ClientLink, true);
         n.push
@@ -267,7 +277,7 @@ fn a_reply_goes_back_by_the_route_the_message_came_from_after_consent() {
             .iter()
             .map(|h| h.message.content.text.as_str())
             .collect();
-        assert_eq!(texts, vec!["hi by sms", "reply", "hi by gk"]);
-        assert_eq!(history[2].account, gk);
+        assert_eq!(texts, vec!["hi by sms", "reply", "plain", "hi by gk"]);
+        assert_eq!(history[3].account, gk);
     });
 }
