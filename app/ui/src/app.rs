@@ -489,6 +489,9 @@ impl App {
             effects.push(Effect::MarkRead(id));
         }
         effects.push(Effect::LoadMessages(id));
+        // However the chat was opened (a click, Alt+arrows, the quick
+        // switcher, a search result), what the user types next goes in.
+        effects.push(Effect::Focus(crate::view::COMPOSER_ID));
         effects
     }
 

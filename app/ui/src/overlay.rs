@@ -288,9 +288,16 @@ pub fn view<'a>(app: &'a App, base: Element<'a, Message>) -> Element<'a, Message
                 list = list.push(text(fl!("search-empty")).size(13));
             }
             for (i, hit) in o.hits.iter().take(LIMIT).enumerate() {
+                // The name the conversation list shows (the person's), not
+                // the store's raw title (often an address).
+                let title = app
+                    .conversations
+                    .iter()
+                    .find(|c| c.id == hit.message.conversation)
+                    .map_or_else(|| hit.conversation_title.clone(), |c| app.title(c));
                 let first = format!(
                     "{} · {}",
-                    hit.conversation_title,
+                    title,
                     crate::time::activity(hit.message.timestamp, app.now)
                 );
                 list = list.push(result_row(

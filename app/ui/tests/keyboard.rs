@@ -234,3 +234,43 @@ fn clicking_outside_the_panel_closes_it() {
     let _ = apply(&mut app, messages);
     assert!(app.overlay.is_none());
 }
+
+#[test]
+fn search_results_name_the_chat_as_the_list_does() {
+    let mut app = app();
+    open(&mut app, Action::OpenSearch);
+    let _ = type_in_panel(&mut app, iced_test::simulator::typewrite("lunch").collect());
+    // The store's title of an SMS chat is the number.
+    let hit = SearchHit {
+        account: AccountId::new("acct-s"),
+        conversation_title: "+33611111111".into(),
+        message: message(
+            11,
+            MUM_SMS,
+            Direction::Incoming,
+            26,
+            "Lunch on Sunday?",
+            DeliveryState::Delivered,
+        ),
+    };
+    let _ = app.update(Message::SearchResults("lunch".into(), vec![hit]));
+    let shown = texts(&app);
+    assert!(shown.iter().any(|t| t.starts_with("Mum · ")), "{shown:?}");
+    assert!(
+        !shown.iter().any(|t| t.contains("+33611111111 ·")),
+        "{shown:?}"
+    );
+}
+
+#[test]
+fn a_chat_opened_from_the_quick_switcher_takes_the_typing() {
+    let mut app = app();
+    open(&mut app, Action::OpenSwitcher);
+    let _ = app.update(Message::Overlay(Action::Query("mum".into())));
+    let effects = app.update(Message::Overlay(Action::Confirm));
+    assert_eq!(app.selected, Some(MUM_SMS));
+    assert!(
+        effects.contains(&Effect::Focus(koine_ui::view::COMPOSER_ID)),
+        "{effects:?}"
+    );
+}
