@@ -419,20 +419,17 @@ fn add_contacts(engine: &Engine, gk: &AccountId, sms: &AccountId) -> anyhow::Res
         contacts.push((gk, parse("gatekeeper", number)?, who));
     }
     contacts.push((sms, parse("sms", MUM_NUMBER)?, DemoContact::Mum));
-    engine.with_store(|store| {
-        for (account, address, who) in contacts {
-            store.upsert_contact(
-                account,
-                &Contact {
-                    address,
-                    name: Some(who.name()),
-                    groups: Vec::new(),
-                    mutual: true,
-                },
-            )?;
-        }
-        Ok::<_, koine_core::StoreError>(())
-    })?;
+    for (account, address, who) in contacts {
+        engine.add_contact(
+            account,
+            &Contact {
+                address,
+                name: Some(who.name()),
+                groups: Vec::new(),
+                mutual: true,
+            },
+        )?;
+    }
     Ok(())
 }
 

@@ -55,8 +55,7 @@ pub(crate) async fn run(engine: Engine, effect: Effect) -> Message {
             Err(e) => Message::Act(actions::Action::ChangeFailed(e.to_string())),
         },
         Effect::SaveDraft(id, draft) => {
-            let _ =
-                blocking(move || engine.with_store(|s| s.set_draft(id, draft.as_deref()))).await;
+            let _ = blocking(move || engine.set_draft(id, draft.as_deref())).await;
             Message::Done
         }
         Effect::Typing(id, typing) => {

@@ -644,7 +644,28 @@ impl Engine {
         Ok(self.store().outbox_len()?)
     }
 
-    /// Runs `f` with the store locked (for reads the API above lacks).
+    /// Keeps (or, with `None` or empty text, clears) a conversation's
+    /// unsent text.
+    pub fn set_draft(&self, id: ConversationId, draft: Option<&str>) -> Result<(), EngineError> {
+        Ok(self.store().set_draft(id, draft)?)
+    }
+
+    /// Adds or updates a contact of an account, as if its network had
+    /// reported it (the demo's people; an address book the user trusts).
+    pub fn add_contact(
+        &self,
+        account: &AccountId,
+        contact: &koine_api::Contact,
+    ) -> Result<(), EngineError> {
+        self.store().upsert_contact(account, contact)?;
+        self.emit(EngineEvent::PeopleChanged);
+        Ok(())
+    }
+
+    /// Runs `f` with the store locked. For tests only: the window and the
+    /// command line go through the methods above, so that every change is
+    /// announced to the listeners.
+    #[doc(hidden)]
     pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
         f(&mut self.store())
     }
