@@ -8,8 +8,8 @@ mod common;
 
 use common::{Live, Server, outcome, received, text};
 use koine_api::{
-    Command, Event, Notice, PromptAnswer, PromptKind, SecretError, SecretStore, SendError,
-    SessionError, Verification,
+    Attachment, AttachmentSource, Command, Content, ConversationKey, Event, LocalId, Notice,
+    PromptAnswer, PromptKind, SecretError, SecretStore, SendError, SessionError, Verification,
 };
 use koine_gatekeeper::wire::Stanza;
 use koine_gatekeeper::wire::noise::{generate_static_key, read_message, server_handshake};
@@ -347,4 +347,128 @@ async fn an_unknown_server_key_is_shown_and_confirmed_before_the_password_leaves
         other => anyhow::bail!("a changed server key was not refused: {other:?}"),
     }
     Ok(())
+}
+
+fn small_file(dir: &std::path::Path, name: &str, body: &str) -> anyhow::Result<Attachment> {
+    let path = dir.join(name);
+    std::fs::write(&path, body)?;
+    Ok(Attachment {
+        name: name.into(),
+        mime: "text/plain".into(),
+        size: body.len() as u64,
+        source: AttachmentSource::LocalPath(path.to_string_lossy().into_owned()),
+        sha256: None,
+    })
+}
+
+fn with_files(to: &str, id: &str, text: &str, files: Vec<Attachment>) -> Command {
+    Command::SendMessage {
+        local_id: LocalId::new(id),
+        conversation: ConversationKey::new(to),
+        content: Content {
+            text: text.into(),
+            attachments: files,
+        },
+        reply_to: None,
+    }
+}
+
+fn local_path(a: &Attachment) -> anyhow::Result<String> {
+    match &a.source {
+        AttachmentSource::LocalPath(p) => Ok(p.clone()),
+        other => anyhow::bail!("not downloaded: {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_of_two_senders_with_one_message_id_are_kept_apart() -> anyhow::Result<()> {
+    let server = setup()?;
+    server.admin(&["add-user", "koine:carol", "pw-c"])?;
+    let dirs = tempfile::tempdir()?;
+    let files = dirs.path().join("files");
+    std::fs::create_dir_all(&files)?;
+    let mut b = Live::start(&server.account(BOB, "pw-b"), &dirs.path().join("b"))?;
+    b.online().await?;
+    let mut a = Live::start(&server.account(ALICE, "pw-a"), &dirs.path().join("a"))?;
+    a.online().await?;
+    let mut c = Live::start(
+        &server.account("koine:carol", "pw-c"),
+        &dirs.path().join("c"),
+    )?;
+    c.online().await?;
+    // The same message id and file name from two senders.
+    let from_alice = small_file(&files, "a-note.txt", "alice's words")?;
+    let from_carol = small_file(&files, "c-note.txt", "carol's words")?;
+    let mut alice_file = from_alice.clone();
+    alice_file.name = "note.txt".into();
+    let mut carol_file = from_carol.clone();
+    carol_file.name = "note.txt".into();
+    a.send(with_files(BOB, "same-id", "from alice", vec![alice_file]))
+        .await?;
+    outcome(&mut a, "same-id")
+        .await?
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let ma = received(&mut b, "from alice").await?;
+    c.send(with_files(BOB, "same-id", "from carol", vec![carol_file]))
+        .await?;
+    outcome(&mut c, "same-id")
+        .await?
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mc = received(&mut b, "from carol").await?;
+    let pa = local_path(&ma.content.attachments[0])?;
+    let pc = local_path(&mc.content.attachments[0])?;
+    assert_ne!(pa, pc);
+    assert_eq!(std::fs::read_to_string(&pa)?, "alice's words");
+    assert_eq!(std::fs::read_to_string(&pc)?, "carol's words");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_message_brings_at_most_the_cap_of_files() -> anyhow::Result<()> {
+    const CAP: usize = 10;
+    let server = setup()?;
+    let dirs = tempfile::tempdir()?;
+    let files = dirs.path().join("files");
+    std::fs::create_dir_all(&files)?;
+    let bdir = dirs.path().join("b");
+    let mut b = Live::start(&server.account(BOB, "pw-b"), &bdir)?;
+    b.online().await?;
+    let mut a = Live::start(&server.account(ALICE, "pw-a"), &dirs.path().join("a"))?;
+    a.online().await?;
+    let many = (0..CAP + 5)
+        .map(|n| small_file(&files, &format!("f{n}.txt"), &format!("file {n}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    a.send(with_files(BOB, "many", "many files", many)).await?;
+    outcome(&mut a, "many")
+        .await?
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut noticed = false;
+    let m = b
+        .wait("the message with many files", |e| match e {
+            Event::Notice(Notice::MalformedInput { detail, .. }) if detail.contains("files") => {
+                noticed = true;
+                None
+            }
+            Event::MessageReceived(m) if m.content.text == "many files" => Some(m.clone()),
+            _ => None,
+        })
+        .await?;
+    assert!(noticed, "the user is told files were left out");
+    assert_eq!(m.content.attachments.len(), CAP);
+    let stored = walk(&bdir.join("media"))?;
+    assert_eq!(stored, CAP, "only the cap of files was written");
+    Ok(())
+}
+
+fn walk(dir: &std::path::Path) -> anyhow::Result<usize> {
+    let mut n = 0;
+    for e in std::fs::read_dir(dir)? {
+        let e = e?;
+        if e.file_type()?.is_dir() {
+            n += walk(&e.path())?;
+        } else {
+            n += 1;
+        }
+    }
+    Ok(n)
 }

@@ -1112,7 +1112,30 @@ impl Session {
         }
         let mut attachments = Vec::new();
         let mut urls = Vec::new();
-        for m in &content.media {
+        if content.media.len() > media::MAX_FILES_PER_MESSAGE {
+            self.notice_malformed(
+                InputSource::Peer,
+                format!(
+                    "message {id} from {from} references {} files; only the first {} files are kept",
+                    content.media.len(),
+                    media::MAX_FILES_PER_MESSAGE
+                ),
+            )
+            .await?;
+        }
+        // Files are kept per sender (a direct chat is its peer's
+        // conversation): two senders' message ids may be the same.
+        let dir = self
+            .cx
+            .data_dir
+            .join("media")
+            .join(media::sender_dir(&from.to_string()));
+        for (n, m) in content
+            .media
+            .iter()
+            .take(media::MAX_FILES_PER_MESSAGE)
+            .enumerate()
+        {
             urls.push(m.url.clone());
             match media::download(
                 &self.http,
@@ -1123,8 +1146,7 @@ impl Session {
             .await
             {
                 Ok(bytes) => {
-                    let dir = self.cx.data_dir.join("media");
-                    let path = dir.join(format!("{}-{}", id, media::safe_name(&m.name)));
+                    let path = dir.join(format!("{id}-{n}-{}", media::safe_name(&m.name)));
                     tokio::fs::create_dir_all(&dir).await.map_err(storage)?;
                     tokio::fs::write(&path, &bytes).await.map_err(storage)?;
                     attachments.push(Attachment {
