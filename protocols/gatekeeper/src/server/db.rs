@@ -379,11 +379,12 @@ impl Db {
         )?)
     }
 
-    /// A bundle's parts, consuming one one-time prekey.
+    /// A bundle's parts, consuming one one-time prekey when `one_time`.
     #[allow(clippy::type_complexity)]
     pub fn take_bundle(
         &self,
         who: &Peer,
+        one_time: bool,
     ) -> Result<Option<(StoredKeys, Option<(u32, Vec<u8>)>)>, DbError> {
         let mut c = self.c();
         let tx = c.transaction()?;
@@ -405,13 +406,16 @@ impl Db {
         let Some(keys) = keys else {
             return Ok(None);
         };
-        let otk: Option<(u32, Vec<u8>)> = tx
-            .query_row(
+        let otk: Option<(u32, Vec<u8>)> = if one_time {
+            tx.query_row(
                 "SELECT id, pub FROM prekeys WHERE address = ?1 ORDER BY id LIMIT 1",
                 params![a],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
-            .optional()?;
+            .optional()?
+        } else {
+            None
+        };
         if let Some((id, _)) = &otk {
             tx.execute(
                 "DELETE FROM prekeys WHERE address = ?1 AND id = ?2",
