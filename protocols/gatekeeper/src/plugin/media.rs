@@ -92,7 +92,15 @@ pub async fn download(
     }
     let url = format!("{proxy}/v1/proxy?url={}", percent_encode(&m.url));
     let r = client
-        .request("GET", &url, Some(session), &[], MAX_FILE as usize + 64)
+        .request(
+            "GET",
+            &url,
+            Some(session),
+            &[],
+            usize::try_from(MAX_FILE)
+                .unwrap_or(usize::MAX)
+                .saturating_add(64),
+        )
         .await
         .map_err(|e| MediaError::Http(e.to_string()))?;
     if r.status != 200 {

@@ -58,7 +58,8 @@ pub fn wire_id(local: &LocalId) -> String {
     if crate::wire::stanza::valid_id(s) {
         s.to_owned()
     } else {
-        format!("h-{}", &hex::encode(Sha256::digest(s.as_bytes()))[..40])
+        let digest = Sha256::digest(s.as_bytes());
+        format!("h-{}", hex::encode(digest.get(..20).unwrap_or_default()))
     }
 }
 
@@ -348,7 +349,7 @@ impl Session {
     async fn publish_keys(&mut self, server_count: u32) -> Result<(), SessionError> {
         let otks = if server_count < UPLOAD_BELOW {
             self.device
-                .generate_one_time_pre_keys(KEEP_PREKEYS - server_count.min(KEEP_PREKEYS))
+                .generate_one_time_pre_keys(KEEP_PREKEYS.saturating_sub(server_count))
                 .map_err(e2ee_err)?
         } else {
             Vec::new()

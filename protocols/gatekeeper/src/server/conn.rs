@@ -409,7 +409,8 @@ fn iq(shared: &Shared, me: &Peer, id: String, payload: IqPayload) -> Result<Stan
             {
                 return Ok(iq_error(id, ErrorCode::BadRequest));
             }
-            if db.prekey_count(me)? + up.one_time_pre_keys.len() as u32 > MAX_HELD {
+            let uploaded = u32::try_from(up.one_time_pre_keys.len()).unwrap_or(u32::MAX);
+            if db.prekey_count(me)?.saturating_add(uploaded) > MAX_HELD {
                 return Ok(iq_error(id, ErrorCode::TooLarge));
             }
             let keys = StoredKeys {

@@ -202,7 +202,11 @@ impl Db {
         let token = hex::encode(rand::random::<[u8; 32]>());
         self.c().execute(
             "INSERT INTO tokens (token, address, expires) VALUES (?1, ?2, ?3)",
-            params![token, who.to_string(), now_ms() + 24 * 3600 * 1000],
+            params![
+                token,
+                who.to_string(),
+                now_ms().saturating_add(24 * 3600 * 1000)
+            ],
         )?;
         Ok(token)
     }
