@@ -244,6 +244,18 @@ impl Device {
         Ok(d)
     }
 
+    /// Discards the device kept at `path`, whatever the keyring holds, and
+    /// creates a new identity there under a new keyring key. Peers see an
+    /// identity change. Only for the user's explicit "start over" (see
+    /// [`E2eeError::StoreKeyMissing`]); [`Device::open`] never does this.
+    pub fn start_over(path: &Path, secrets: &dyn SecretStore) -> Result<Self, E2eeError> {
+        let key = Zeroizing::new(rand::random::<[u8; 32]>());
+        let store = SealedStore::open(path, &key)?;
+        store.wipe()?;
+        secrets.set(STORE_KEY_NAME, &Secret::new(B64.encode(key.as_slice())))?;
+        Self::generate(Some(store))
+    }
+
     /// Opens (or creates) the device kept in the sealed SQLite file at
     /// `path`, with the sealing key in `secrets` under `e2ee-store-key`.
     pub fn open(path: &Path, secrets: &dyn SecretStore) -> Result<Self, E2eeError> {
@@ -261,19 +273,26 @@ impl Device {
             }
             None => None,
         };
-        let (key, fresh) = match key {
-            Some(k) => (k, false),
+        let key = match key {
+            Some(k) => k,
             None => {
+                // A key is made only for a store that holds nothing yet (the
+                // first run). A store with rows sealed under a key the
+                // keyring no longer has is refused and left as it is:
+                // starting over is the caller's explicit choice.
                 let k = Zeroizing::new(rand::random::<[u8; 32]>());
+                let store = SealedStore::open(path, &k)?;
+                if let Some(store_id) = store.id()? {
+                    return Err(E2eeError::StoreKeyMissing {
+                        path: path.to_path_buf(),
+                        store_id,
+                    });
+                }
                 secrets.set(STORE_KEY_NAME, &Secret::new(B64.encode(k.as_slice())))?;
-                (k, true)
+                return Self::generate(Some(store));
             }
         };
         let store = SealedStore::open(path, &key)?;
-        if fresh {
-            // Rows sealed under a lost key are useless: start a new identity.
-            store.wipe()?;
-        }
         if store.is_empty()? {
             return Self::generate(Some(store));
         }

@@ -32,6 +32,25 @@ pub enum E2eeError {
     /// The keyring failed.
     #[error(transparent)]
     Secret(#[from] koine_api::SecretError),
+    /// The sealed store holds an identity, sessions and prekeys, but the
+    /// keyring has no key for it (another keyring, a restored profile). The
+    /// store is left untouched: restore the keyring entry, or start over
+    /// with a new identity through [`crate::Device::start_over`], which
+    /// peers see as an identity change.
+    #[error(
+        "the keyring has no key for the end-to-end store {} (store {store_id}); \
+         its identity and sessions are kept but cannot be read: restore the keyring, \
+         or start over with a new identity",
+        path.display()
+    )]
+    StoreKeyMissing {
+        /// The store's file.
+        path: std::path::PathBuf,
+        /// A short, stable id of this store (the same on every attempt and
+        /// different for every identity), so a caller can tie the user's
+        /// "start over" to the very store it was shown.
+        store_id: String,
+    },
 }
 
 impl From<rusqlite::Error> for E2eeError {

@@ -27,8 +27,12 @@
 //! [`Device::open`] keeps the state in an SQLite file whose every value is
 //! sealed with AES-256-GCM under a random 256-bit key that lives only in the
 //! OS keyring (through [`koine_api::SecretStore`]). The file alone reveals no
-//! key; losing the keyring entry makes the file useless (a new identity is
-//! then created, which peers see as an identity change).
+//! key. When the keyring has lost the entry (another keyring, a restored
+//! profile) while the file holds an identity, [`Device::open`] refuses with
+//! [`E2eeError::StoreKeyMissing`] and leaves the file untouched; only the
+//! caller's explicit [`Device::start_over`] replaces it with a new identity
+//! (which peers see as an identity change). A first run, with no file or an
+//! empty one, creates the key.
 //! [`Device::ephemeral`] keeps everything in memory (tests, benchmarks).
 //!
 //! ```

@@ -6,7 +6,7 @@
 use crate::error::E2eeError;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;
 use zeroize::Zeroizing;
 
@@ -58,6 +58,29 @@ impl SealedStore {
             .c()
             .query_row("SELECT COUNT(*) FROM sealed", [], |r| r.get(0))?;
         Ok(n == 0)
+    }
+
+    /// A short stable id of a store that holds rows, `None` when it is
+    /// empty: a hash of its sealed identity row (written once per identity),
+    /// else of its first row. Needs no key.
+    pub(crate) fn id(&self) -> Result<Option<String>, E2eeError> {
+        use sha2::{Digest, Sha256};
+        let row: Option<(String, String, Vec<u8>)> = self
+            .c()
+            .query_row(
+                "SELECT kind, key, value FROM sealed
+                 ORDER BY (kind = 'meta' AND key = 'identity') DESC, kind, key LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        Ok(row.map(|(kind, key, value)| {
+            let mut h = Sha256::new();
+            h.update(aad(&kind, &key));
+            h.update(&value);
+            let digest = h.finalize();
+            digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+        }))
     }
 
     pub(crate) fn wipe(&self) -> Result<(), E2eeError> {

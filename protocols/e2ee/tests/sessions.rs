@@ -3,7 +3,8 @@
 
 use koine_api::{Secret, SecretError, SecretStore};
 use koine_e2ee::{
-    CiphertextKind, Device, E2eeError, IdentityStatus, PeerId, PreKeyBundle, safety_number,
+    CiphertextKind, Device, E2eeError, IdentityStatus, PeerId, PreKeyBundle, STORE_KEY_NAME,
+    safety_number,
 };
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -221,10 +222,86 @@ async fn the_sealed_store_survives_a_restart_and_reveals_no_key() {
         b"still going"
     );
 
-    // Without the keyring's key the file is useless: a new identity starts.
+    // Without the keyring's key the file cannot be read, and it is not
+    // replaced by a new identity behind the user's back.
     secrets.delete("e2ee-store-key").expect("delete");
-    let fresh = Device::open(&path, &secrets).expect("fresh");
-    assert_ne!(fresh.identity_key(), identity);
+    assert!(matches!(
+        Device::open(&path, &secrets),
+        Err(E2eeError::StoreKeyMissing { .. })
+    ));
+}
+
+/// Every row of the sealed file, as stored.
+fn raw_rows(path: &std::path::Path) -> Vec<(String, String, Vec<u8>)> {
+    let c = rusqlite::Connection::open(path).expect("open raw");
+    let mut stmt = c
+        .prepare("SELECT kind, key, value FROM sealed ORDER BY kind, key")
+        .expect("prepare");
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows")
+}
+
+#[tokio::test]
+async fn a_store_whose_key_the_keyring_lost_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("e2ee.sqlite");
+    let secrets = MemorySecrets::default();
+    let (_, b_id) = ids();
+    let mut bob = Device::ephemeral().expect("bob");
+    let identity = {
+        let mut alice = Device::open(&path, &secrets).expect("first run creates");
+        let bundle = bob.bundle().expect("bundle");
+        alice.start_session(&b_id, &bundle).await.expect("session");
+        alice.generate_one_time_pre_keys(3).expect("prekeys");
+        alice.identity_key()
+    };
+    let key = secrets
+        .get(STORE_KEY_NAME)
+        .expect("get")
+        .expect("the first run wrote a key");
+    let before = raw_rows(&path);
+    assert!(!before.is_empty());
+
+    // Another keyring, a restored profile: the key is gone.
+    secrets.delete(STORE_KEY_NAME).expect("delete");
+    let store_id = match Device::open(&path, &secrets) {
+        Err(E2eeError::StoreKeyMissing { store_id, .. }) => store_id,
+        other => panic!("expected StoreKeyMissing, got {other:?}"),
+    };
+    assert!(!store_id.is_empty());
+    assert!(
+        secrets.get(STORE_KEY_NAME).expect("get").is_none(),
+        "no new key replaces the lost one"
+    );
+    assert_eq!(raw_rows(&path), before, "identity, sessions, prekeys kept");
+    // Asking again gives the same answer (and the same store id).
+    match Device::open(&path, &secrets) {
+        Err(E2eeError::StoreKeyMissing {
+            store_id: again, ..
+        }) => assert_eq!(again, store_id),
+        other => panic!("expected StoreKeyMissing, got {other:?}"),
+    }
+
+    // The key comes back: everything is there.
+    secrets.set(STORE_KEY_NAME, &key).expect("restore");
+    let alice = Device::open(&path, &secrets).expect("reopen");
+    assert_eq!(alice.identity_key(), identity);
+    assert_eq!(alice.one_time_pre_key_count(), 3);
+    assert!(alice.has_session(&b_id));
+    drop(alice);
+
+    // Starting over is the caller's explicit choice.
+    secrets.delete(STORE_KEY_NAME).expect("delete");
+    let fresh = Device::start_over(&path, &secrets).expect("start over");
+    let new_identity = fresh.identity_key();
+    assert_ne!(new_identity, identity);
+    assert!(!fresh.has_session(&b_id));
+    assert_eq!(fresh.one_time_pre_key_count(), 0);
+    drop(fresh);
+    let again = Device::open(&path, &secrets).expect("the new identity is kept");
+    assert_eq!(again.identity_key(), new_identity);
 }
 
 #[tokio::test]

@@ -8,6 +8,11 @@
 //! - [`GatekeeperProtocol`]: the plugin, implementing [`koine_api::Protocol`].
 
 #![deny(missing_docs)]
+#![warn(
+    clippy::string_slice,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 
 mod plugin;
 pub mod server;

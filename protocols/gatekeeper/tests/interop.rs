@@ -426,7 +426,7 @@ async fn identity_change_raises_a_notice_and_marks_the_chat() -> anyhow::Result<
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn first_contact_runs_xx_pins_the_key_then_ik_and_a_wrong_key_is_refused()
+async fn first_contact_learns_the_key_the_user_confirms_it_then_ik_and_a_wrong_key_is_refused()
 -> anyhow::Result<()> {
     let server = setup()?;
     let dirs = tempfile::tempdir()?;
@@ -434,9 +434,24 @@ async fn first_contact_runs_xx_pins_the_key_then_ik_and_a_wrong_key_is_refused()
     acc.settings.set("server_key", "");
     let dir = dirs.path().join("a");
     let mut a = Live::start(&acc, &dir)?;
+    // XX tells the key; the user confirms it; the password then goes over
+    // IK to exactly that key.
+    let prompt = a
+        .wait("the server key prompt", |e| match e {
+            Event::PromptRaised(p) if matches!(p.kind, PromptKind::PinCertificate { .. }) => {
+                Some(p.id.clone())
+            }
+            _ => None,
+        })
+        .await?;
+    a.send(Command::AnswerPrompt {
+        prompt,
+        answer: koine_api::PromptAnswer::Confirm,
+    })
+    .await?;
     assert_eq!(
         noise_protocol(&a.online().await?),
-        "Noise_XX_25519_AESGCM_SHA256"
+        "Noise_IK_25519_AESGCM_SHA256"
     );
     assert!(a.ended().await?.is_ok());
     let mut a = Live::start(&acc, &dir)?;

@@ -122,7 +122,7 @@ impl Link {
 
     /// A fresh stanza id.
     pub fn next_id(&mut self) -> String {
-        self.next_id += 1;
+        self.next_id = self.next_id.wrapping_add(1);
         format!("q{}", self.next_id)
     }
 
@@ -162,7 +162,8 @@ impl Link {
         &mut self,
         mut pick: impl FnMut(&Stanza) -> Option<T>,
     ) -> Result<T, SessionError> {
-        let deadline = tokio::time::Instant::now() + STEP_TIMEOUT;
+        let now = tokio::time::Instant::now();
+        let deadline = now.checked_add(STEP_TIMEOUT).unwrap_or(now);
         loop {
             let frames = tokio::time::timeout_at(deadline, self.recv_frames())
                 .await

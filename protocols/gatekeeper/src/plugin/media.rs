@@ -13,6 +13,18 @@ use thiserror::Error;
 /// The largest file.
 pub const MAX_FILE: u64 = 16 * 1024 * 1024;
 
+/// The most files one received message brings; the rest are left out.
+pub const MAX_FILES_PER_MESSAGE: usize = 10;
+
+/// The folder, under the account's `media`, for files from `sender` (a
+/// direct chat's conversation is its peer): readable, and unique per sender
+/// even where two senders' names clean up alike.
+pub fn sender_dir(sender: &str) -> String {
+    let digest = Sha256::digest(sender.as_bytes());
+    let tag: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    format!("{}-{tag}", safe_name(sender))
+}
+
 /// Media failures.
 #[derive(Debug, Error)]
 pub enum MediaError {
@@ -80,7 +92,15 @@ pub async fn download(
     }
     let url = format!("{proxy}/v1/proxy?url={}", percent_encode(&m.url));
     let r = client
-        .request("GET", &url, Some(session), &[], MAX_FILE as usize + 64)
+        .request(
+            "GET",
+            &url,
+            Some(session),
+            &[],
+            usize::try_from(MAX_FILE)
+                .unwrap_or(usize::MAX)
+                .saturating_add(64),
+        )
         .await
         .map_err(|e| MediaError::Http(e.to_string()))?;
     if r.status != 200 {

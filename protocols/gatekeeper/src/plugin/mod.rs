@@ -27,6 +27,13 @@ use koine_api::{
 /// | `gatekeeper_http` | the gatekeeper's HTTP base URL (media proxy) |
 /// | `provider_url` | the provider's HTTP base URL (auth, media host); third-party users only |
 /// | `extra_ca_file` | a PEM file of CA certificates to trust besides the system's, for `https://` URLs |
+/// | `e2ee_start_over` | the user's explicit choice to discard an end-to-end store whose keyring key was lost and start a new identity: the store id the account's error named (a stale id does nothing) |
+///
+/// Without `server_key` and with nothing pinned yet, the first connection
+/// learns the server's key over Noise XX, closes, and asks the user to
+/// confirm its fingerprint (a `PinCertificate` prompt) before any password
+/// or token is sent; once confirmed the key is pinned and every connection
+/// runs IK with it. A server that does not hold the pinned key is refused.
 ///
 /// HTTP URLs are `https://` (verified TLS) or, for a server on this machine,
 /// loopback `http://`.
@@ -47,6 +54,7 @@ pub(crate) struct Config {
     pub gatekeeper_http: String,
     pub provider_url: Option<String>,
     pub extra_ca_file: Option<std::path::PathBuf>,
+    pub e2ee_start_over: Option<String>,
 }
 
 fn invalid(key: &str, reason: &str) -> SettingsError {
@@ -111,6 +119,11 @@ impl Config {
                 .get("extra_ca_file")
                 .filter(|v| !v.is_empty())
                 .map(std::path::PathBuf::from),
+            e2ee_start_over: s
+                .get("e2ee_start_over")
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned),
         })
     }
 }
@@ -162,6 +175,12 @@ impl Protocol for GatekeeperProtocol {
                 field(
                     "extra_ca_file",
                     "Extra CA certificates (PEM file)",
+                    FieldKind::Text,
+                    false,
+                ),
+                field(
+                    "e2ee_start_over",
+                    "Start over with a new identity (the store id from the error)",
                     FieldKind::Text,
                     false,
                 ),

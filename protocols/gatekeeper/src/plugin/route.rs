@@ -45,7 +45,7 @@ impl RouteFacts<'_> {
             verification: match self.trust {
                 Trust::Unverified => Verification::Unverified,
                 Trust::Verified => Verification::Verified,
-                Trust::Changed => Verification::IdentityChanged,
+                Trust::Changed | Trust::ChangedVerified => Verification::IdentityChanged,
             },
             fingerprint: self.safety_number.clone(),
         }

@@ -28,6 +28,8 @@ use std::collections::HashMap;
 const NOISE_KEY: &str = "noise-static-key";
 const KEEP_PREKEYS: u32 = 50;
 const UPLOAD_BELOW: u32 = 20;
+/// Identity-change prompts are `identity-<peer>`: answerable after a restart.
+const IDENTITY_PROMPT: &str = "identity-";
 
 struct Session {
     cfg: Config,
@@ -56,15 +58,92 @@ pub fn wire_id(local: &LocalId) -> String {
     if crate::wire::stanza::valid_id(s) {
         s.to_owned()
     } else {
-        format!("h-{}", &hex::encode(Sha256::digest(s.as_bytes()))[..40])
+        let digest = Sha256::digest(s.as_bytes());
+        format!("h-{}", hex::encode(digest.get(..20).unwrap_or_default()))
     }
 }
 
 fn e2ee_err(e: koine_e2ee::E2eeError) -> SessionError {
     match e {
         koine_e2ee::E2eeError::Secret(s) => SessionError::Secret(s),
+        koine_e2ee::E2eeError::StoreKeyMissing { ref store_id, .. } => {
+            // The account stops (not retryable) and says what to do.
+            SessionError::Secret(koine_api::SecretError::Other(format!(
+                "{e}. To start over with a new identity, which your contacts \
+                 see as a key change, set the account's e2ee_start_over to {store_id}"
+            )))
+        }
         other => SessionError::Storage(other.to_string()),
     }
+}
+
+/// Opens the device; starts over only when the user asked to for exactly
+/// the store whose key was lost.
+fn open_device(
+    path: &std::path::Path,
+    secrets: &dyn koine_api::SecretStore,
+    start_over: Option<&str>,
+) -> Result<Device, SessionError> {
+    match Device::open(path, secrets) {
+        Err(koine_e2ee::E2eeError::StoreKeyMissing { store_id, .. })
+            if start_over == Some(store_id.as_str()) =>
+        {
+            Device::start_over(path, secrets).map_err(e2ee_err)
+        }
+        other => other.map_err(e2ee_err),
+    }
+}
+
+/// A server key as shown to the user: hex pairs with colons.
+fn key_fingerprint(key: &[u8]) -> String {
+    key.iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// Asks the user to confirm a server key seen for the first time; durable
+/// commands that arrive meanwhile are refused as offline (the outbox keeps
+/// them). `None`: the engine closed the session.
+async fn confirm_server_key(
+    cx: &mut SessionContext,
+    cfg: &Config,
+    key: &[u8],
+) -> Result<Option<bool>, SessionError> {
+    let fingerprint = key_fingerprint(key);
+    let id = PromptId::new(format!("server-key:{}", hex::encode(key)));
+    cx.events
+        .emit(Event::PromptRaised(Prompt {
+            id: id.clone(),
+            kind: PromptKind::PinCertificate {
+                host: cfg.server_name.clone(),
+                fingerprint,
+                reason: format!(
+                    "first contact with {}: no server key is configured; compare this \
+                     key with the one its operator publishes before your password is sent",
+                    cfg.endpoint
+                ),
+            },
+        }))
+        .await?;
+    while let Some(c) = cx.commands.recv().await {
+        match c {
+            Command::AnswerPrompt { prompt, answer } if prompt == id => {
+                return Ok(Some(answer == PromptAnswer::Confirm));
+            }
+            other => {
+                if let Some(local_id) = other.local_id() {
+                    cx.events
+                        .emit(Event::SendFailed {
+                            local_id: local_id.clone(),
+                            error: SendError::Offline,
+                        })
+                        .await?;
+                }
+            }
+        }
+    }
+    Ok(None)
 }
 
 async fn blocking<T: Send + 'static>(
@@ -76,7 +155,7 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// Runs a session.
-pub async fn run(cfg: Config, cx: SessionContext) -> Result<(), SessionError> {
+pub async fn run(cfg: Config, mut cx: SessionContext) -> Result<(), SessionError> {
     cx.events
         .emit(Event::ConnectionChanged(ConnectionState::Connecting))
         .await?;
@@ -101,14 +180,33 @@ pub async fn run(cfg: Config, cx: SessionContext) -> Result<(), SessionError> {
         .map_err(|e| SessionError::Storage(e.to_string()))?;
     let state = State::open(&cx.data_dir)?;
     let pinned = match &cfg.server_key {
-        Some(k) => Some(k.clone()),
-        None => state.pinned_key()?,
+        Some(k) => k.clone(),
+        None => match state.pinned_key()? {
+            Some(k) => k,
+            None => {
+                // First contact: learn the key over XX and hang up before
+                // anything is sent; the user confirms it, then it is pinned.
+                let key = Link::connect(&cfg.endpoint, &client_key, None)
+                    .await?
+                    .server_key
+                    .clone();
+                match confirm_server_key(&mut cx, &cfg, &key).await? {
+                    None => return Ok(()),
+                    Some(false) => {
+                        return Err(SessionError::Untrusted(format!(
+                            "the server key {} was not accepted",
+                            key_fingerprint(&key)
+                        )));
+                    }
+                    Some(true) => state.pin_key(&key)?,
+                }
+                key
+            }
+        },
     };
-    let mut link = Link::connect(&cfg.endpoint, &client_key, pinned.as_deref()).await?;
-    if pinned.is_none() {
-        // First contact over XX: pin what we learned; IK from now on.
-        state.pin_key(&link.server_key)?;
-    }
+    // IK with the pinned key: a server without it cannot answer, so the
+    // password goes to the confirmed server only.
+    let mut link = Link::connect(&cfg.endpoint, &client_key, Some(&pinned)).await?;
     // Third-party users get a token from their provider first.
     let provider_token = match (&cfg.user, &cfg.provider_url) {
         (Peer::ThirdParty(_), Some(url)) => {
@@ -170,8 +268,13 @@ pub async fn run(cfg: Config, cx: SessionContext) -> Result<(), SessionError> {
     let (session_token, prekeys) = answer.map_err(|_| SessionError::AuthFailed)?;
     let dir = cx.data_dir.clone();
     let secrets = cx.secrets.clone();
+    let start_over = cfg.e2ee_start_over.clone();
     let device = blocking(move || {
-        Device::open(&dir.join("e2ee.sqlite"), secrets.as_ref()).map_err(e2ee_err)
+        open_device(
+            &dir.join("e2ee.sqlite"),
+            secrets.as_ref(),
+            start_over.as_deref(),
+        )
     })
     .await?;
     let mut s = Session {
@@ -246,7 +349,7 @@ impl Session {
     async fn publish_keys(&mut self, server_count: u32) -> Result<(), SessionError> {
         let otks = if server_count < UPLOAD_BELOW {
             self.device
-                .generate_one_time_pre_keys(KEEP_PREKEYS - server_count.min(KEEP_PREKEYS))
+                .generate_one_time_pre_keys(KEEP_PREKEYS.saturating_sub(server_count))
                 .map_err(e2ee_err)?
         } else {
             Vec::new()
@@ -543,19 +646,30 @@ impl Session {
             return Ok(());
         }
         self.safety.remove(peer);
-        self.state.set_trust(&peer.to_string(), Trust::Changed)?;
+        // One policy for Signal-protocol networks (as OMEMO): the new key of
+        // a contact the user verified blocks sends until the user accepts
+        // it; an unverified contact's is a notice and a route that says so.
+        let now = match self.state.trust(&peer.to_string())? {
+            Trust::Verified | Trust::ChangedVerified => Trust::ChangedVerified,
+            Trust::Unverified | Trust::Changed => Trust::Changed,
+        };
+        self.state.set_trust(&peer.to_string(), now)?;
         self.cx
             .events
             .emit(Event::Notice(Notice::IdentityKeyChanged {
                 contact: peer.to_address(),
             }))
             .await?;
+        self.raise_identity_prompt(peer).await
+    }
+
+    async fn raise_identity_prompt(&mut self, peer: &Peer) -> Result<(), SessionError> {
         let number = self.safety_number(peer).unwrap_or_default();
         let kind = PromptKind::IdentityChanged {
             with: peer.to_address(),
             new_fingerprint: number,
         };
-        let id = format!("identity-{}-{}", peer, Timestamp::now().0);
+        let id = format!("{IDENTITY_PROMPT}{peer}");
         self.prompts
             .insert(id.clone(), (peer.clone(), kind.clone()));
         self.cx
@@ -589,6 +703,16 @@ impl Session {
         if let Err(code) = self.ensure_session(&peer).await? {
             let error = self.refusal(code, None, &conversation).await?;
             return Ok(self.cx.events.emit(fail(error)).await?);
+        }
+        if self.state.trust(&peer.to_string())? == Trust::ChangedVerified {
+            return Ok(self
+                .cx
+                .events
+                .emit(fail(SendError::Rejected(format!(
+                    "the identity key of {peer} changed since you verified it: \
+                     accept the new key first"
+                ))))
+                .await?);
         }
         let ct = match self
             .device
@@ -756,8 +880,16 @@ impl Session {
                         read_only: false,
                     }))
                     .await?;
-                if let Some(number) = safety.filter(|_| trust != Trust::Verified) {
-                    self.raise_safety_prompt(&peer, number).await?;
+                match trust {
+                    Trust::Changed | Trust::ChangedVerified => {
+                        self.raise_identity_prompt(&peer).await?;
+                    }
+                    Trust::Unverified => {
+                        if let Some(number) = safety {
+                            self.raise_safety_prompt(&peer, number).await?;
+                        }
+                    }
+                    Trust::Verified => {}
                 }
                 Ok(())
             }
@@ -773,17 +905,33 @@ impl Session {
                 Ok(())
             }
             Command::AnswerPrompt { prompt, answer } => {
-                if let Some((peer, kind)) = self.prompts.remove(prompt.as_str()) {
-                    let trust = match (kind, answer) {
-                        (PromptKind::CompareSafetyNumber { .. }, PromptAnswer::Confirm) => {
-                            Trust::Verified
-                        }
-                        (PromptKind::IdentityChanged { .. }, PromptAnswer::Confirm) => {
-                            Trust::Unverified
-                        }
-                        _ => return Ok(()),
-                    };
-                    self.state.set_trust(&peer.to_string(), trust)?;
+                let asked = self
+                    .prompts
+                    .remove(prompt.as_str())
+                    .map(|(peer, kind)| (peer, matches!(kind, PromptKind::IdentityChanged { .. })));
+                // An identity prompt raised before a restart is still ours.
+                let asked = asked.or_else(|| {
+                    prompt
+                        .as_str()
+                        .strip_prefix(IDENTITY_PROMPT)
+                        .and_then(|p| Peer::parse(p).ok())
+                        .map(|p| (p, true))
+                });
+                let Some((peer, identity)) = asked else {
+                    return Ok(());
+                };
+                if answer != PromptAnswer::Confirm {
+                    return Ok(());
+                }
+                let key = peer.to_string();
+                if !identity {
+                    self.state.set_trust(&key, Trust::Verified)?;
+                } else if matches!(
+                    self.state.trust(&key)?,
+                    Trust::Changed | Trust::ChangedVerified
+                ) {
+                    // The new key is accepted, not verified.
+                    self.state.set_trust(&key, Trust::Unverified)?;
                 }
                 Ok(())
             }
@@ -966,7 +1114,30 @@ impl Session {
         }
         let mut attachments = Vec::new();
         let mut urls = Vec::new();
-        for m in &content.media {
+        if content.media.len() > media::MAX_FILES_PER_MESSAGE {
+            self.notice_malformed(
+                InputSource::Peer,
+                format!(
+                    "message {id} from {from} references {} files; only the first {} files are kept",
+                    content.media.len(),
+                    media::MAX_FILES_PER_MESSAGE
+                ),
+            )
+            .await?;
+        }
+        // Files are kept per sender (a direct chat is its peer's
+        // conversation): two senders' message ids may be the same.
+        let dir = self
+            .cx
+            .data_dir
+            .join("media")
+            .join(media::sender_dir(&from.to_string()));
+        for (n, m) in content
+            .media
+            .iter()
+            .take(media::MAX_FILES_PER_MESSAGE)
+            .enumerate()
+        {
             urls.push(m.url.clone());
             match media::download(
                 &self.http,
@@ -977,8 +1148,7 @@ impl Session {
             .await
             {
                 Ok(bytes) => {
-                    let dir = self.cx.data_dir.join("media");
-                    let path = dir.join(format!("{}-{}", id, media::safe_name(&m.name)));
+                    let path = dir.join(format!("{id}-{n}-{}", media::safe_name(&m.name)));
                     tokio::fs::create_dir_all(&dir).await.map_err(storage)?;
                     tokio::fs::write(&path, &bytes).await.map_err(storage)?;
                     attachments.push(Attachment {

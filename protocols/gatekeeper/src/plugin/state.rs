@@ -14,8 +14,12 @@ pub enum Trust {
     Unverified,
     /// The user compared safety numbers.
     Verified,
-    /// The identity key changed since last seen.
+    /// The identity key changed since last seen (the user had not
+    /// verified it): a notice, sends go on.
     Changed,
+    /// The identity key changed after the user verified it: sends wait
+    /// until the user accepts the new key.
+    ChangedVerified,
 }
 
 /// The store.
@@ -105,6 +109,7 @@ impl State {
         Ok(match t.as_deref() {
             Some("verified") => Trust::Verified,
             Some("changed") => Trust::Changed,
+            Some("changed-verified") => Trust::ChangedVerified,
             _ => Trust::Unverified,
         })
     }
@@ -115,6 +120,7 @@ impl State {
             Trust::Unverified => "unverified",
             Trust::Verified => "verified",
             Trust::Changed => "changed",
+            Trust::ChangedVerified => "changed-verified",
         };
         self.c()
             .execute(

@@ -23,6 +23,11 @@ const MAX_QUEUE: u32 = 10_000;
 const MAX_UPLOAD: usize = 200;
 const MAX_HELD: u32 = 1000;
 const LOW_PREKEYS: u32 = 10;
+/// One-time prekeys one peer may take from one user: a burst, then one a
+/// minute. Past that, bundles come without one (X3DH works with the signed
+/// prekey alone), so a peer cannot drain a user's pool.
+const OTK_BURST: f64 = 5.0;
+const OTK_PER_SECOND: f64 = 1.0 / 60.0;
 
 #[derive(Debug, thiserror::Error)]
 enum ConnError {
@@ -404,7 +409,8 @@ fn iq(shared: &Shared, me: &Peer, id: String, payload: IqPayload) -> Result<Stan
             {
                 return Ok(iq_error(id, ErrorCode::BadRequest));
             }
-            if db.prekey_count(me)? + up.one_time_pre_keys.len() as u32 > MAX_HELD {
+            let uploaded = u32::try_from(up.one_time_pre_keys.len()).unwrap_or(u32::MAX);
+            if db.prekey_count(me)?.saturating_add(uploaded) > MAX_HELD {
                 return Ok(iq_error(id, ErrorCode::TooLarge));
             }
             let keys = StoredKeys {
@@ -425,7 +431,14 @@ fn iq(shared: &Shared, me: &Peer, id: String, payload: IqPayload) -> Result<Stan
             if let Err(code) = db.may_write(me, &of)? {
                 return Ok(iq_error(id, code));
             }
-            let Some((keys, otk)) = db.take_bundle(&of)? else {
+            let one_time = shared
+                .hub
+                .take(&format!("otk:{me}:{of}"), OTK_PER_SECOND, OTK_BURST)
+                .is_ok();
+            if !one_time {
+                tracing::info!(from = %me, of = %of, "one-time prekeys capped for this peer");
+            }
+            let Some((keys, otk)) = db.take_bundle(&of, one_time)? else {
                 return Ok(iq_error(id, ErrorCode::ItemNotFound));
             };
             let remaining = db.prekey_count(&of)?;

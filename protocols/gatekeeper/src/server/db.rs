@@ -202,7 +202,11 @@ impl Db {
         let token = hex::encode(rand::random::<[u8; 32]>());
         self.c().execute(
             "INSERT INTO tokens (token, address, expires) VALUES (?1, ?2, ?3)",
-            params![token, who.to_string(), now_ms() + 24 * 3600 * 1000],
+            params![
+                token,
+                who.to_string(),
+                now_ms().saturating_add(24 * 3600 * 1000)
+            ],
         )?;
         Ok(token)
     }
@@ -379,11 +383,12 @@ impl Db {
         )?)
     }
 
-    /// A bundle's parts, consuming one one-time prekey.
+    /// A bundle's parts, consuming one one-time prekey when `one_time`.
     #[allow(clippy::type_complexity)]
     pub fn take_bundle(
         &self,
         who: &Peer,
+        one_time: bool,
     ) -> Result<Option<(StoredKeys, Option<(u32, Vec<u8>)>)>, DbError> {
         let mut c = self.c();
         let tx = c.transaction()?;
@@ -405,13 +410,16 @@ impl Db {
         let Some(keys) = keys else {
             return Ok(None);
         };
-        let otk: Option<(u32, Vec<u8>)> = tx
-            .query_row(
+        let otk: Option<(u32, Vec<u8>)> = if one_time {
+            tx.query_row(
                 "SELECT id, pub FROM prekeys WHERE address = ?1 ORDER BY id LIMIT 1",
                 params![a],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
-            .optional()?;
+            .optional()?
+        } else {
+            None
+        };
         if let Some((id, _)) = &otk {
             tx.execute(
                 "DELETE FROM prekeys WHERE address = ?1 AND id = ?2",

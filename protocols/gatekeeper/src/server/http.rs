@@ -133,7 +133,7 @@ async fn route(role: Role, shared: &Shared, req: &crate::wire::http::Request) ->
             (201, format!("{origin}/v1/media/{id}").into_bytes())
         }
         (_, "GET", path) if path.starts_with("/v1/media/") => {
-            let id = &path["/v1/media/".len()..];
+            let id = path.strip_prefix("/v1/media/").unwrap_or_default();
             match db.media(id, role.host()) {
                 Ok(Some(b)) => (200, b),
                 Ok(None) => (404, b"item-not-found".to_vec()),
@@ -167,7 +167,7 @@ async fn route(role: Role, shared: &Shared, req: &crate::wire::http::Request) ->
                 Ok(r) if r.status == 200 => {
                     tracing::info!(
                         bytes = r.body.len(),
-                        ms = now_ms() - started,
+                        ms = now_ms().saturating_sub(started),
                         "proxied media"
                     );
                     (200, r.body)

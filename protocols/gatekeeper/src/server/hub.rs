@@ -58,7 +58,7 @@ impl Hub {
     pub fn register(&self, who: &Peer, tx: mpsc::UnboundedSender<Push>) -> (u64, String) {
         let id = {
             let mut n = lock(&self.next);
-            *n += 1;
+            *n = n.wrapping_add(1);
             *n
         };
         lock(&self.conns)

@@ -21,7 +21,7 @@ pub fn encode_frame(body: &[u8]) -> Result<Vec<u8>, WireError> {
         size: body.len(),
         limit: MAX_FRAME,
     })?;
-    let mut out = Vec::with_capacity(body.len() + 4);
+    let mut out = Vec::with_capacity(body.len().saturating_add(4));
     out.extend_from_slice(&len.to_be_bytes());
     out.extend_from_slice(body);
     Ok(out)
@@ -70,11 +70,16 @@ impl FrameDecoder {
                     limit: self.limit,
                 });
             }
-            if self.buf.len() < 4 + len {
+            let too_large = WireError::FrameTooLarge {
+                size: len,
+                limit: self.limit,
+            };
+            let end = len.checked_add(4).ok_or(too_large)?;
+            let Some(body) = self.buf.get(4..end) else {
                 return Ok(None);
-            }
-            let body = self.buf[4..4 + len].to_vec();
-            self.buf.drain(..4 + len);
+            };
+            let body = body.to_vec();
+            self.buf.drain(..end);
             if len == 0 {
                 continue;
             }

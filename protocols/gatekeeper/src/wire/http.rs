@@ -89,7 +89,7 @@ pub(crate) async fn read_head<R: AsyncRead + Unpin>(
     let mut chunk = [0u8; 4096];
     loop {
         if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            let rest = buf.split_off(end + 4);
+            let rest = buf.split_off(end.saturating_add(4).min(buf.len()));
             buf.truncate(end);
             return Ok((buf, rest));
         }
@@ -100,7 +100,11 @@ pub(crate) async fn read_head<R: AsyncRead + Unpin>(
         if n == 0 {
             return Err(HttpError::Malformed("connection closed in the header"));
         }
-        buf.extend_from_slice(&chunk[..n]);
+        buf.extend_from_slice(
+            chunk
+                .get(..n)
+                .ok_or(HttpError::Malformed("read past the buffer"))?,
+        );
     }
 }
 
@@ -137,7 +141,10 @@ pub(crate) async fn read_body<R: AsyncRead + Unpin>(
     }
     let have = already.len();
     already.resize(len, 0);
-    r.read_exact(&mut already[have..]).await?;
+    let rest = already
+        .get_mut(have..)
+        .ok_or(HttpError::Malformed("more bytes than content-length"))?;
+    r.read_exact(rest).await?;
     Ok(already)
 }
 
@@ -224,8 +231,8 @@ impl Url {
             (None, Some(rest)) => (false, rest),
             (None, None) => return Err(bad()),
         };
-        let (authority, target) = match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
+        let (authority, target) = match rest.find('/').and_then(|i| rest.split_at_checked(i)) {
+            Some(split) => split,
             None => (rest, "/"),
         };
         if authority.contains('@') || authority.is_empty() {
@@ -277,28 +284,29 @@ pub fn percent_encode(s: &str) -> String {
 
 /// Decodes percent-encoding (and `+` as space).
 pub fn percent_decode(s: &str) -> Result<String, HttpError> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
+    let mut out = Vec::with_capacity(s.len());
+    let mut bytes = s.bytes();
+    while let Some(b) = bytes.next() {
+        match b {
             b'%' => {
-                let hex = s
-                    .get(i + 1..i + 3)
-                    .ok_or(HttpError::Malformed("bad escape"))?;
+                // Exactly two hex digits (from_str_radix alone would take
+                // a sign: "%+5" is not an escape).
+                let pair = [bytes.next(), bytes.next()];
+                let [Some(hi), Some(lo)] = pair else {
+                    return Err(HttpError::Malformed("bad escape"));
+                };
+                if !(hi.is_ascii_hexdigit() && lo.is_ascii_hexdigit()) {
+                    return Err(HttpError::Malformed("bad escape"));
+                }
+                let digits = [hi, lo];
+                let hex =
+                    std::str::from_utf8(&digits).map_err(|_| HttpError::Malformed("bad escape"))?;
                 out.push(
                     u8::from_str_radix(hex, 16).map_err(|_| HttpError::Malformed("bad escape"))?,
                 );
-                i += 3;
             }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
+            b'+' => out.push(b' '),
+            b => out.push(b),
         }
     }
     String::from_utf8(out).map_err(|_| HttpError::Malformed("escape is not utf-8"))
@@ -342,6 +350,15 @@ mod tests {
         ] {
             assert!(Url::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn an_escape_is_exactly_two_hex_digits() {
+        assert!(percent_decode("%+5").is_err(), "a sign is not a hex digit");
+        assert!(percent_decode("%-0").is_err());
+        assert!(percent_decode("%4").is_err());
+        assert!(percent_decode("%é").is_err());
+        assert_eq!(percent_decode("%41%2b+").expect("decode"), "A+ ");
     }
 
     #[test]

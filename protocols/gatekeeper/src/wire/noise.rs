@@ -85,12 +85,18 @@ fn eof_closed(e: std::io::Error) -> TransportError {
     }
 }
 
+/// The first `n` bytes a Noise call wrote into `buf`.
+fn written(buf: &[u8], n: usize) -> Result<&[u8], WireError> {
+    buf.get(..n)
+        .ok_or_else(|| WireError::Noise("wrote past its buffer".into()))
+}
+
 async fn write_message<W: AsyncWrite + Unpin>(w: &mut W, msg: &[u8]) -> Result<(), TransportError> {
     let len = u16::try_from(msg.len()).map_err(|_| WireError::FrameTooLarge {
         size: msg.len(),
         limit: MAX_NOISE,
     })?;
-    let mut out = Vec::with_capacity(msg.len() + 2);
+    let mut out = Vec::with_capacity(msg.len().saturating_add(2));
     out.extend_from_slice(&len.to_be_bytes());
     out.extend_from_slice(msg);
     w.write_all(&out).await?;
@@ -103,7 +109,7 @@ async fn hs_write<W: AsyncWrite + Unpin>(
 ) -> Result<(), TransportError> {
     let mut buf = vec![0u8; MAX_NOISE];
     let n = hs.write_message(&[], &mut buf).map_err(noise_err)?;
-    write_message(w, &buf[..n]).await?;
+    write_message(w, written(&buf, n)?).await?;
     w.flush().await?;
     Ok(())
 }
@@ -154,7 +160,7 @@ impl NoiseSession {
     /// messages, each with its length).
     pub fn seal_frame(&mut self, body: &[u8]) -> Result<Vec<u8>, WireError> {
         let framed = encode_frame(body)?;
-        let mut out = Vec::with_capacity(framed.len() + 64);
+        let mut out = Vec::with_capacity(framed.len().saturating_add(64));
         let mut buf = vec![0u8; MAX_NOISE];
         for chunk in framed.chunks(MAX_NOISE - TAG) {
             let n = self
@@ -163,7 +169,7 @@ impl NoiseSession {
                 .map_err(noise_err)?;
             let len = u16::try_from(n).map_err(|_| WireError::Noise("message too long".into()))?;
             out.extend_from_slice(&len.to_be_bytes());
-            out.extend_from_slice(&buf[..n]);
+            out.extend_from_slice(written(&buf, n)?);
         }
         Ok(out)
     }
@@ -171,14 +177,14 @@ impl NoiseSession {
     /// Encrypts raw stream bytes (not a whole frame) as one transport
     /// message with its length: for tests that forge broken frame streams.
     pub fn seal_raw(&mut self, plaintext: &[u8]) -> Result<Vec<u8>, WireError> {
-        let mut buf = vec![0u8; plaintext.len() + TAG];
+        let mut buf = vec![0u8; plaintext.len().saturating_add(TAG)];
         let n = self
             .transport
             .write_message(plaintext, &mut buf)
             .map_err(noise_err)?;
         let len = u16::try_from(n).map_err(|_| WireError::Noise("message too long".into()))?;
         let mut out = len.to_be_bytes().to_vec();
-        out.extend_from_slice(&buf[..n]);
+        out.extend_from_slice(written(&buf, n)?);
         Ok(out)
     }
 
@@ -189,7 +195,7 @@ impl NoiseSession {
             .transport
             .read_message(message, &mut buf)
             .map_err(noise_err)?;
-        self.decoder.push(&buf[..n]);
+        self.decoder.push(written(&buf, n)?);
         let mut frames = Vec::new();
         while let Some(f) = self.decoder.next_frame()? {
             frames.push(f);
@@ -341,8 +347,7 @@ mod tests {
         let server_key = generate_static_key().expect("key");
         let (mut c, mut s) = pair(None, server_key).await.expect("xx");
         let mut wire = c.seal_frame(b"<ping/>").expect("seal");
-        let last = wire.len() - 1;
-        wire[last] ^= 1;
+        *wire.last_mut().expect("not empty") ^= 1;
         let mut r = &wire[..];
         let m = read_message(&mut r).await.expect("read").expect("one");
         assert!(matches!(s.open(&m), Err(WireError::Noise(_))));

@@ -44,7 +44,9 @@ mod tests {
         };
         let bytes = c.encode_to_vec();
         assert_eq!(decode::<Content>("Content", &bytes), Ok(c));
-        let truncated = &bytes[..bytes.len() - 3];
+        let truncated = bytes
+            .get(..bytes.len().saturating_sub(3))
+            .expect("a prefix");
         assert!(matches!(
             decode::<Content>("Content", truncated),
             Err(WireError::Protobuf {

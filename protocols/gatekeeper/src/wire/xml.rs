@@ -155,15 +155,29 @@ impl Parser<'_> {
         self.s.get(self.pos..).is_some_and(|r| r.starts_with(lit))
     }
 
+    /// Moves past `n` bytes, never beyond the end.
+    fn bump(&mut self, n: usize) {
+        self.pos = self.pos.saturating_add(n).min(self.s.len());
+    }
+
+    /// The source from `start` to the current position (both at ASCII
+    /// delimiters, so on character boundaries).
+    fn since(&self, start: usize) -> Result<&str, WireError> {
+        match self.src.get(start..self.pos) {
+            Some(t) => Ok(t),
+            None => self.err("not on a character boundary"),
+        }
+    }
+
     fn skip_ws(&mut self) {
         while matches!(self.peek(), Some(b' ' | b'\t' | b'\r' | b'\n')) {
-            self.pos += 1;
+            self.bump(1);
         }
     }
 
     fn expect(&mut self, b: u8, reason: &'static str) -> Result<(), WireError> {
         if self.peek() == Some(b) {
-            self.pos += 1;
+            self.bump(1);
             Ok(())
         } else {
             self.err(reason)
@@ -173,16 +187,16 @@ impl Parser<'_> {
     fn name(&mut self) -> Result<String, WireError> {
         let start = self.pos;
         while matches!(self.peek(), Some(b'a'..=b'z' | b'0'..=b'9' | b'-')) {
-            self.pos += 1;
+            self.bump(1);
         }
-        let len = self.pos - start;
+        let len = self.pos.saturating_sub(start);
         if len == 0 {
             return self.err("expected a name");
         }
         if len > MAX_NAME {
             return self.err("name too long");
         }
-        Ok(self.src[start..self.pos].to_owned())
+        Ok(self.since(start)?.to_owned())
     }
 
     fn element(&mut self, depth: usize) -> Result<Element, WireError> {
@@ -199,12 +213,12 @@ impl Parser<'_> {
             self.skip_ws();
             match self.peek() {
                 Some(b'/') => {
-                    self.pos += 1;
+                    self.bump(1);
                     self.expect(b'>', "expected '>' after '/'")?;
                     return Ok(el);
                 }
                 Some(b'>') => {
-                    self.pos += 1;
+                    self.bump(1);
                     break;
                 }
                 Some(_) if had_ws => {
@@ -229,7 +243,7 @@ impl Parser<'_> {
         let mut text = String::new();
         loop {
             if self.starts_with(b"</") {
-                self.pos += 2;
+                self.bump(2);
                 let end = self.name()?;
                 if end != el.name {
                     return self.err("mismatched end tag");
@@ -243,7 +257,7 @@ impl Parser<'_> {
                     if el.children.len() >= MAX_CHILDREN {
                         return self.err("too many children");
                     }
-                    el.children.push(self.element(depth + 1)?);
+                    el.children.push(self.element(depth.saturating_add(1))?);
                 }
                 Some(_) => text.push_str(&self.text_run()?),
                 None => return self.err("unexpected end inside an element"),
@@ -262,21 +276,21 @@ impl Parser<'_> {
             Some(q @ (b'"' | b'\'')) => q,
             _ => return self.err("expected a quoted value"),
         };
-        self.pos += 1;
+        self.bump(1);
         let start = self.pos;
         while let Some(c) = self.peek() {
             if c == q {
-                let raw = &self.src[start..self.pos];
-                self.pos += 1;
-                return unescape(raw).map_err(|reason| WireError::Xml {
+                let value = unescape(self.since(start)?).map_err(|reason| WireError::Xml {
                     offset: start,
                     reason,
                 });
+                self.bump(1);
+                return value;
             }
             if c == b'<' {
                 return self.err("'<' in an attribute value");
             }
-            self.pos += 1;
+            self.bump(1);
         }
         self.err("unterminated attribute value")
     }
@@ -290,9 +304,9 @@ impl Parser<'_> {
             if c == b'>' {
                 return self.err("'>' in text");
             }
-            self.pos += 1;
+            self.bump(1);
         }
-        unescape(&self.src[start..self.pos]).map_err(|reason| WireError::Xml {
+        unescape(self.since(start)?).map_err(|reason| WireError::Xml {
             offset: start,
             reason,
         })
@@ -305,11 +319,9 @@ fn unescape(raw: &str) -> Result<String, &'static str> {
     }
     let mut out = String::with_capacity(raw.len());
     let mut rest = raw;
-    while let Some(i) = rest.find('&') {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 1..];
-        let end = after.find(';').ok_or("unterminated entity")?;
-        let entity = &after[..end];
+    while let Some((before, after)) = rest.split_once('&') {
+        out.push_str(before);
+        let (entity, tail) = after.split_once(';').ok_or("unterminated entity")?;
         let c = match entity {
             "lt" => '<',
             "gt" => '>',
@@ -331,7 +343,7 @@ fn unescape(raw: &str) -> Result<String, &'static str> {
             }
         };
         out.push(c);
-        rest = &after[end + 1..];
+        rest = tail;
     }
     out.push_str(rest);
     Ok(out)

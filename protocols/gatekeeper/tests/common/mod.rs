@@ -165,14 +165,24 @@ pub struct Live {
     pub task: tokio::task::JoinHandle<Result<(), koine_api::SessionError>>,
 }
 
+/// The keyring scope `Live::start` gives a session on `data_dir`.
+pub fn keyring_scope(data_dir: &Path) -> String {
+    format!(
+        "gatekeeper-test-{}",
+        data_dir.to_string_lossy().replace(['/', '.'], "_")
+    )
+}
+
+/// The keyring a session on `data_dir` uses.
+pub fn keyring(data_dir: &Path) -> koine_keyring::KeyringSecrets {
+    koine_keyring::KeyringSecrets::scoped(keyring_scope(data_dir))
+}
+
 impl Live {
     pub fn start(account: &TestAccount, data_dir: &Path) -> anyhow::Result<Self> {
         use koine_api::{AccountId, EventSink, Protocol, SessionContext};
         std::fs::create_dir_all(data_dir)?;
-        let scope = format!(
-            "gatekeeper-test-{}",
-            data_dir.to_string_lossy().replace(['/', '.'], "_")
-        );
+        let scope = keyring_scope(data_dir);
         let (commands, rx) = tokio::sync::mpsc::channel(64);
         let (sink, mut from_session) = EventSink::channel(1024);
         let (to_test, events) = tokio::sync::mpsc::unbounded_channel();
