@@ -121,6 +121,44 @@ fn no_password_only_where_the_network_can_sign_in_without_one() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let listed = koine(dir.path(), &["account", "list"], None);
     assert!(text(&listed.stdout).contains("@me:koine.test"));
+
+    // A setting changes afterwards (the explicit "start over" choice, say);
+    // a secret never goes into the settings.
+    let set = koine(
+        dir.path(),
+        &[
+            "account",
+            "set",
+            "@me:koine.test",
+            "--set",
+            "e2ee_start_over=store-1",
+        ],
+        None,
+    );
+    assert!(set.status.success(), "{}", text(&set.stderr));
+    let listed = koine(dir.path(), &["account", "list", "--json"], None);
+    assert!(
+        text(&listed.stdout).contains("\"e2ee_start_over\":\"store-1\""),
+        "{}",
+        text(&listed.stdout)
+    );
+    let secret = koine(
+        dir.path(),
+        &[
+            "account",
+            "set",
+            "@me:koine.test",
+            "--set",
+            "password=hunter2",
+        ],
+        None,
+    );
+    assert!(!secret.status.success());
+    assert!(
+        text(&secret.stderr).contains("is a secret"),
+        "{}",
+        text(&secret.stderr)
+    );
 }
 
 /// An account whose server is unreachable: the message is queued in the

@@ -644,6 +644,30 @@ impl Engine {
         Ok(self.store().outbox_len()?)
     }
 
+    /// Changes one setting of an account (never a secret: those go to the
+    /// keyring). A running session keeps its settings until it restarts;
+    /// one that ended (a failed account) takes them at its next start.
+    pub fn set_account_setting(
+        &self,
+        account: &AccountId,
+        key: &str,
+        value: &str,
+    ) -> Result<(), EngineError> {
+        let record = self.store().account(account)?;
+        let secret = self.inner.registry.get(&record.protocol).is_some_and(|p| {
+            p.info()
+                .account_fields
+                .iter()
+                .any(|f| f.key == key && f.kind == FieldKind::Secret)
+        });
+        if secret {
+            return Err(EngineError::Settings(format!(
+                "{key} is a secret: it is kept in the keyring, not the settings"
+            )));
+        }
+        Ok(self.store().set_account_setting(account, key, value)?)
+    }
+
     /// Keeps (or, with `None` or empty text, clears) a conversation's
     /// unsent text.
     pub fn set_draft(&self, id: ConversationId, draft: Option<&str>) -> Result<(), EngineError> {

@@ -35,6 +35,17 @@ pub enum AccountCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Change an account's settings (for example `e2ee_start_over=ID`,
+    /// the explicit choice to start over with a new encryption identity
+    /// after the keyring lost the old one). Takes effect when the account
+    /// next connects.
+    Set {
+        /// Account id or label.
+        account: String,
+        /// A setting, as key=value (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE", required = true)]
+        settings: Vec<String>,
+    },
     /// Remove an account, its history, its plugin data and its password.
     Remove {
         /// Account id or label.
@@ -116,6 +127,17 @@ pub async fn run(engine: &Engine, command: AccountCommand) -> anyhow::Result<Exi
                     println!("{}\t{}\t{}", a.id, a.protocol, a.label);
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        AccountCommand::Set { account, settings } => {
+            let record = engine.find_account(&account)?;
+            for pair in settings {
+                let Some((key, value)) = pair.split_once('=') else {
+                    bail!("--set expects KEY=VALUE, got {pair:?}");
+                };
+                engine.set_account_setting(&record.id, key.trim(), value.trim())?;
+            }
+            println!("{}", record.id);
             Ok(ExitCode::SUCCESS)
         }
         AccountCommand::Remove { account } => {
