@@ -27,6 +27,7 @@ pub mod flows;
 mod invites;
 mod landing_page;
 mod media;
+mod mxc;
 pub mod route;
 mod session;
 mod sso;

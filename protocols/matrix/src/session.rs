@@ -642,6 +642,20 @@ impl Session {
             return None;
         };
         let sender = Mxid::parse(m.sender.as_str()).ok()?;
+        if m.invalid_attachments > 0 {
+            let _ = self
+                .events
+                .emit(malformed(
+                    InputSource::Peer,
+                    format!(
+                        "{} attachment(s) of {} in {} dropped: not a valid mxc:// URI",
+                        m.invalid_attachments,
+                        m.event_id,
+                        room.room_id()
+                    ),
+                ))
+                .await;
+        }
         let sender_name = self.display_name(room, &m.sender).await;
         Some(Message {
             conversation: ConversationKey::new(room.room_id().as_str()),
