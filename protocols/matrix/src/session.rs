@@ -26,7 +26,7 @@ use matrix_sdk::ruma::api::client::filter::FilterDefinition;
 use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
 use matrix_sdk::ruma::events::receipt::ReceiptType;
 use matrix_sdk::ruma::events::{AnySyncEphemeralRoomEvent, StateEventType};
-use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedUserId, RoomId, UserId};
+use matrix_sdk::ruma::{EventId, OwnedEventId, OwnedRoomId, OwnedUserId, RoomId, UserId};
 use matrix_sdk::sync::{JoinedRoomUpdate, State, SyncResponse};
 use matrix_sdk::{Client, Room, RoomMemberships};
 use std::collections::{HashMap, HashSet};
@@ -46,6 +46,9 @@ const BURST_SYNC_SPACING: Duration = Duration::from_millis(500);
 /// spacing fits, more is back-filled (see `backfill.rs`). The first sync
 /// keeps the server's default, small, for a quick start.
 const INCREMENTAL_TIMELINE_LIMIT: u32 = 100;
+/// Senders of messages remembered to check edits and redactions against
+/// (older ones are asked of the server again).
+const SENDERS_KEPT: usize = 10_000;
 /// How long a room's route is trusted without a state change.
 const ROUTE_RECHECK: Duration = Duration::from_secs(10);
 
@@ -62,6 +65,9 @@ pub(crate) struct Session {
     route_checked: HashMap<OwnedRoomId, tokio::time::Instant>,
     /// Reaction events seen this session: reaction id → (target, key, by).
     pub(crate) reactions: HashMap<OwnedEventId, (OwnedEventId, String, OwnedUserId)>,
+    /// Who sent the messages seen this session, by (room, event), for the
+    /// checks on edits and redactions.
+    senders: HashMap<(OwnedRoomId, OwnedEventId), OwnedUserId>,
     /// Invites already reported.
     pub(crate) invites: HashSet<OwnedRoomId>,
     /// Display names by (room, user), filled lazily.
@@ -113,6 +119,7 @@ pub(crate) async fn run(mut cx: SessionContext) -> Result<(), SessionError> {
         route_checked: HashMap::new(),
         invites: HashSet::new(),
         reactions: HashMap::new(),
+        senders: HashMap::new(),
         names: HashMap::new(),
         prompts: Default::default(),
         internal: internal_tx,
@@ -566,11 +573,37 @@ impl Session {
         }
         let conversation = ConversationKey::new(room.room_id().as_str());
         let event = match timeline::convert(event, &self.own) {
-            Item::Edit { target, text, at } => Event::MessageChanged {
-                conversation,
-                remote_id: RemoteId::new(target.as_str()),
-                change: MessageChange::Edited { text },
+            // Only the original's sender may replace it, in the same room
+            // (the server does not check; the spec leaves it to clients).
+            Item::Edit {
+                target,
+                sender,
+                text,
                 at,
+            } => match self.event_sender(room, &target).await {
+                Some(Original {
+                    sender: original,
+                    is_replacement: false,
+                }) if original == sender => Event::MessageChanged {
+                    conversation,
+                    remote_id: RemoteId::new(target.as_str()),
+                    change: MessageChange::Edited { text },
+                    at,
+                },
+                Some(_) => malformed(
+                    InputSource::Peer,
+                    format!(
+                        "{sender} tried to replace {target} in {}, which they did not send: ignored",
+                        room.room_id()
+                    ),
+                ),
+                None => malformed(
+                    InputSource::Server,
+                    format!(
+                        "replacement of {target} by {sender} ignored: the original is not found in {}",
+                        room.room_id()
+                    ),
+                ),
             },
             Item::Reaction {
                 event_id,
@@ -594,25 +627,44 @@ impl Session {
                     Err(e) => malformed(InputSource::Server, e.to_string()),
                 }
             }
-            Item::Redaction { target, at } => match self.reactions.remove(&target) {
-                Some((reacted, key, by)) => match Mxid::parse(by.as_str()) {
-                    Ok(by) => Event::MessageChanged {
-                        conversation,
-                        remote_id: RemoteId::new(reacted.as_str()),
-                        change: MessageChange::ReactionRemoved {
-                            by: Address::Mxid(by),
-                            key,
-                        },
-                        at,
-                    },
-                    Err(e) => malformed(InputSource::Server, e.to_string()),
-                },
-                None => Event::MessageChanged {
-                    conversation,
-                    remote_id: RemoteId::new(target.as_str()),
-                    change: MessageChange::Deleted,
-                    at,
-                },
+            // A redaction counts when its sender sent the target, or may
+            // redact other people's events in the room (a moderator).
+            Item::Redaction { target, by, at } => match self.reactions.get(&target).cloned() {
+                Some((reacted, key, reactor)) => {
+                    if reactor != by && !may_redact_others(room, &by).await {
+                        not_theirs_to_redact(&by, &target, room)
+                    } else {
+                        self.reactions.remove(&target);
+                        match Mxid::parse(reactor.as_str()) {
+                            Ok(reactor) => Event::MessageChanged {
+                                conversation,
+                                remote_id: RemoteId::new(reacted.as_str()),
+                                change: MessageChange::ReactionRemoved {
+                                    by: Address::Mxid(reactor),
+                                    key,
+                                },
+                                at,
+                            },
+                            Err(e) => malformed(InputSource::Server, e.to_string()),
+                        }
+                    }
+                }
+                None => {
+                    let own_event = matches!(
+                        self.event_sender(room, &target).await,
+                        Some(Original { sender, .. }) if sender == by
+                    );
+                    if own_event || may_redact_others(room, &by).await {
+                        Event::MessageChanged {
+                            conversation,
+                            remote_id: RemoteId::new(target.as_str()),
+                            change: MessageChange::Deleted,
+                            at,
+                        }
+                    } else {
+                        not_theirs_to_redact(&by, &target, room)
+                    }
+                }
             },
             Item::Undecryptable { event_id, detail } => malformed(
                 InputSource::Peer,
@@ -642,6 +694,7 @@ impl Session {
             return None;
         };
         let sender = Mxid::parse(m.sender.as_str()).ok()?;
+        self.remember_sender(room.room_id(), &m.event_id, &m.sender);
         if m.invalid_attachments > 0 {
             let _ = self
                 .events
@@ -668,6 +721,54 @@ impl Session {
             content: m.content,
             reply_to: m.reply_to,
             route: route.clone(),
+        })
+    }
+
+    fn remember_sender(&mut self, room: &RoomId, event: &EventId, sender: &UserId) {
+        if self.senders.len() >= SENDERS_KEPT {
+            self.senders.clear();
+        }
+        self.senders
+            .insert((room.to_owned(), event.to_owned()), sender.to_owned());
+    }
+
+    /// Who sent `target` in `room`: remembered from this session's timeline,
+    /// else asked of the server (which answers only for an event of that
+    /// room). `None` when that cannot be told.
+    async fn event_sender(&mut self, room: &Room, target: &EventId) -> Option<Original> {
+        let key = (room.room_id().to_owned(), target.to_owned());
+        if let Some(sender) = self.senders.get(&key) {
+            return Some(Original {
+                sender: sender.clone(),
+                is_replacement: false,
+            });
+        }
+        let event = match room.load_or_fetch_event(target, None).await {
+            Ok(event) => event,
+            Err(e) => {
+                tracing::debug!("could not fetch {target} in {}: {e}", room.room_id());
+                return None;
+            }
+        };
+        let raw = event.raw();
+        let sender = raw.get_field::<OwnedUserId>("sender").ok().flatten()?;
+        let is_replacement = raw
+            .get_field::<serde_json::Value>("content")
+            .ok()
+            .flatten()
+            .and_then(|c| {
+                c.get("m.relates_to")
+                    .and_then(|r| r.get("rel_type"))
+                    .and_then(|t| t.as_str())
+                    .map(|t| t == "m.replace")
+            })
+            .unwrap_or(false);
+        if !is_replacement {
+            self.remember_sender(room.room_id(), target, &sender);
+        }
+        Some(Original {
+            sender,
+            is_replacement,
         })
     }
 
@@ -728,6 +829,31 @@ impl Session {
         }
         Ok(())
     }
+}
+
+/// The sender of an event that an edit or a redaction names.
+struct Original {
+    sender: OwnedUserId,
+    /// The event is itself a replacement (which cannot be replaced).
+    is_replacement: bool,
+}
+
+/// Whether `user` may redact other people's events in `room` (its power
+/// levels; unknown levels count as no).
+async fn may_redact_others(room: &Room, user: &UserId) -> bool {
+    room.power_levels()
+        .await
+        .is_ok_and(|levels| levels.user_can_redact_event_of_other(user))
+}
+
+fn not_theirs_to_redact(by: &UserId, target: &EventId, room: &Room) -> Event {
+    malformed(
+        InputSource::Peer,
+        format!(
+            "{by} tried to redact {target} in {}, which they did not send: ignored",
+            room.room_id()
+        ),
+    )
 }
 
 pub(crate) fn malformed(source: InputSource, detail: String) -> Event {

@@ -45,10 +45,13 @@ pub struct Incoming {
 pub enum Item {
     /// A new message.
     Message(Incoming),
-    /// A correction of `target`.
+    /// A correction of `target`. Only valid when `sender` also sent the
+    /// target (the session checks: see `Session::event_sender`).
     Edit {
         /// The corrected message.
         target: OwnedEventId,
+        /// Who sent the correction.
+        sender: OwnedUserId,
         /// The new text.
         text: String,
         /// When.
@@ -71,6 +74,8 @@ pub enum Item {
     Redaction {
         /// The redacted event.
         target: OwnedEventId,
+        /// Who redacted it.
+        by: OwnedUserId,
         /// When.
         at: Timestamp,
     },
@@ -252,6 +257,7 @@ pub fn convert(event: &TimelineEvent, own: &UserId) -> Item {
             match ev.content.redacts.clone().or(ev.redacts.clone()) {
                 Some(target) => Item::Redaction {
                     target,
+                    by: ev.sender,
                     at: ts(ev.origin_server_ts),
                 },
                 None => Item::Malformed("redaction without a target".into()),
@@ -281,6 +287,7 @@ fn room_message(
         Some(Relation::Replacement(r)) => {
             return Item::Edit {
                 target: r.event_id.clone(),
+                sender,
                 text: edit_text(&r.new_content),
                 at: ts(at),
             };
@@ -380,7 +387,8 @@ mod tests {
                    "m.relates_to": {"rel_type": "m.replace", "event_id": "$orig"}}),
             "m.room.message",
         );
-        assert!(matches!(convert(&event(edit), own), Item::Edit { text, .. } if text == "fixed"));
+        assert!(matches!(convert(&event(edit), own),
+            Item::Edit { text, sender, .. } if text == "fixed" && sender == "@bob:b.example"));
         let reply = base(
             json!({"msgtype": "m.text", "body": "yes", "m.relates_to": {"m.in_reply_to": {"event_id": "$q"}}}),
             "m.room.message",
@@ -397,9 +405,8 @@ mod tests {
             matches!(convert(&event(reaction), own), Item::Reaction { key, .. } if key == "👍")
         );
         let redaction = base(json!({"redacts": "$q"}), "m.room.redaction");
-        assert!(
-            matches!(convert(&event(redaction), own), Item::Redaction { target, .. } if target == "$q")
-        );
+        assert!(matches!(convert(&event(redaction), own),
+                Item::Redaction { target, by, .. } if target == "$q" && by == "@bob:b.example"));
     }
 
     #[test]
