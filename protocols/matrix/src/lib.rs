@@ -135,6 +135,19 @@ mod tests {
         assert!(Matrix.parse_address("").is_err());
     }
 
+    // Room keys go to other devices only through key backup and the
+    // sender's own sharing, never on request (the 2022 key-forwarding
+    // attacks).
+    #[tokio::test]
+    async fn room_keys_are_neither_requested_nor_forwarded_automatically() {
+        use matrix_sdk::ruma::{device_id, user_id};
+        let machine =
+            matrix_sdk_crypto::OlmMachine::new(user_id!("@a:koine.test"), device_id!("KOINE"))
+                .await;
+        assert!(!machine.is_room_key_forwarding_enabled());
+        assert!(!machine.are_room_key_requests_enabled());
+    }
+
     #[test]
     fn declares_megolm_and_no_roster() {
         let info = Matrix.info();
