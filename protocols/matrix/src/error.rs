@@ -53,6 +53,17 @@ pub enum MatrixError {
         /// Who the server logged in.
         got: String,
     },
+    /// The key of the encrypted store (this device's identity and message
+    /// keys) is not in the keyring, but the store is there: the keyring is
+    /// another one, or the profile was restored without it. Nothing is
+    /// wiped; the user may choose to start over with a new identity
+    /// (the account setting [`crate::account::START_OVER`]).
+    #[error(
+        "the key of this account's encrypted store is missing from the keyring; \
+         its identity and message keys are kept: restore the keyring, or choose \
+         to start over with a new identity in the account's settings"
+    )]
+    StoreKeyMissing,
     /// The homeserver or a peer sent something that does not parse.
     #[error("malformed {what}: {detail}")]
     Malformed {
@@ -126,6 +137,7 @@ impl From<MatrixError> for SessionError {
                 }
             }
             MatrixError::Build(b) => SessionError::Storage(b.to_string()),
+            e @ MatrixError::StoreKeyMissing => SessionError::Storage(e.to_string()),
             MatrixError::Storage(s) => SessionError::Storage(s),
             MatrixError::Tls(s) => SessionError::Untrusted(s),
             MatrixError::Network(s) => SessionError::Network(s),

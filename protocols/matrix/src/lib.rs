@@ -99,6 +99,19 @@ impl Protocol for Matrix {
                     required: false,
                     default: None,
                 },
+                // Only for when the keyring lost the key of this device's
+                // encrypted store: without it the account refuses to open
+                // (the old identity and message keys stay on disk).
+                AccountField {
+                    key: account::START_OVER.into(),
+                    label: Label::new(
+                        "matrix-field-start-over",
+                        "Start over with a new identity (the encrypted history on this device is lost)",
+                    ),
+                    kind: FieldKind::Toggle,
+                    required: false,
+                    default: Some("false".into()),
+                },
             ],
             account_label: Label::new("matrix-field-user-id", "Matrix ID"),
         }
