@@ -17,6 +17,11 @@
 //! decisions behind the design.
 
 #![deny(missing_docs)]
+#![warn(
+    clippy::string_slice,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 
 pub mod account;
 mod backfill;

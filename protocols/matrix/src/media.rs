@@ -299,13 +299,13 @@ impl Downloads {
         let mut done = 0u64;
         let mut reported = 0u64;
         while let Some(chunk) = response.chunk().await.map_err(|e| failed(&e))? {
-            done += chunk.len() as u64;
+            done = done.saturating_add(chunk.len() as u64);
             if done > self.max {
                 return Err(FetchError::TooLarge);
             }
             hash.update(&chunk);
             file.write_all(&chunk).await.map_err(|e| failed(&e))?;
-            if done - reported >= PROGRESS_STEP {
+            if done.saturating_sub(reported) >= PROGRESS_STEP {
                 reported = done;
                 self.progress(done, total).await;
             }
@@ -349,9 +349,10 @@ async fn decrypt(part: &Path, file: EncryptedFile) -> Result<(PathBuf, (u64, Str
             if n == 0 {
                 break;
             }
-            hash.update(&buf[..n]);
-            output.write_all(&buf[..n])?;
-            size += n as u64;
+            let chunk = buf.get(..n).unwrap_or_default();
+            hash.update(chunk);
+            output.write_all(chunk)?;
+            size = size.saturating_add(n as u64);
         }
         output.flush()?;
         Ok((size, hex::encode(hash.finalize())))

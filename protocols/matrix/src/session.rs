@@ -203,8 +203,11 @@ async fn sync_loop(client: Client, mut since: String, tx: mpsc::Sender<SyncItem>
     let mut backoff = Duration::from_millis(250);
     let mut busy_since: Option<tokio::time::Instant> = None;
     loop {
-        if let Some(started) = busy_since.take() {
-            tokio::time::sleep_until(started + BURST_SYNC_SPACING).await;
+        if let Some(next) = busy_since
+            .take()
+            .and_then(|started| started.checked_add(BURST_SYNC_SPACING))
+        {
+            tokio::time::sleep_until(next).await;
         }
         let started = tokio::time::Instant::now();
         match client
@@ -233,7 +236,7 @@ async fn sync_loop(client: Client, mut since: String, tx: mpsc::Sender<SyncItem>
                     return;
                 }
                 tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(10));
+                backoff = backoff.saturating_mul(2).min(Duration::from_secs(10));
             }
         }
     }

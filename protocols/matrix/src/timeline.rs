@@ -371,7 +371,9 @@ mod tests {
             json!({"msgtype": "m.text", "body": "mine"}),
             "m.room.message",
         );
-        v["unsigned"] = json!({"transaction_id": "local-7"});
+        v.as_object_mut()
+            .expect("an object")
+            .insert("unsigned".into(), json!({"transaction_id": "local-7"}));
         let Item::Message(m) = convert(&event(v), own) else {
             panic!()
         };
