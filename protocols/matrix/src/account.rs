@@ -35,6 +35,10 @@ pub const START_OVER: &str = "start_over";
 const SESSION_SECRET: &str = "matrix-session";
 /// Keyring entry holding the passphrase of the encrypted SQLite stores.
 const STORE_SECRET: &str = "matrix-store-passphrase";
+/// Longest pause between two tries of the crypto store's lock: a session
+/// that just ended lets its lease run out (the SDK's lease is 500 ms), so a
+/// restart waits a little; a session still running keeps it.
+const DEVICE_LOCK_MAX_BACKOFF_MS: u32 = 2000;
 /// How many times a logout request is tried.
 const LOGOUT_TRIES: usize = 3;
 /// How long one logout request may take.
@@ -302,6 +306,39 @@ pub(crate) async fn connect(
 async fn drop_store_for_new_device(data_dir: &Path) -> Result<(), MatrixError> {
     // The crypto store belongs to one device: a new login needs a new store.
     wipe_store(data_dir).await
+}
+
+/// Takes the crypto store's cross-process lock (matrix-sdk's, on the SQLite
+/// store) for as long as the returned guard lives: one session at a time
+/// drives this device, so a second Koine process on the same profile does
+/// not fork its Olm and Megolm state. Fails with
+/// [`MatrixError::DeviceInUse`] while another session holds it.
+pub(crate) async fn lock_device(
+    client: &Client,
+) -> Result<matrix_sdk::cross_process_lock::CrossProcessLockGuard, MatrixError> {
+    use matrix_sdk::cross_process_lock::CrossProcessLockError;
+    let holder = format!(
+        "koine-{}-{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let encryption = client.encryption();
+    encryption.enable_cross_process_store_lock(holder).await?;
+    match encryption
+        .spin_lock_store(Some(DEVICE_LOCK_MAX_BACKOFF_MS))
+        .await
+    {
+        Ok(Some(guard)) => Ok(guard),
+        Ok(None) => Err(MatrixError::Storage(
+            "the crypto store's lock was not set up".into(),
+        )),
+        Err(matrix_sdk::Error::CrossProcessLockError(e))
+            if matches!(*e, CrossProcessLockError::Unobtained(_)) =>
+        {
+            Err(MatrixError::DeviceInUse)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Logs the account's device out on the server and forgets everything the

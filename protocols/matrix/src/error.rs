@@ -64,6 +64,10 @@ pub enum MatrixError {
          to start over with a new identity in the account's settings"
     )]
     StoreKeyMissing,
+    /// Another session (another Koine process on the same profile) drives
+    /// this device: it holds the crypto store's cross-process lock.
+    #[error("this account's device is in use by another Koine process")]
+    DeviceInUse,
     /// The homeserver or a peer sent something that does not parse.
     #[error("malformed {what}: {detail}")]
     Malformed {
@@ -137,7 +141,9 @@ impl From<MatrixError> for SessionError {
                 }
             }
             MatrixError::Build(b) => SessionError::Storage(b.to_string()),
-            e @ MatrixError::StoreKeyMissing => SessionError::Storage(e.to_string()),
+            e @ (MatrixError::StoreKeyMissing | MatrixError::DeviceInUse) => {
+                SessionError::Storage(e.to_string())
+            }
             MatrixError::Storage(s) => SessionError::Storage(s),
             MatrixError::Tls(s) => SessionError::Untrusted(s),
             MatrixError::Network(s) => SessionError::Network(s),

@@ -107,6 +107,8 @@ pub(crate) async fn run(mut cx: SessionContext) -> Result<(), SessionError> {
         Some(&mut login_ui),
     )
     .await?;
+    // Held until the session ends: no other process drives this device.
+    let _device_lock = account::lock_device(&client).await?;
     let link = transport::link_security(&client.homeserver()).await?;
     let (internal_tx, mut internal_rx) = mpsc::channel(8);
     let mut session = Session {
