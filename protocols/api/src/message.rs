@@ -143,6 +143,11 @@ pub enum Author {
     /// Someone else, by the address the network vouches for (in a group, the
     /// same address the plugin gives as the sender of their messages).
     Other(Address),
+    /// Someone the network lets remove other people's messages (a room
+    /// moderator), as the plugin checked against the room's rules: their
+    /// deletions and removals of reactions apply to anyone's message, and
+    /// they edit nobody's.
+    Moderator(Address),
 }
 
 /// A change to a message already reported.

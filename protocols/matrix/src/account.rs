@@ -25,10 +25,20 @@ pub const USER_ID: &str = "user_id";
 /// absent the server name's `.well-known` is asked.
 pub const HOMESERVER: &str = "homeserver";
 
+/// Settings key: `"true"` to start over with a new identity when the key of
+/// the encrypted store is missing from the keyring (the old store is then
+/// wiped). Without it such a store is never touched and the session ends
+/// with [`MatrixError::StoreKeyMissing`].
+pub const START_OVER: &str = "start_over";
+
 /// Keyring entry holding the serialized [`MatrixSession`].
 const SESSION_SECRET: &str = "matrix-session";
 /// Keyring entry holding the passphrase of the encrypted SQLite stores.
 const STORE_SECRET: &str = "matrix-store-passphrase";
+/// Longest pause between two tries of the crypto store's lock: a session
+/// that just ended lets its lease run out (the SDK's lease is 500 ms), so a
+/// restart waits a little; a session still running keeps it.
+const DEVICE_LOCK_MAX_BACKOFF_MS: u32 = 2000;
 /// How many times a logout request is tried.
 const LOGOUT_TRIES: usize = 3;
 /// How long one logout request may take.
@@ -43,6 +53,9 @@ pub struct AccountSettings {
     pub user_id: OwnedUserId,
     /// Where, when given explicitly.
     pub homeserver: Option<Url>,
+    /// The user chose to start over with a new identity when the store's
+    /// key is missing ([`START_OVER`]).
+    pub start_over: bool,
 }
 
 impl AccountSettings {
@@ -82,6 +95,7 @@ impl AccountSettings {
         Ok(Self {
             user_id,
             homeserver,
+            start_over: settings.get(START_OVER).map(str::trim) == Some("true"),
         })
     }
 }
@@ -145,6 +159,14 @@ fn store_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("matrix-store")
 }
 
+/// Whether the data dir holds a store (anything in its folder).
+async fn store_exists(data_dir: &Path) -> bool {
+    match tokio::fs::read_dir(store_dir(data_dir)).await {
+        Ok(mut entries) => !matches!(entries.next_entry().await, Ok(None)),
+        Err(e) => e.kind() != std::io::ErrorKind::NotFound,
+    }
+}
+
 async fn wipe_store(data_dir: &Path) -> Result<(), MatrixError> {
     match tokio::fs::remove_dir_all(store_dir(data_dir)).await {
         Ok(()) => Ok(()),
@@ -200,6 +222,15 @@ pub(crate) async fn connect(
     data_dir: &Path,
     login_ui: Option<&mut crate::sso::LoginUi<'_>>,
 ) -> Result<(Client, LoginKind), MatrixError> {
+    // A store without its key in the keyring (another keyring, a restored
+    // profile) holds this device's identity and message keys: it is wiped
+    // only when the user chose to start over.
+    if !account.start_over
+        && keyring(secrets, |s| s.get(STORE_SECRET)).await?.is_none()
+        && store_exists(data_dir).await
+    {
+        return Err(MatrixError::StoreKeyMissing);
+    }
     let (passphrase, new_passphrase) = store_passphrase(secrets).await?;
     if new_passphrase {
         // A store from an earlier passphrase cannot be opened any more.
@@ -277,6 +308,39 @@ async fn drop_store_for_new_device(data_dir: &Path) -> Result<(), MatrixError> {
     wipe_store(data_dir).await
 }
 
+/// Takes the crypto store's cross-process lock (matrix-sdk's, on the SQLite
+/// store) for as long as the returned guard lives: one session at a time
+/// drives this device, so a second Koine process on the same profile does
+/// not fork its Olm and Megolm state. Fails with
+/// [`MatrixError::DeviceInUse`] while another session holds it.
+pub(crate) async fn lock_device(
+    client: &Client,
+) -> Result<matrix_sdk::cross_process_lock::CrossProcessLockGuard, MatrixError> {
+    use matrix_sdk::cross_process_lock::CrossProcessLockError;
+    let holder = format!(
+        "koine-{}-{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let encryption = client.encryption();
+    encryption.enable_cross_process_store_lock(holder).await?;
+    match encryption
+        .spin_lock_store(Some(DEVICE_LOCK_MAX_BACKOFF_MS))
+        .await
+    {
+        Ok(Some(guard)) => Ok(guard),
+        Ok(None) => Err(MatrixError::Storage(
+            "the crypto store's lock was not set up".into(),
+        )),
+        Err(matrix_sdk::Error::CrossProcessLockError(e))
+            if matches!(*e, CrossProcessLockError::Unobtained(_)) =>
+        {
+            Err(MatrixError::DeviceInUse)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Logs the account's device out on the server and forgets everything the
 /// plugin kept for it: the session and store passphrase in the keyring and
 /// the store files. Call it when the user removes the account.
@@ -318,4 +382,97 @@ pub async fn logout(
     keyring(&secrets, |s| s.delete(STORE_SECRET)).await?;
     wipe_store(data_dir).await?;
     Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use koine_api::{SecretError, SessionError};
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct MemorySecrets(Mutex<HashMap<String, Secret>>);
+
+    impl SecretStore for MemorySecrets {
+        fn get(&self, name: &str) -> Result<Option<Secret>, SecretError> {
+            Ok(self.0.lock().expect("lock").get(name).cloned())
+        }
+        fn set(&self, name: &str, value: &Secret) -> Result<(), SecretError> {
+            self.0
+                .lock()
+                .expect("lock")
+                .insert(name.to_owned(), value.clone());
+            Ok(())
+        }
+        fn delete(&self, name: &str) -> Result<(), SecretError> {
+            self.0.lock().expect("lock").remove(name);
+            Ok(())
+        }
+    }
+
+    /// An account whose homeserver is a closed loopback port: nothing is
+    /// ever asked of a server before the store is opened.
+    fn account(start_over: bool) -> AccountSettings {
+        let mut settings = Settings::default();
+        settings.set(USER_ID, "@alice:koine.test");
+        settings.set(HOMESERVER, "http://127.0.0.1:9");
+        if start_over {
+            settings.set(START_OVER, "true");
+        }
+        AccountSettings::parse(&settings).expect("settings")
+    }
+
+    /// A data dir holding a store (a stand-in file) whose key is not in the
+    /// (empty) keyring.
+    fn orphaned_store() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(store_dir(dir.path())).expect("store dir");
+        // Not a name the SDK creates: only the old store holds it.
+        let file = store_dir(dir.path()).join("old-device.marker");
+        std::fs::write(&file, b"this device's identity").expect("store file");
+        (dir, file)
+    }
+
+    #[tokio::test]
+    async fn a_store_whose_key_is_missing_is_refused_not_wiped() {
+        let (dir, file) = orphaned_store();
+        let secrets: Arc<dyn SecretStore> = Arc::new(MemorySecrets::default());
+        let password = Secret::new("pw");
+        let result = connect(&account(false), Some(&password), &secrets, dir.path(), None).await;
+        assert!(file.exists(), "the store was wiped");
+        assert!(
+            matches!(result, Err(MatrixError::StoreKeyMissing)),
+            "{:?}",
+            result.map(|_| ())
+        );
+        assert!(
+            secrets.get(STORE_SECRET).expect("keyring").is_none(),
+            "a new key was made for the old store"
+        );
+        let error = SessionError::from(MatrixError::StoreKeyMissing);
+        assert!(!error.is_retryable());
+    }
+
+    #[tokio::test]
+    async fn starting_over_is_an_explicit_choice() {
+        let (dir, file) = orphaned_store();
+        let secrets: Arc<dyn SecretStore> = Arc::new(MemorySecrets::default());
+        let password = Secret::new("pw");
+        // The closed port fails the login; the start-over happened before.
+        let result = connect(&account(true), Some(&password), &secrets, dir.path(), None).await;
+        assert!(result.is_err());
+        assert!(!file.exists(), "the old store was kept");
+        assert!(secrets.get(STORE_SECRET).expect("keyring").is_some());
+    }
+
+    #[tokio::test]
+    async fn a_first_start_needs_no_choice() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let secrets: Arc<dyn SecretStore> = Arc::new(MemorySecrets::default());
+        let password = Secret::new("pw");
+        let result = connect(&account(false), Some(&password), &secrets, dir.path(), None).await;
+        assert!(!matches!(result, Err(MatrixError::StoreKeyMissing)));
+        assert!(secrets.get(STORE_SECRET).expect("keyring").is_some());
+    }
 }

@@ -93,7 +93,9 @@ async fn key_backup(
     let recovery = client.encryption().recovery();
     let mut states = recovery.state_stream();
     let mut state = recovery.state();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let deadline = tokio::time::Instant::now()
+        .checked_add(Duration::from_secs(30))
+        .unwrap_or_else(tokio::time::Instant::now);
     while state == RecoveryState::Unknown {
         match tokio::time::timeout_at(deadline, states.next()).await {
             Ok(Some(next)) => state = next,

@@ -53,6 +53,21 @@ pub enum MatrixError {
         /// Who the server logged in.
         got: String,
     },
+    /// The key of the encrypted store (this device's identity and message
+    /// keys) is not in the keyring, but the store is there: the keyring is
+    /// another one, or the profile was restored without it. Nothing is
+    /// wiped; the user may choose to start over with a new identity
+    /// (the account setting [`crate::account::START_OVER`]).
+    #[error(
+        "the key of this account's encrypted store is missing from the keyring; \
+         its identity and message keys are kept: restore the keyring, or choose \
+         to start over with a new identity in the account's settings"
+    )]
+    StoreKeyMissing,
+    /// Another session (another Koine process on the same profile) drives
+    /// this device: it holds the crypto store's cross-process lock.
+    #[error("this account's device is in use by another Koine process")]
+    DeviceInUse,
     /// The homeserver or a peer sent something that does not parse.
     #[error("malformed {what}: {detail}")]
     Malformed {
@@ -126,6 +141,9 @@ impl From<MatrixError> for SessionError {
                 }
             }
             MatrixError::Build(b) => SessionError::Storage(b.to_string()),
+            e @ (MatrixError::StoreKeyMissing | MatrixError::DeviceInUse) => {
+                SessionError::Storage(e.to_string())
+            }
             MatrixError::Storage(s) => SessionError::Storage(s),
             MatrixError::Tls(s) => SessionError::Untrusted(s),
             MatrixError::Network(s) => SessionError::Network(s),

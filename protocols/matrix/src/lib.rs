@@ -17,6 +17,11 @@
 //! decisions behind the design.
 
 #![deny(missing_docs)]
+#![warn(
+    clippy::string_slice,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 
 pub mod account;
 mod backfill;
@@ -27,6 +32,7 @@ pub mod flows;
 mod invites;
 mod landing_page;
 mod media;
+mod mxc;
 pub mod route;
 mod session;
 mod sso;
@@ -98,6 +104,19 @@ impl Protocol for Matrix {
                     required: false,
                     default: None,
                 },
+                // Only for when the keyring lost the key of this device's
+                // encrypted store: without it the account refuses to open
+                // (the old identity and message keys stay on disk).
+                AccountField {
+                    key: account::START_OVER.into(),
+                    label: Label::new(
+                        "matrix-field-start-over",
+                        "Start over with a new identity (the encrypted history on this device is lost)",
+                    ),
+                    kind: FieldKind::Toggle,
+                    required: false,
+                    default: Some("false".into()),
+                },
             ],
             account_label: Label::new("matrix-field-user-id", "Matrix ID"),
         }
@@ -132,6 +151,19 @@ mod tests {
         assert!(Matrix.parse_address("@alice:Example.org").is_ok());
         assert!(Matrix.parse_address("alice@example.org").is_err());
         assert!(Matrix.parse_address("").is_err());
+    }
+
+    // Room keys go to other devices only through key backup and the
+    // sender's own sharing, never on request (the 2022 key-forwarding
+    // attacks).
+    #[tokio::test]
+    async fn room_keys_are_neither_requested_nor_forwarded_automatically() {
+        use matrix_sdk::ruma::{device_id, user_id};
+        let machine =
+            matrix_sdk_crypto::OlmMachine::new(user_id!("@a:koine.test"), device_id!("KOINE"))
+                .await;
+        assert!(!machine.is_room_key_forwarding_enabled());
+        assert!(!machine.are_room_key_requests_enabled());
     }
 
     #[test]

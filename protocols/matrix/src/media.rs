@@ -253,7 +253,7 @@ impl Downloads {
         announced: u64,
     ) -> Result<(u64, String), FetchError> {
         let failed = |e: &dyn std::fmt::Display| FetchError::Failed(e.to_string());
-        let (server, media_id) = uri.parts().map_err(|e| failed(&e))?;
+        let (server, media_id) = download_path(uri)?;
         let token = self
             .client
             .access_token()
@@ -299,13 +299,13 @@ impl Downloads {
         let mut done = 0u64;
         let mut reported = 0u64;
         while let Some(chunk) = response.chunk().await.map_err(|e| failed(&e))? {
-            done += chunk.len() as u64;
+            done = done.saturating_add(chunk.len() as u64);
             if done > self.max {
                 return Err(FetchError::TooLarge);
             }
             hash.update(&chunk);
             file.write_all(&chunk).await.map_err(|e| failed(&e))?;
-            if done - reported >= PROGRESS_STEP {
+            if done.saturating_sub(reported) >= PROGRESS_STEP {
                 reported = done;
                 self.progress(done, total).await;
             }
@@ -349,9 +349,10 @@ async fn decrypt(part: &Path, file: EncryptedFile) -> Result<(PathBuf, (u64, Str
             if n == 0 {
                 break;
             }
-            hash.update(&buf[..n]);
-            output.write_all(&buf[..n])?;
-            size += n as u64;
+            let chunk = buf.get(..n).unwrap_or_default();
+            hash.update(chunk);
+            output.write_all(chunk)?;
+            size = size.saturating_add(n as u64);
         }
         output.flush()?;
         Ok((size, hex::encode(hash.finalize())))
@@ -367,6 +368,15 @@ async fn decrypt(part: &Path, file: EncryptedFile) -> Result<(PathBuf, (u64, Str
     }
 }
 
+/// The server name and media id of the content at `uri`, for the download URL.
+/// Checked by [`crate::mxc`], never by ruma's `MxcUri::parts` (which panics
+/// on some valid server names).
+fn download_path(uri: &OwnedMxcUri) -> Result<(String, String), FetchError> {
+    let parsed = crate::mxc::parse(uri.as_str())
+        .ok_or_else(|| FetchError::Failed("not a valid mxc:// URI".into()))?;
+    Ok((parsed.server.to_owned(), parsed.media_id.to_owned()))
+}
+
 /// The media source behind an attachment's remote locator, if it is one.
 fn source_of(attachment: &Attachment) -> Option<MediaSource> {
     let AttachmentSource::Remote(locator) = &attachment.source else {
@@ -374,10 +384,11 @@ fn source_of(attachment: &Attachment) -> Option<MediaSource> {
     };
     if let Some(json) = locator.strip_prefix(ENCRYPTED_PREFIX) {
         let file: EncryptedFile = serde_json::from_str(json).ok()?;
-        return Some(MediaSource::Encrypted(Box::new(file)));
+        return crate::mxc::is_valid(file.url.as_str())
+            .then(|| MediaSource::Encrypted(Box::new(file)));
     }
-    let uri = OwnedMxcUri::from(locator.as_str());
-    uri.is_valid().then_some(MediaSource::Plain(uri))
+    // ruma's `is_valid` panics on some server names: checked here instead.
+    crate::mxc::is_valid(locator).then(|| MediaSource::Plain(OwnedMxcUri::from(locator.as_str())))
 }
 
 /// A file name safe to create: the last path component of what the sender
@@ -415,6 +426,78 @@ mod tests {
         assert_eq!(safe_name(""), "file");
         assert_eq!(safe_name(".."), "file");
         assert_eq!(safe_name("a\u{0}b.txt"), "ab.txt");
+    }
+
+    /// `mxc://` + a server name of `n` characters (a spec-valid DNS name up
+    /// to 255) + `/abc`.
+    fn long_mxc(n: usize) -> String {
+        format!("mxc://{}/abc", "a".repeat(n))
+    }
+
+    /// The lengths among `lengths` for which `f` panics.
+    fn panics_for(lengths: &[usize], f: impl Fn(usize) + std::panic::RefUnwindSafe) -> Vec<usize> {
+        lengths
+            .iter()
+            .copied()
+            .filter(|&n| std::panic::catch_unwind(|| f(n)).is_err())
+            .collect()
+    }
+
+    // ruma 0.12's own mxc validation panics on a 250-character server name
+    // and slices out of range on 251 to 255: these must come out whole.
+    #[test]
+    fn long_server_names_are_downloaded_from_without_a_panic() {
+        let lengths = [1, 249, 250, 251, 252, 253, 254, 255];
+        let panicked = panics_for(&lengths, |n| {
+            let uri = OwnedMxcUri::from(long_mxc(n));
+            let (server, media_id) = download_path(&uri).expect("a valid mxc URI");
+            assert_eq!(server, "a".repeat(n), "server name of {n} characters");
+            assert_eq!(media_id, "abc");
+        });
+        assert_eq!(panicked, Vec::<usize>::new());
+    }
+
+    #[test]
+    fn long_server_names_in_locators_do_not_panic() {
+        let panicked = panics_for(&[249, 250, 251, 252, 253, 254, 255], |n| {
+            assert!(
+                matches!(
+                    source_of(&remote(&long_mxc(n))),
+                    Some(MediaSource::Plain(_))
+                ),
+                "server name of {n} characters"
+            );
+        });
+        assert_eq!(panicked, Vec::<usize>::new());
+        // Past the spec's limit: no source, no panic.
+        for n in [256, 262, 300, 511, 512] {
+            assert!(source_of(&remote(&long_mxc(n))).is_none(), "{n}");
+        }
+    }
+
+    #[test]
+    fn encrypted_locators_with_a_bad_url_are_refused() {
+        let file = |url: &str| {
+            let json = serde_json::json!({
+                "url": url, "v": "v2",
+                "key": {"kty": "oct", "key_ops": ["encrypt", "decrypt"], "alg": "A256CTR",
+                        "k": "qcHVMSgYg-71CauWBezXI5qkaRb0LuIy-Wx5kIaHMIA", "ext": true},
+                "iv": "X85+XgHN+HEAAAAAAAAAAA",
+                "hashes": {"sha256": "5qG4fFnbbVdlAW5TqNK5RERoqyJwHGJtw5uT6G64QUg"}
+            });
+            remote(&format!("{ENCRYPTED_PREFIX}{json}"))
+        };
+        assert!(matches!(
+            source_of(&file("mxc://koine.test/abc")),
+            Some(MediaSource::Encrypted(_))
+        ));
+        assert!(matches!(
+            source_of(&file(&long_mxc(250))),
+            Some(MediaSource::Encrypted(_))
+        ));
+        assert!(source_of(&file("mxc://koine.test/../etc")).is_none());
+        assert!(source_of(&file(&long_mxc(256))).is_none());
+        assert!(source_of(&file("https://example.org/abc")).is_none());
     }
 
     #[test]

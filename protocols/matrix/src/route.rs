@@ -172,7 +172,7 @@ mod tests {
         assert_eq!(r.validate(), Ok(()));
         assert_eq!(r.hosts().collect::<Vec<_>>(), ["a.example"]);
         assert_eq!(r.protection(), Protection::EndToEndUnverified);
-        assert!(r.hops[0].sees_your_ip);
+        assert!(r.hops.first().expect("a hop").sees_your_ip);
     }
 
     #[test]
@@ -183,7 +183,10 @@ mod tests {
         let r = build(&f);
         assert_eq!(r.validate(), Ok(()));
         assert_eq!(r.hosts().collect::<Vec<_>>(), ["a.example", "b.example"]);
-        assert_eq!(r.hops[1].kind, HopKind::Federation);
+        assert_eq!(
+            r.hops.get(1).expect("a second hop").kind,
+            HopKind::Federation
+        );
         assert_eq!(r.protection(), Protection::EndToEndVerified);
     }
 
@@ -194,7 +197,7 @@ mod tests {
         f.link = TransportSecurity::Plaintext;
         let r = build(&f);
         assert_eq!(r.validate(), Ok(()));
-        assert_eq!(r.hops[0].reads, Visibility::Content);
+        assert_eq!(r.hops.first().expect("a hop").reads, Visibility::Content);
         assert_eq!(r.protection(), Protection::Exposed);
     }
 
@@ -214,7 +217,7 @@ mod tests {
             ["a.example", "bridge.example", "@wa:bridge.example"]
         );
         assert_eq!(
-            r.hops[2].kind,
+            r.hops.get(2).expect("a third hop").kind,
             HopKind::Bridge {
                 remote_network: "WhatsApp".into()
             }

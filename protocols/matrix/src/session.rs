@@ -26,7 +26,7 @@ use matrix_sdk::ruma::api::client::filter::FilterDefinition;
 use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
 use matrix_sdk::ruma::events::receipt::ReceiptType;
 use matrix_sdk::ruma::events::{AnySyncEphemeralRoomEvent, StateEventType};
-use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedUserId, RoomId, UserId};
+use matrix_sdk::ruma::{EventId, OwnedEventId, OwnedRoomId, OwnedUserId, RoomId, UserId};
 use matrix_sdk::sync::{JoinedRoomUpdate, State, SyncResponse};
 use matrix_sdk::{Client, Room, RoomMemberships};
 use std::collections::{HashMap, HashSet};
@@ -46,6 +46,9 @@ const BURST_SYNC_SPACING: Duration = Duration::from_millis(500);
 /// spacing fits, more is back-filled (see `backfill.rs`). The first sync
 /// keeps the server's default, small, for a quick start.
 const INCREMENTAL_TIMELINE_LIMIT: u32 = 100;
+/// Senders of messages remembered to check edits and redactions against
+/// (older ones are asked of the server again).
+const SENDERS_KEPT: usize = 10_000;
 /// How long a room's route is trusted without a state change.
 const ROUTE_RECHECK: Duration = Duration::from_secs(10);
 
@@ -62,6 +65,9 @@ pub(crate) struct Session {
     route_checked: HashMap<OwnedRoomId, tokio::time::Instant>,
     /// Reaction events seen this session: reaction id → (target, key, by).
     pub(crate) reactions: HashMap<OwnedEventId, (OwnedEventId, String, OwnedUserId)>,
+    /// Who sent the messages seen this session, by (room, event), for the
+    /// checks on edits and redactions.
+    senders: HashMap<(OwnedRoomId, OwnedEventId), OwnedUserId>,
     /// Invites already reported.
     pub(crate) invites: HashSet<OwnedRoomId>,
     /// Display names by (room, user), filled lazily.
@@ -101,6 +107,8 @@ pub(crate) async fn run(mut cx: SessionContext) -> Result<(), SessionError> {
         Some(&mut login_ui),
     )
     .await?;
+    // Held until the session ends: no other process drives this device.
+    let _device_lock = account::lock_device(&client).await?;
     let link = transport::link_security(&client.homeserver()).await?;
     let (internal_tx, mut internal_rx) = mpsc::channel(8);
     let mut session = Session {
@@ -113,6 +121,7 @@ pub(crate) async fn run(mut cx: SessionContext) -> Result<(), SessionError> {
         route_checked: HashMap::new(),
         invites: HashSet::new(),
         reactions: HashMap::new(),
+        senders: HashMap::new(),
         names: HashMap::new(),
         prompts: Default::default(),
         internal: internal_tx,
@@ -196,8 +205,11 @@ async fn sync_loop(client: Client, mut since: String, tx: mpsc::Sender<SyncItem>
     let mut backoff = Duration::from_millis(250);
     let mut busy_since: Option<tokio::time::Instant> = None;
     loop {
-        if let Some(started) = busy_since.take() {
-            tokio::time::sleep_until(started + BURST_SYNC_SPACING).await;
+        if let Some(next) = busy_since
+            .take()
+            .and_then(|started| started.checked_add(BURST_SYNC_SPACING))
+        {
+            tokio::time::sleep_until(next).await;
         }
         let started = tokio::time::Instant::now();
         match client
@@ -226,7 +238,7 @@ async fn sync_loop(client: Client, mut since: String, tx: mpsc::Sender<SyncItem>
                     return;
                 }
                 tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(10));
+                backoff = backoff.saturating_mul(2).min(Duration::from_secs(10));
             }
         }
     }
@@ -566,20 +578,38 @@ impl Session {
         }
         let conversation = ConversationKey::new(room.room_id().as_str());
         let event = match timeline::convert(event, &self.own) {
+            // Only the original's sender may replace it, in the same room
+            // (the server does not check; the spec leaves it to clients).
             Item::Edit {
                 target,
+                sender,
                 text,
-                by,
                 at,
-            } => match self.author(&by) {
-                Ok(by) => Event::MessageChanged {
+            } => match self.event_sender(room, &target).await {
+                Some(Original {
+                    sender: original,
+                    is_replacement: false,
+                }) if original == sender => Event::MessageChanged {
                     conversation,
                     remote_id: RemoteId::new(target.as_str()),
                     change: MessageChange::Edited { text },
-                    by,
+                    by: self.author_of_user(&sender),
                     at,
                 },
-                Err(e) => malformed(InputSource::Server, e.to_string()),
+                Some(_) => malformed(
+                    InputSource::Peer,
+                    format!(
+                        "{sender} tried to replace {target} in {}, which they did not send: ignored",
+                        room.room_id()
+                    ),
+                ),
+                None => malformed(
+                    InputSource::Server,
+                    format!(
+                        "replacement of {target} by {sender} ignored: the original is not found in {}",
+                        room.room_id()
+                    ),
+                ),
             },
             Item::Reaction {
                 event_id,
@@ -604,39 +634,57 @@ impl Session {
                     Err(e) => malformed(InputSource::Server, e.to_string()),
                 }
             }
-            Item::Redaction {
-                target,
-                by: redactor,
-                at,
-            } => match self.reactions.remove(&target) {
-                Some((reacted, key, by)) => match Mxid::parse(by.as_str()) {
-                    Ok(reactor) => Event::MessageChanged {
-                        conversation,
-                        remote_id: RemoteId::new(reacted.as_str()),
-                        change: MessageChange::ReactionRemoved {
-                            by: Address::Mxid(reactor.clone()),
-                            key,
-                        },
-                        // The redaction's sender, not the reactor: the
-                        // engine removes it only if they are the same.
-                        by: match self.author(&redactor) {
-                            Ok(author) => author,
-                            Err(_) => Author::Other(Address::Mxid(reactor)),
-                        },
-                        at,
-                    },
-                    Err(e) => malformed(InputSource::Server, e.to_string()),
-                },
-                None => match self.author(&redactor) {
-                    Ok(by) => Event::MessageChanged {
-                        conversation,
-                        remote_id: RemoteId::new(target.as_str()),
-                        change: MessageChange::Deleted,
-                        by,
-                        at,
-                    },
-                    Err(e) => malformed(InputSource::Server, e.to_string()),
-                },
+            // A redaction counts when its sender sent the target, or may
+            // redact other people's events in the room (a moderator).
+            Item::Redaction { target, by, at } => match self.reactions.get(&target).cloned() {
+                Some((reacted, key, reactor)) => {
+                    if reactor != by && !may_redact_others(room, &by).await {
+                        not_theirs_to_redact(&by, &target, room)
+                    } else {
+                        self.reactions.remove(&target);
+                        match Mxid::parse(reactor.as_str()) {
+                            Ok(reactor_address) => Event::MessageChanged {
+                                conversation,
+                                remote_id: RemoteId::new(reacted.as_str()),
+                                change: MessageChange::ReactionRemoved {
+                                    by: Address::Mxid(reactor_address),
+                                    key,
+                                },
+                                by: if reactor == by {
+                                    self.author_of_user(&by)
+                                } else {
+                                    self.moderator(&by)
+                                },
+                                at,
+                            },
+                            Err(e) => malformed(InputSource::Server, e.to_string()),
+                        }
+                    }
+                }
+                None => {
+                    let own_event = matches!(
+                        self.event_sender(room, &target).await,
+                        Some(Original { sender, .. }) if sender == by
+                    );
+                    let author = if own_event {
+                        Some(self.author_of_user(&by))
+                    } else if may_redact_others(room, &by).await {
+                        Some(self.moderator(&by))
+                    } else {
+                        None
+                    };
+                    if let Some(author) = author {
+                        Event::MessageChanged {
+                            conversation,
+                            remote_id: RemoteId::new(target.as_str()),
+                            change: MessageChange::Deleted,
+                            by: author,
+                            at,
+                        }
+                    } else {
+                        not_theirs_to_redact(&by, &target, room)
+                    }
+                }
             },
             Item::Undecryptable { event_id, detail } => malformed(
                 InputSource::Peer,
@@ -666,6 +714,21 @@ impl Session {
             return None;
         };
         let sender = Mxid::parse(m.sender.as_str()).ok()?;
+        self.remember_sender(room.room_id(), &m.event_id, &m.sender);
+        if m.invalid_attachments > 0 {
+            let _ = self
+                .events
+                .emit(malformed(
+                    InputSource::Peer,
+                    format!(
+                        "{} attachment(s) of {} in {} dropped: not a valid mxc:// URI",
+                        m.invalid_attachments,
+                        m.event_id,
+                        room.room_id()
+                    ),
+                ))
+                .await;
+        }
         let sender_name = self.display_name(room, &m.sender).await;
         Some(Message {
             conversation: ConversationKey::new(room.room_id().as_str()),
@@ -678,6 +741,54 @@ impl Session {
             content: m.content,
             reply_to: m.reply_to,
             route: route.clone(),
+        })
+    }
+
+    fn remember_sender(&mut self, room: &RoomId, event: &EventId, sender: &UserId) {
+        if self.senders.len() >= SENDERS_KEPT {
+            self.senders.clear();
+        }
+        self.senders
+            .insert((room.to_owned(), event.to_owned()), sender.to_owned());
+    }
+
+    /// Who sent `target` in `room`: remembered from this session's timeline,
+    /// else asked of the server (which answers only for an event of that
+    /// room). `None` when that cannot be told.
+    async fn event_sender(&mut self, room: &Room, target: &EventId) -> Option<Original> {
+        let key = (room.room_id().to_owned(), target.to_owned());
+        if let Some(sender) = self.senders.get(&key) {
+            return Some(Original {
+                sender: sender.clone(),
+                is_replacement: false,
+            });
+        }
+        let event = match room.load_or_fetch_event(target, None).await {
+            Ok(event) => event,
+            Err(e) => {
+                tracing::debug!("could not fetch {target} in {}: {e}", room.room_id());
+                return None;
+            }
+        };
+        let raw = event.raw();
+        let sender = raw.get_field::<OwnedUserId>("sender").ok().flatten()?;
+        let is_replacement = raw
+            .get_field::<serde_json::Value>("content")
+            .ok()
+            .flatten()
+            .and_then(|c| {
+                c.get("m.relates_to")
+                    .and_then(|r| r.get("rel_type"))
+                    .and_then(|t| t.as_str())
+                    .map(|t| t == "m.replace")
+            })
+            .unwrap_or(false);
+        if !is_replacement {
+            self.remember_sender(room.room_id(), target, &sender);
+        }
+        Some(Original {
+            sender,
+            is_replacement,
         })
     }
 
@@ -741,12 +852,26 @@ impl Session {
 }
 
 impl Session {
-    /// Who made a change: this account, or another user.
-    fn author(&self, user: &UserId) -> Result<Author, koine_api::AddressError> {
+    /// Who made a change: this account, or another user. A user id that
+    /// is not a valid address (it came through the server's checks, so
+    /// this does not happen) counts as someone else's raw id.
+    fn author_of_user(&self, user: &UserId) -> Author {
         if user == &*self.own {
-            return Ok(Author::Me);
+            return Author::Me;
         }
-        Mxid::parse(user.as_str()).map(|m| Author::Other(Address::Mxid(m)))
+        Mxid::parse(user.as_str())
+            .map(|m| Author::Other(Address::Mxid(m)))
+            .unwrap_or_else(|_| Author::Other(Address::Room(user.to_string())))
+    }
+
+    /// A user whose power in the room lets them remove others' events
+    /// (checked against the room's power levels before this is used).
+    fn moderator(&self, user: &UserId) -> Author {
+        Author::Moderator(
+            Mxid::parse(user.as_str())
+                .map(Address::Mxid)
+                .unwrap_or_else(|_| Address::Room(user.to_string())),
+        )
     }
 
     fn author_of(&self, user: Mxid) -> Author {
@@ -756,6 +881,31 @@ impl Session {
             Author::Other(Address::Mxid(user))
         }
     }
+}
+
+/// The sender of an event that an edit or a redaction names.
+struct Original {
+    sender: OwnedUserId,
+    /// The event is itself a replacement (which cannot be replaced).
+    is_replacement: bool,
+}
+
+/// Whether `user` may redact other people's events in `room` (its power
+/// levels; unknown levels count as no).
+async fn may_redact_others(room: &Room, user: &UserId) -> bool {
+    room.power_levels()
+        .await
+        .is_ok_and(|levels| levels.user_can_redact_event_of_other(user))
+}
+
+fn not_theirs_to_redact(by: &UserId, target: &EventId, room: &Room) -> Event {
+    malformed(
+        InputSource::Peer,
+        format!(
+            "{by} tried to redact {target} in {}, which they did not send: ignored",
+            room.room_id()
+        ),
+    )
 }
 
 pub(crate) fn malformed(source: InputSource, detail: String) -> Event {

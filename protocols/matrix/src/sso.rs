@@ -96,7 +96,7 @@ async fn serve(mut stream: TcpStream, path: &str) -> std::io::Result<Option<Stri
         if n == 0 {
             return Ok(None);
         }
-        head.extend_from_slice(&buf[..n]);
+        head.extend_from_slice(buf.get(..n).unwrap_or_default());
         if head.len() > MAX_HEAD {
             respond(&mut stream, "431 Request Header Fields Too Large", "").await?;
             return Ok(None);

@@ -35,6 +35,9 @@ pub struct Incoming {
     pub content: Content,
     /// The event it replies to.
     pub reply_to: Option<RemoteId>,
+    /// How many attachments were dropped because their `mxc://` URI is not
+    /// valid.
+    pub invalid_attachments: usize,
 }
 
 /// What one timeline event means for Koine.
@@ -42,15 +45,15 @@ pub struct Incoming {
 pub enum Item {
     /// A new message.
     Message(Incoming),
-    /// A correction of `target`.
+    /// A correction of `target`. Only valid when `sender` also sent the
+    /// target (the session checks: see `Session::event_sender`).
     Edit {
         /// The corrected message.
         target: OwnedEventId,
+        /// Who sent the correction.
+        sender: OwnedUserId,
         /// The new text.
         text: String,
-        /// Who sent the correction (the engine applies it only if they
-        /// sent the original).
-        by: OwnedUserId,
         /// When.
         at: Timestamp,
     },
@@ -109,88 +112,107 @@ fn transaction_id(event: &TimelineEvent) -> Option<LocalId> {
         .map(LocalId::new)
 }
 
-/// The content of a message body: text and attachments.
-pub fn message_content(msgtype: &MessageType) -> Content {
+/// The content of a message body: text and attachments, and how many
+/// attachments were dropped because their `mxc://` URI is not valid (checked
+/// by [`crate::mxc`]; such a file's name stands in for the text when the
+/// message has no caption).
+pub fn message_content(msgtype: &MessageType) -> (Content, usize) {
     let media = |name: &str, mime: Option<String>, size: Option<u64>, source: &MediaSource| {
-        let locator = match source {
-            MediaSource::Plain(uri) => uri.to_string(),
+        let (uri, locator) = match source {
+            MediaSource::Plain(uri) => (uri, uri.to_string()),
             // The decryption keys travel with the locator; it stays inside
             // Koine's store, like the message text.
-            MediaSource::Encrypted(file) => {
+            MediaSource::Encrypted(file) => (
+                &file.url,
                 format!(
                     "{}{}",
                     crate::media::ENCRYPTED_PREFIX,
                     serde_json::to_string(file.as_ref()).unwrap_or_default()
-                )
-            }
+                ),
+            ),
         };
-        Attachment {
+        crate::mxc::is_valid(uri.as_str()).then(|| Attachment {
             name: name.to_owned(),
             mime: mime.unwrap_or_else(|| "application/octet-stream".into()),
             size: size.unwrap_or(0),
             source: AttachmentSource::Remote(locator),
             sha256: None,
-        }
+        })
     };
     let uint = |u: Option<matrix_sdk::ruma::UInt>| u.map(u64::from);
+    let with_file =
+        |caption: Option<&str>, name: &str, attachment: Option<Attachment>| match attachment {
+            Some(a) => (
+                Content {
+                    text: caption.unwrap_or_default().to_owned(),
+                    attachments: vec![a],
+                },
+                0,
+            ),
+            None => (Content::text(caption.unwrap_or(name)), 1),
+        };
     match msgtype {
-        MessageType::Text(t) => Content::text(t.body.clone()),
-        MessageType::Notice(n) => Content::text(n.body.clone()),
-        MessageType::Emote(e) => Content::text(e.body.clone()),
+        MessageType::Text(t) => (Content::text(t.body.clone()), 0),
+        MessageType::Notice(n) => (Content::text(n.body.clone()), 0),
+        MessageType::Emote(e) => (Content::text(e.body.clone()), 0),
         MessageType::Image(i) => {
             let info = i.info.as_deref();
-            Content {
-                text: i.caption().unwrap_or_default().to_owned(),
-                attachments: vec![media(
+            with_file(
+                i.caption(),
+                i.filename(),
+                media(
                     i.filename(),
                     info.and_then(|x| x.mimetype.clone()),
                     uint(info.and_then(|x| x.size)),
                     &i.source,
-                )],
-            }
+                ),
+            )
         }
         MessageType::File(f) => {
             let info = f.info.as_deref();
-            Content {
-                text: f.caption().unwrap_or_default().to_owned(),
-                attachments: vec![media(
+            with_file(
+                f.caption(),
+                f.filename(),
+                media(
                     f.filename(),
                     info.and_then(|x| x.mimetype.clone()),
                     uint(info.and_then(|x| x.size)),
                     &f.source,
-                )],
-            }
+                ),
+            )
         }
         MessageType::Audio(a) => {
             let info = a.info.as_deref();
-            Content {
-                text: a.caption().unwrap_or_default().to_owned(),
-                attachments: vec![media(
+            with_file(
+                a.caption(),
+                a.filename(),
+                media(
                     a.filename(),
                     info.and_then(|x| x.mimetype.clone()),
                     uint(info.and_then(|x| x.size)),
                     &a.source,
-                )],
-            }
+                ),
+            )
         }
         MessageType::Video(v) => {
             let info = v.info.as_deref();
-            Content {
-                text: v.caption().unwrap_or_default().to_owned(),
-                attachments: vec![media(
+            with_file(
+                v.caption(),
+                v.filename(),
+                media(
                     v.filename(),
                     info.and_then(|x| x.mimetype.clone()),
                     uint(info.and_then(|x| x.size)),
                     &v.source,
-                )],
-            }
+                ),
+            )
         }
-        other => Content::text(other.body().to_owned()),
+        other => (Content::text(other.body().to_owned()), 0),
     }
 }
 
 fn edit_text(new: &RoomMessageEventContentWithoutRelation) -> String {
-    message_content(&new.msgtype).text
+    message_content(&new.msgtype).0.text
 }
 
 /// Converts one timeline event.
@@ -235,7 +257,7 @@ pub fn convert(event: &TimelineEvent, own: &UserId) -> Item {
             match ev.content.redacts.clone().or(ev.redacts.clone()) {
                 Some(target) => Item::Redaction {
                     target,
-                    by: ev.sender.clone(),
+                    by: ev.sender,
                     at: ts(ev.origin_server_ts),
                 },
                 None => Item::Malformed("redaction without a target".into()),
@@ -265,8 +287,8 @@ fn room_message(
         Some(Relation::Replacement(r)) => {
             return Item::Edit {
                 target: r.event_id.clone(),
+                sender,
                 text: edit_text(&r.new_content),
-                by: sender,
                 at: ts(at),
             };
         }
@@ -282,6 +304,7 @@ fn room_message(
         _ => {}
     }
     let outgoing = sender == own;
+    let (content, invalid_attachments) = message_content(&content.msgtype);
     Item::Message(Incoming {
         local_id: if outgoing {
             transaction_id(event)
@@ -296,8 +319,9 @@ fn room_message(
         event_id,
         sender,
         timestamp: ts(at),
-        content: message_content(&content.msgtype),
+        content,
         reply_to,
+        invalid_attachments,
     })
 }
 
@@ -347,7 +371,9 @@ mod tests {
             json!({"msgtype": "m.text", "body": "mine"}),
             "m.room.message",
         );
-        v["unsigned"] = json!({"transaction_id": "local-7"});
+        v.as_object_mut()
+            .expect("an object")
+            .insert("unsigned".into(), json!({"transaction_id": "local-7"}));
         let Item::Message(m) = convert(&event(v), own) else {
             panic!()
         };
@@ -363,7 +389,8 @@ mod tests {
                    "m.relates_to": {"rel_type": "m.replace", "event_id": "$orig"}}),
             "m.room.message",
         );
-        assert!(matches!(convert(&event(edit), own), Item::Edit { text, .. } if text == "fixed"));
+        assert!(matches!(convert(&event(edit), own),
+            Item::Edit { text, sender, .. } if text == "fixed" && sender == "@bob:b.example"));
         let reply = base(
             json!({"msgtype": "m.text", "body": "yes", "m.relates_to": {"m.in_reply_to": {"event_id": "$q"}}}),
             "m.room.message",
@@ -380,9 +407,49 @@ mod tests {
             matches!(convert(&event(reaction), own), Item::Reaction { key, .. } if key == "👍")
         );
         let redaction = base(json!({"redacts": "$q"}), "m.room.redaction");
-        assert!(
-            matches!(convert(&event(redaction), own), Item::Redaction { target, .. } if target == "$q")
-        );
+        assert!(matches!(convert(&event(redaction), own),
+                Item::Redaction { target, by, .. } if target == "$q" && by == "@bob:b.example"));
+    }
+
+    #[test]
+    fn attachments_with_invalid_mxc_uris_are_dropped() {
+        let own = user_id!("@alice:a.example");
+        let image = |url: &str| {
+            base(
+                json!({"msgtype": "m.image", "body": "cat.png", "url": url,
+                       "info": {"mimetype": "image/png", "size": 3}}),
+                "m.room.message",
+            )
+        };
+        let long = format!("mxc://{}/abc", "a".repeat(250));
+        for good in [
+            "mxc://koine.test/abc",
+            "mxc://[::1]:8448/a-b_C",
+            long.as_str(),
+        ] {
+            let Item::Message(m) = convert(&event(image(good)), own) else {
+                panic!("not a message: {good}")
+            };
+            assert_eq!(m.content.attachments.len(), 1, "{good}");
+        }
+        let too_long = format!("mxc://{}/abc", "a".repeat(256));
+        for bad in [
+            "mxc://koine.test/../x",
+            "mxc://koine.test/",
+            "mxc://koine.test",
+            "mxc:///abc",
+            "mxc://bad host/abc",
+            "mxc://é.example/abc",
+            "https://koine.test/abc",
+            too_long.as_str(),
+        ] {
+            let item = convert(&event(image(bad)), own);
+            let Item::Message(m) = item else {
+                panic!("not a message: {bad}: {item:?}")
+            };
+            assert!(m.content.attachments.is_empty(), "{bad} was kept");
+            assert_eq!(m.invalid_attachments, 1, "{bad}");
+        }
     }
 
     #[test]

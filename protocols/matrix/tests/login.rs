@@ -2,7 +2,7 @@
 
 mod support;
 
-use koine_api::{SecretStore, TransportSecurity};
+use koine_api::{SecretStore, SessionError, TransportSecurity};
 use koine_conformance::SessionEnd;
 use std::sync::Arc;
 use support::{Synapse, keyring_scope, koine_session};
@@ -39,7 +39,8 @@ async fn login_restore_and_logout() -> anyhow::Result<()> {
         .get("matrix-store-passphrase")?
         .expect("passphrase in the keyring");
     for entry in walk(&dir) {
-        let bytes = std::fs::read(&entry)?;
+        let bytes =
+            std::fs::read(&entry).map_err(|e| anyhow::anyhow!("{}: {e}", entry.display()))?;
         for secret in [saved.expose(), passphrase.expose()] {
             let token_part = secret.get(..24).unwrap_or(secret);
             assert!(
@@ -56,7 +57,8 @@ async fn login_restore_and_logout() -> anyhow::Result<()> {
         .expect("token")
         .to_owned();
     for entry in walk(&dir) {
-        let bytes = std::fs::read(&entry)?;
+        let bytes =
+            std::fs::read(&entry).map_err(|e| anyhow::anyhow!("{}: {e}", entry.display()))?;
         assert!(
             !bytes
                 .windows(access_token.len())
@@ -90,6 +92,31 @@ async fn login_restore_and_logout() -> anyhow::Result<()> {
     assert!(secrets.get("matrix-session")?.is_none());
     assert!(secrets.get("matrix-store-passphrase")?.is_none());
     assert!(!dir.join("matrix-store").exists());
+    Ok(())
+}
+
+/// One device of the account is driven by one session at a time: a second
+/// session on the same data dir (another process on the same profile) is
+/// refused instead of syncing and encrypting beside the first; once the
+/// first ended, a new one takes over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_session_on_the_same_device_is_refused() -> anyhow::Result<()> {
+    let server = Synapse::start().await?;
+    let carol = server.register("carol").await?;
+    let dirs = tempfile::tempdir()?;
+    let dir = dirs.path().join("carol");
+    let mut first = koine_session(&server, &carol, &dir)?;
+    first.online().await?;
+    let mut second = koine_session(&server, &carol, &dir)?;
+    let end = second.ended_without_online().await?;
+    assert!(
+        matches!(end, SessionEnd::Returned(Err(SessionError::Storage(_)))),
+        "{end:?}"
+    );
+    assert!(matches!(first.stop().await?, SessionEnd::Returned(Ok(()))));
+    let mut third = koine_session(&server, &carol, &dir)?;
+    third.online().await?;
+    assert!(matches!(third.stop().await?, SessionEnd::Returned(Ok(()))));
     Ok(())
 }
 

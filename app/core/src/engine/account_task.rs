@@ -464,7 +464,7 @@ impl Engine {
             } => {
                 // Blocked in Koine: their edits and reactions are dropped
                 // like their messages.
-                if let koine_api::Author::Other(author) = &by
+                if let koine_api::Author::Other(author) | koine_api::Author::Moderator(author) = &by
                     && self.store().is_blocked(&account, author)?
                 {
                     return Ok(());

@@ -361,8 +361,13 @@ impl Store {
             Author::Other(address) => {
                 direction == enum_str(&Direction::Incoming)? && sender == to_json(address)?
             }
+            _ => false,
         };
         let allowed = match (change, by) {
+            (
+                MessageChange::Deleted | MessageChange::ReactionRemoved { .. },
+                Author::Moderator(_),
+            ) => true,
             (MessageChange::Edited { .. } | MessageChange::Deleted, _) => wrote_it,
             (
                 MessageChange::ReactionAdded { by: reactor, .. }

@@ -385,6 +385,22 @@ fn nobody_edits_or_deletes_a_message_they_did_not_write() {
     let h = store.message(hers).expect("hers");
     assert_eq!(h.content.text, "alice's words");
     assert!(h.edited_at.is_none() && !h.deleted);
+    // A moderator (as the network checked) removes anyone's message, and
+    // edits nobody's.
+    let moderator = Author::Moderator(Address::parse_any("mod@example.org").expect("mod"));
+    assert!(
+        store
+            .apply_change(
+                &account,
+                &key,
+                &RemoteId::new("hers"),
+                &spoof,
+                &moderator,
+                Timestamp(22)
+            )
+            .expect("edit")
+            .is_none()
+    );
     // Each author may still change their own.
     let fix = MessageChange::Edited {
         text: "fixed".into(),
@@ -415,6 +431,20 @@ fn nobody_edits_or_deletes_a_message_they_did_not_write() {
             .expect("edit")
             .is_some()
     );
+    assert!(
+        store
+            .apply_change(
+                &account,
+                &key,
+                &RemoteId::new("hers"),
+                &MessageChange::Deleted,
+                &moderator,
+                Timestamp(24)
+            )
+            .expect("moderated")
+            .is_some()
+    );
+    assert!(store.message(hers).expect("hers").deleted);
 }
 
 #[test]

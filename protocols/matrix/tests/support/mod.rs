@@ -657,3 +657,30 @@ impl TestUser {
         bail!("{text:?} never reached {} in {room}", self.user_id)
     }
 }
+
+impl TestUser {
+    /// Redacts `event` in `room`; returns the redaction's event id, or the
+    /// server's refusal.
+    pub async fn redact(&self, room: &str, event: &str) -> anyhow::Result<String> {
+        let txn = uuid::Uuid::new_v4().simple().to_string();
+        let path = format!("/rooms/{}/redact/{}/{txn}", enc(room), enc(event));
+        let r = self
+            .call(reqwest::Method::PUT, &path, Some(json!({})))
+            .await?;
+        Ok(r["event_id"].as_str().context("event_id")?.to_owned())
+    }
+}
+
+impl TestUser {
+    /// Creates an unencrypted room where the `invite`d users are plain
+    /// members (`private_chat`: in room version 12, `trusted_private_chat`
+    /// makes invitees creators, with unlimited power); returns its id.
+    pub async fn create_room_as_owner(&self, invite: &[&TestUser]) -> anyhow::Result<String> {
+        let invite: Vec<&str> = invite.iter().map(|u| u.user_id.as_str()).collect();
+        let body = json!({"invite": invite, "preset": "private_chat"});
+        let r = self
+            .call(reqwest::Method::POST, "/createRoom", Some(body))
+            .await?;
+        Ok(r["room_id"].as_str().context("room_id")?.to_owned())
+    }
+}
