@@ -195,7 +195,10 @@ async fn read_status<R: AsyncReadExt + Unpin>(r: &mut R) -> Result<u16, HttpErro
         if n == 0 {
             break;
         }
-        buf.extend_from_slice(&chunk[..n]);
+        let read = chunk
+            .get(..n)
+            .ok_or_else(|| HttpError::Network(format!("read {n} bytes into 1024")))?;
+        buf.extend_from_slice(read);
     }
     let line = String::from_utf8_lossy(&buf);
     let line = line.lines().next().unwrap_or_default();

@@ -26,6 +26,22 @@
 //! See `README.md` in this crate for what is done and the decisions taken.
 
 #![deny(missing_docs)]
+// Everything here reads what peers and servers send: no index, slice or
+// arithmetic that can panic on their input.
+#![warn(
+    clippy::string_slice,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
+// Tests index what they built themselves; a panic there is a failed test.
+#![cfg_attr(
+    test,
+    allow(
+        clippy::string_slice,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )
+)]
 
 pub mod blocking;
 pub mod caps;

@@ -27,6 +27,7 @@ const CATCH_UP_PAGE: u32 = 250;
 /// message of the last 30 days lands in the store (and in search), as
 /// desktop users expect from a new client; older ones come on demand.
 const FIRST_SYNC_DAYS: i64 = 30;
+const FIRST_SYNC_SECS: i64 = FIRST_SYNC_DAYS * 86_400;
 
 /// What a query is for.
 #[derive(Debug, Clone)]
@@ -117,6 +118,10 @@ pub fn query_since(query_id: &str, start: &str, max: u32) -> Option<Element> {
 }
 
 /// Unix seconds as an XEP-0082 UTC date-time (`2026-11-27T13:00:00Z`).
+// No overflow: |days| <= 2^63 / 86 400 < 1.1e14, and no step multiplies a
+// value derived from it by more than 400 (so every step stays below 2^53);
+// the divisors are non-zero constants.
+#[allow(clippy::arithmetic_side_effects)]
 pub fn xep82(unix_secs: i64) -> String {
     let days = unix_secs.div_euclid(86_400);
     let secs = unix_secs.rem_euclid(86_400);
@@ -245,7 +250,10 @@ impl Session {
             // First login: the last FIRST_SYNC_DAYS, oldest first, page by
             // page (each next page asks after the newest one stored).
             None => {
-                let start = koine_api::Timestamp::now().0 / 1_000 - FIRST_SYNC_DAYS * 86_400;
+                let start = koine_api::Timestamp::now()
+                    .0
+                    .div_euclid(1_000)
+                    .saturating_sub(FIRST_SYNC_SECS);
                 query_since(&id, &xep82(start), CATCH_UP_PAGE)
             }
         };

@@ -439,7 +439,7 @@ impl Session {
             Action::Inbound(n) => {
                 if let Some(sm) = &mut self.sm {
                     sm.inbound = n;
-                    self.inbound_since_save += 1;
+                    self.inbound_since_save = self.inbound_since_save.saturating_add(1);
                     if self.ack_owed {
                         self.ack_owed = sm.inbound != sm.received;
                         self.stream

@@ -145,7 +145,7 @@ impl Omemo {
         }
         let have = device.one_time_pre_key_count();
         if have < PREKEYS {
-            device.generate_one_time_pre_keys((PREKEYS - have) as u32)?;
+            device.generate_one_time_pre_keys(PREKEYS.saturating_sub(have) as u32)?;
         }
         let trust = crate::store::load(dir, trust::TrustStore::FILE);
         Ok(Self::with_device(device, local.device_id, own, trust))
@@ -184,7 +184,7 @@ impl Omemo {
         let have = self.device.one_time_pre_key_count();
         if have < PREKEYS {
             self.device
-                .generate_one_time_pre_keys((PREKEYS - have) as u32)?;
+                .generate_one_time_pre_keys(PREKEYS.saturating_sub(have) as u32)?;
         }
         Ok(())
     }
@@ -315,7 +315,10 @@ impl Omemo {
 
     /// When the oldest queued message stops waiting.
     pub fn deadline(&self) -> Option<std::time::Instant> {
-        self.queue.iter().map(|q| q.since + FETCH_TIMEOUT).min()
+        self.queue
+            .iter()
+            .filter_map(|q| q.since.checked_add(FETCH_TIMEOUT))
+            .min()
     }
 
     /// Gives up on the queries the messages queued before `now -
@@ -324,7 +327,7 @@ impl Omemo {
         let late: Vec<String> = self
             .queue
             .iter()
-            .filter(|q| q.since + FETCH_TIMEOUT <= now)
+            .filter(|q| q.since.checked_add(FETCH_TIMEOUT).is_none_or(|d| d <= now))
             .map(|q| q.to.to_string())
             .collect();
         for jid in late {
