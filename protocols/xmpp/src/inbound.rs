@@ -51,10 +51,13 @@ impl Session {
             routes: &routes,
             fallback_time: None,
         };
-        let reading = match chat::read(&inner, direction, &cx) {
+        let mut reading = match chat::read(&inner, direction, &cx) {
             Ok(r) => r,
             Err(e) => return self.notice_peer(e).await,
         };
+        for refused in self.refuse_changes_by_others(&mut reading.events, direction) {
+            self.notice_peer(refused).await?;
+        }
         if let Some((conversation, remote_id, stanza_id)) = &reading.stored {
             self.ensure_conversation(conversation).await?;
             if let Some(sid) = stanza_id {
@@ -103,10 +106,61 @@ impl Session {
 
     /// Whether `m` was not reported yet in this session.
     pub(crate) fn first_time(&mut self, m: &koine_api::Message) -> bool {
-        self.emitted.insert((
-            m.conversation.as_str().to_owned(),
-            m.remote_id.as_str().to_owned(),
-        ))
+        self.emitted
+            .insert(
+                (
+                    m.conversation.as_str().to_owned(),
+                    m.remote_id.as_str().to_owned(),
+                ),
+                m.direction,
+            )
+            .is_none()
+    }
+
+    /// Who wrote message `remote_id` of the one-to-one `conversation`, as
+    /// far as the plugin knows: the user, when it is one of the local ids
+    /// this account sent (the acknowledged log, kept across restarts: a
+    /// peer reusing that id for a message of its own does not make it
+    /// theirs); else the author of the message reported in this session.
+    pub(crate) fn author_of(&self, conversation: &str, remote_id: &str) -> Option<Direction> {
+        if self.acked.contains_key(remote_id) {
+            return Some(Direction::Outgoing);
+        }
+        self.emitted
+            .get(&(conversation.to_owned(), remote_id.to_owned()))
+            .copied()
+    }
+
+    /// Removes from `events` the corrections (XEP-0308) of a message that
+    /// the one who sent them (`editor`: the peer, or one of the user's own
+    /// devices) did not write; only a message's sender may correct it.
+    /// Returns what was refused, for a notice. A correction of a message
+    /// the plugin does not know stays: the engine, which stored it, checks.
+    pub(crate) fn refuse_changes_by_others(
+        &self,
+        events: &mut Vec<Event>,
+        editor: Direction,
+    ) -> Vec<String> {
+        let mut refused = Vec::new();
+        events.retain(|e| match e {
+            Event::MessageChanged {
+                conversation,
+                remote_id,
+                ..
+            } => match self.author_of(conversation.as_str(), remote_id.as_str()) {
+                Some(author) if author != editor => {
+                    refused.push(format!(
+                        "correction of message {} in {} by someone who did not write it",
+                        remote_id.as_str(),
+                        conversation.as_str()
+                    ));
+                    false
+                }
+                _ => true,
+            },
+            _ => true,
+        });
+        refused
     }
 
     pub(crate) async fn notice_peer(&self, detail: String) -> Result<(), XmppError> {

@@ -370,7 +370,7 @@ impl Session {
                 routes: &routes,
                 fallback_time: None,
             };
-            let reading = match chat::read(&inner, direction, &cx) {
+            let mut reading = match chat::read(&inner, direction, &cx) {
                 Ok(r) => r,
                 Err(e) => {
                     self.notice_malformed(format!("archived message: {e}"))
@@ -378,6 +378,9 @@ impl Session {
                     continue;
                 }
             };
+            for refused in self.refuse_changes_by_others(&mut reading.events, direction) {
+                self.notice_peer(refused).await?;
+            }
             for e in reading.events {
                 match e {
                     Event::MessageReceived(mut msg)

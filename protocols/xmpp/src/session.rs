@@ -15,8 +15,8 @@ use crate::store::{self, Pins};
 use crate::tls;
 use futures::{SinkExt, StreamExt};
 use koine_api::{
-    Availability, Command, ConnectionState, Event, EventSink, InputSource, LocalId, Notice, Prompt,
-    PromptAnswer, PromptId, PromptKind, SendError, SessionContext,
+    Availability, Command, ConnectionState, Direction, Event, EventSink, InputSource, LocalId,
+    Notice, Prompt, PromptAnswer, PromptId, PromptKind, SendError, SessionContext,
 };
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -86,9 +86,10 @@ pub(crate) struct Session {
     pub(crate) needs_flush: bool,
     pub(crate) inbound_since_save: u32,
     pub(crate) mam: crate::mam::State,
-    /// `(conversation, remote id)` of messages reported in this session: a
-    /// message replayed by stream resumption and by the archive is reported once.
-    pub(crate) emitted: HashSet<(String, String)>,
+    /// `(conversation, remote id)` of messages reported in this session, and
+    /// who wrote each: a message replayed by stream resumption and by the
+    /// archive is reported once, and only its author may change it.
+    pub(crate) emitted: HashMap<(String, String), Direction>,
     /// Joined rooms (bare JID) and our nickname in each.
     pub(crate) rooms: HashMap<String, String>,
     pub(crate) uploads: crate::upload::Uploads,
@@ -296,7 +297,7 @@ impl Session {
             needs_flush: false,
             inbound_since_save: 0,
             mam: crate::mam::State::load(&cx.data_dir),
-            emitted: HashSet::new(),
+            emitted: HashMap::new(),
             rooms: HashMap::new(),
             uploads: crate::upload::Uploads::default(),
             reporting: None,

@@ -5,9 +5,11 @@
 
 mod support;
 
-use koine_api::{Event, Jid};
+use koine_api::{Command, Content, ConversationKey, Event, Jid, LocalId, MessageChange};
 use support::raw::RawPeer;
 use support::{Prosody, client};
+
+const CORRECT: &str = "urn:xmpp:message-correct:0";
 
 /// A chat message from Mallory to `to`, with `extra` children after the body.
 fn chat(to: &Jid, id: &str, body: &str, extra: &str) -> String {
@@ -57,4 +59,63 @@ async fn a_non_ascii_link_neither_crashes_the_session_nor_loses_the_message() {
     }
     wait_text(&mut a, "after the links").await;
     a.stop().await.expect("the session ends cleanly");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_contact_cannot_correct_your_message() {
+    let server = Prosody::start();
+    let (sa, pa, ja) = server.account("alice");
+    let (sm, pm, jm) = server.account("mallory");
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut a = client::start(sa, pa, dir.path().join("a"));
+    a.online().await;
+    let mut mallory = RawPeer::login(&sm, &pm).await;
+
+    a.send(Command::SendMessage {
+        local_id: LocalId::new("a-1"),
+        conversation: ConversationKey::new(jm.as_str()),
+        content: Content::text("my original words"),
+        reply_to: None,
+    })
+    .await;
+    a.wait_for(
+        "ack",
+        |e| matches!(e, Event::SendAcked { local_id, .. } if local_id.as_str() == "a-1"),
+    )
+    .await;
+
+    // Mallory "corrects" Alice's message, then corrects her own (allowed).
+    let replace = |id: &str| format!("<replace xmlns='{CORRECT}' id='{id}'/>");
+    mallory
+        .send_xml(&chat(&ja, "m-1", "SPOOFED EDIT", &replace("a-1")))
+        .await;
+    mallory.send_xml(&chat(&ja, "m-2", "typo", "")).await;
+    mallory
+        .send_xml(&chat(&ja, "m-3", "fixed", &replace("m-2")))
+        .await;
+    mallory.send_xml(&chat(&ja, "m-4", "sentinel", "")).await;
+    wait_text(&mut a, "sentinel").await;
+
+    let edits: Vec<_> = a
+        .seen
+        .iter()
+        .filter_map(|e| match e {
+            Event::MessageChanged {
+                remote_id,
+                change: MessageChange::Edited { text },
+                ..
+            } => Some((remote_id.as_str().to_owned(), text.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        edits,
+        [("m-2".to_owned(), "fixed".to_owned())],
+        "only Mallory's correction of her own message"
+    );
+    assert!(
+        a.seen.iter().all(|e| received(e, "SPOOFED EDIT").is_none()),
+        "a refused correction is not shown as a message either"
+    );
+    a.stop().await.expect("stop");
 }
