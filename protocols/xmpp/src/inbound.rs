@@ -8,7 +8,8 @@ use crate::ns;
 use crate::route::DomainKind;
 use crate::session::{PendingIq, Session};
 use koine_api::{
-    Address, Conversation, ConversationKey, ConversationKind, Direction, Event, InputSource, Notice,
+    Address, Conversation, ConversationKey, ConversationKind, Direction, Event, InputSource,
+    Notice, RemoteId,
 };
 use tokio_xmpp::jid::BareJid;
 use tokio_xmpp::minidom::Element;
@@ -49,12 +50,16 @@ impl Session {
         let cx = chat::Context {
             own: &self.own,
             routes: &routes,
-            fallback_time: None,
+            archived_at: None,
         };
         let mut reading = match chat::read(&inner, direction, &cx) {
             Ok(r) => r,
             Err(e) => return self.notice_peer(e).await,
         };
+        if direction == Direction::Incoming {
+            let stanza_id = reading.stored.as_ref().and_then(|s| s.2.clone());
+            self.name_by_server(&mut reading, stanza_id.as_deref());
+        }
         for refused in self.refuse_changes_by_others(&mut reading.events, direction) {
             self.notice_peer(refused).await?;
         }
@@ -115,6 +120,38 @@ impl Session {
                 m.direction,
             )
             .is_none()
+    }
+
+    /// Names an incoming message whose sender reused one of its ids by
+    /// `stanza_id`, the id our server gave it (see [`crate::ids`]); a
+    /// correction then means the sender's latest message of that id.
+    pub(crate) fn name_by_server(&mut self, reading: &mut chat::Reading, stanza_id: Option<&str>) {
+        for e in &mut reading.events {
+            match e {
+                Event::MessageReceived(m) => {
+                    let id = self.sender_ids.remote_id(
+                        m.conversation.as_str(),
+                        m.remote_id.as_str(),
+                        stanza_id,
+                    );
+                    if let Some(stored) = &mut reading.stored {
+                        stored.1.clone_from(&id);
+                    }
+                    m.remote_id = RemoteId::new(id);
+                }
+                Event::MessageChanged {
+                    conversation,
+                    remote_id,
+                    ..
+                } => {
+                    let target = self
+                        .sender_ids
+                        .target(conversation.as_str(), remote_id.as_str());
+                    *remote_id = RemoteId::new(target);
+                }
+                _ => {}
+            }
+        }
     }
 
     /// Who wrote message `remote_id` of the one-to-one `conversation`, as

@@ -13,6 +13,7 @@
 //! - [`sm`]: XEP-0198 state, persisted in the data directory.
 //! - [`handoff`]: events to the engine; acknowledgements wait for its store.
 //! - [`chat`]: messages, receipts, markers, chat states, corrections, carbons.
+//! - [`ids`]: the remote id of a message whose sender reused an id.
 //! - [`roster`]: contacts and subscription requests.
 //! - [`mam`]: archive paging and the catch-up replay.
 //! - [`muc`]: group chats.
@@ -53,6 +54,7 @@ pub mod discovery;
 pub mod error;
 pub mod handoff;
 pub mod http;
+pub mod ids;
 mod inbound;
 mod iq;
 pub mod mam;

@@ -15,7 +15,7 @@ use crate::error::XmppError;
 use crate::ns;
 use crate::session::{PendingIq, Session};
 use crate::store;
-use koine_api::{ConversationKey, Direction, Event, Notice, RemoteId};
+use koine_api::{ConversationKey, Direction, Event, Notice, RemoteId, Timestamp};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use tokio_xmpp::minidom::Element;
@@ -58,7 +58,8 @@ pub struct State {
     marker: Marker,
     dirty: bool,
     archive_ids: HashMap<String, String>,
-    collected: HashMap<String, Vec<(String, Message)>>,
+    /// Per query: archive id, the archive's date, the message.
+    collected: HashMap<String, Vec<(String, Option<Timestamp>, Message)>>,
 }
 
 impl State {
@@ -285,10 +286,14 @@ impl Session {
                 .notice_malformed("MAM result for no query of ours".into())
                 .await;
         }
+        // The archive's own date, not one the sender put in the message.
+        let archived_at = result
+            .get_child("forwarded", ns::FORWARD)
+            .and_then(chat::delay_of);
         match chat::forwarded_message(result) {
             Ok(inner) => {
                 if let Some(list) = self.mam.collected.get_mut(qid) {
-                    list.push((archive_id.to_owned(), inner));
+                    list.push((archive_id.to_owned(), archived_at, inner));
                 }
                 Ok(())
             }
@@ -341,7 +346,7 @@ impl Session {
         let mut messages = Vec::new();
         let mut others = Vec::new();
         let mut newest_archive = None;
-        for (archive_id, inner) in collected {
+        for (archive_id, archived_at, inner) in collected {
             if !seen_archive.insert(archive_id.clone()) {
                 continue;
             }
@@ -368,7 +373,7 @@ impl Session {
             let cx = chat::Context {
                 own: &own,
                 routes: &routes,
-                fallback_time: None,
+                archived_at: Some(archived_at.unwrap_or_else(Timestamp::now)),
             };
             let mut reading = match chat::read(&inner, direction, &cx) {
                 Ok(r) => r,
@@ -378,6 +383,9 @@ impl Session {
                     continue;
                 }
             };
+            if direction == Direction::Incoming {
+                self.name_by_server(&mut reading, Some(&archive_id));
+            }
             for refused in self.refuse_changes_by_others(&mut reading.events, direction) {
                 self.notice_peer(refused).await?;
             }

@@ -170,9 +170,17 @@ impl Session {
         let Some(own_nick) = self.rooms.get(&room).cloned() else {
             return Ok(()); // not a room we are in
         };
-        let Some(message) = self.read_groupchat(&m, &room, &own_nick, None) else {
+        let Some(mut message) = self.read_groupchat(&m, &room, &own_nick, None) else {
             return Ok(());
         };
+        if message.direction == Direction::Incoming {
+            let id = self.sender_ids.remote_id(
+                &room,
+                message.remote_id.as_str(),
+                chat::stanza_id_of(&m, Some(&room)).as_deref(),
+            );
+            message.remote_id = RemoteId::new(id);
+        }
         if self.first_time(&message) {
             self.emit_inbound(Event::MessageReceived(message)).await?;
         }
@@ -185,7 +193,7 @@ impl Session {
         m: &Message,
         room: &str,
         own_nick: &str,
-        fallback_time: Option<Timestamp>,
+        archived_at: Option<Timestamp>,
     ) -> Option<koine_api::Message> {
         let from = m.from.as_ref()?;
         let nick = from.resource().map(|r| r.to_string())?;
@@ -195,18 +203,9 @@ impl Session {
         let remote_id = chat::remote_id_of(m).or_else(|| chat::stanza_id_of(m, Some(room)))?;
         let outgoing = nick == own_nick;
         let sender = Jid::parse(from.as_str()).ok()?;
-        let timestamp = m
-            .payloads
-            .iter()
-            .find(|p| p.is("delay", ns::DELAY))
-            .and_then(|d| {
-                d.attr("stamp")?
-                    .parse::<tokio_xmpp::parsers::date::DateTime>()
-                    .ok()
-            })
-            .map(|d| Timestamp(d.0.timestamp_millis()))
-            .or(fallback_time)
-            .unwrap_or_else(Timestamp::now);
+        // The room dates what it replays (from the room's JID); an
+        // occupant's own delay is not believed.
+        let timestamp = archived_at.unwrap_or_else(|| chat::live_time(m, room));
         let room_jid = Jid::parse(room).ok()?;
         let (attachments, text) = crate::oob::read(&m.payloads, body);
         let urls = crate::oob::remote_urls(&attachments);

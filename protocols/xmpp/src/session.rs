@@ -90,6 +90,8 @@ pub(crate) struct Session {
     /// who wrote each: a message replayed by stream resumption and by the
     /// archive is reported once, and only its author may change it.
     pub(crate) emitted: HashMap<(String, String), Direction>,
+    /// Senders' message ids, so that reusing one hides no message.
+    pub(crate) sender_ids: crate::ids::SenderIds,
     /// Joined rooms (bare JID) and our nickname in each.
     pub(crate) rooms: HashMap<String, String>,
     pub(crate) uploads: crate::upload::Uploads,
@@ -298,6 +300,7 @@ impl Session {
             inbound_since_save: 0,
             mam: crate::mam::State::load(&cx.data_dir),
             emitted: HashMap::new(),
+            sender_ids: crate::ids::SenderIds::load(&cx.data_dir),
             rooms: HashMap::new(),
             uploads: crate::upload::Uploads::default(),
             reporting: None,

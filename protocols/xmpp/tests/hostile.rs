@@ -5,7 +5,7 @@
 
 mod support;
 
-use koine_api::{Command, Content, ConversationKey, Event, Jid, LocalId, MessageChange};
+use koine_api::{Command, Content, ConversationKey, Event, Jid, LocalId, MessageChange, Timestamp};
 use support::raw::RawPeer;
 use support::{Prosody, client};
 
@@ -117,5 +117,51 @@ async fn a_contact_cannot_correct_your_message() {
         a.seen.iter().all(|e| received(e, "SPOOFED EDIT").is_none()),
         "a refused correction is not shown as a message either"
     );
+    a.stop().await.expect("stop");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sender_neither_dates_live_messages_nor_hides_them_by_reusing_ids() {
+    let server = Prosody::start();
+    let (sa, pa, ja) = server.account("alice");
+    let (sm, pm, _) = server.account("mallory");
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut a = client::start(sa, pa, dir.path().join("a"));
+    a.online().await;
+    let mut mallory = RawPeer::login(&sm, &pm).await;
+
+    let before = Timestamp::now();
+    let delay = |stamp: &str| format!("<delay xmlns='urn:xmpp:delay' stamp='{stamp}'/>");
+    mallory
+        .send_xml(&chat(
+            &ja,
+            "1",
+            "from the future",
+            &delay("2999-01-01T00:00:00Z"),
+        ))
+        .await;
+    mallory
+        .send_xml(&chat(
+            &ja,
+            "1",
+            "from the past",
+            &delay("1971-01-01T00:00:00Z"),
+        ))
+        .await;
+    mallory.send_xml(&chat(&ja, "1", "same id again", "")).await;
+    let future = wait_text(&mut a, "from the future").await;
+    let past = wait_text(&mut a, "from the past").await;
+    let again = wait_text(&mut a, "same id again").await;
+    let after = Timestamp::now();
+    for m in [&future, &past, &again] {
+        assert!(
+            before <= m.timestamp && m.timestamp <= after,
+            "{:?} dated {:?}, received between {before:?} and {after:?}",
+            m.content.text,
+            m.timestamp
+        );
+    }
+    assert_ne!(future.remote_id, past.remote_id);
+    assert_ne!(past.remote_id, again.remote_id);
     a.stop().await.expect("stop");
 }
