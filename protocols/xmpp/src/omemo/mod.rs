@@ -34,8 +34,9 @@ use tokio_xmpp::jid::BareJid;
 use tokio_xmpp::parsers::message::Message;
 
 /// How long a message waits for device lists and bundles; then a contact
-/// whose list never came counts as having no OMEMO device and a device whose
-/// bundle never came is skipped.
+/// whose list never came counts as having no OMEMO device (the message then
+/// fails if they ever used OMEMO, see `TrustStore::used_omemo`) and a device
+/// whose bundle never came is skipped.
 pub const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// How many one-time prekeys the bundle offers.
