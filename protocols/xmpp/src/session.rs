@@ -94,6 +94,12 @@ pub(crate) struct Session {
     pub(crate) sender_ids: crate::ids::SenderIds,
     /// Joined rooms (bare JID) and our nickname in each.
     pub(crate) rooms: HashMap<String, String>,
+    /// Rooms that gave our own presence an occupant id (XEP-0421): they
+    /// stamp every occupant's stanzas and strip forged ids.
+    pub(crate) rooms_with_occupant_ids: HashSet<String>,
+    /// `(room, remote id)` of room messages reported in this session, and
+    /// who sent each (see `muc::author`).
+    pub(crate) room_authors: HashMap<(String, String), String>,
     pub(crate) uploads: crate::upload::Uploads,
     /// Domains asked for disco#info, with the acknowledgements whose route
     /// waits for the answer.
@@ -302,6 +308,8 @@ impl Session {
             emitted: HashMap::new(),
             sender_ids: crate::ids::SenderIds::load(&cx.data_dir),
             rooms: HashMap::new(),
+            rooms_with_occupant_ids: HashSet::new(),
+            room_authors: HashMap::new(),
             uploads: crate::upload::Uploads::default(),
             reporting: None,
             probing: HashMap::new(),
