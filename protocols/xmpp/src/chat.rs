@@ -112,9 +112,13 @@ pub fn delay_of(el: &Element) -> Option<Timestamp> {
 /// (our server, or the room) stored it and says when in a `<delay/>`. A
 /// sender's own delay is not believed (it would date the message in the
 /// future, pinning the conversation to the top, or hide it in the past),
-/// and no stored message is dated after its arrival.
-pub fn live_time(m: &Message, trusted: &str) -> Timestamp {
+/// and no stored message is dated after its arrival. `None` when nothing
+/// can have been stored for us (a sender could write the server's name).
+pub fn live_time(m: &Message, trusted: Option<&str>) -> Timestamp {
     let now = Timestamp::now();
+    let Some(trusted) = trusted else {
+        return now;
+    };
     m.payloads
         .iter()
         .filter(|p| p.is("delay", ns::DELAY) && p.attr("from") == Some(trusted))
@@ -136,6 +140,11 @@ pub struct Context<'a> {
     /// date of it (its `<forwarded><delay/>`), which is believed; `None` for
     /// a live one, see [`live_time`].
     pub archived_at: Option<Timestamp>,
+    /// Whether a live message may come from our server's offline storage
+    /// (or a stream resumption), which dates it: until the server answered
+    /// our first ping after login. Later, a delay naming the server is the
+    /// sender's own.
+    pub server_may_date: bool,
 }
 
 /// What a message means.
@@ -172,7 +181,9 @@ pub fn read(m: &Message, direction: Direction, cx: &Context<'_>) -> Result<Readi
     let conversation = ConversationKey::new(peer.as_str());
     let route = cx.routes.to_domain(peer.domain());
     let own_server = cx.own.rsplit_once('@').map_or(cx.own, |(_, domain)| domain);
-    let timestamp = cx.archived_at.unwrap_or_else(|| live_time(m, own_server));
+    let timestamp = cx
+        .archived_at
+        .unwrap_or_else(|| live_time(m, cx.server_may_date.then_some(own_server)));
 
     for p in &m.payloads {
         if p.is("received", ns::RECEIPTS) {
@@ -318,6 +329,7 @@ mod tests {
             own: "me@a.example",
             routes: &ROUTES,
             archived_at: None,
+            server_may_date: true,
         }
     }
 

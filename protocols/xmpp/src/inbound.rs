@@ -51,6 +51,7 @@ impl Session {
             own: &self.own,
             routes: &routes,
             archived_at: None,
+            server_may_date: !self.ready,
         };
         let mut reading = match chat::read(&inner, direction, &cx) {
             Ok(r) => r,

@@ -374,6 +374,7 @@ impl Session {
                 own: &own,
                 routes: &routes,
                 archived_at: Some(archived_at.unwrap_or_else(Timestamp::now)),
+                server_may_date: false,
             };
             let mut reading = match chat::read(&inner, direction, &cx) {
                 Ok(r) => r,

@@ -245,7 +245,7 @@ impl Session {
         let sender = Jid::parse(from.as_str()).ok()?;
         // The room dates what it replays (from the room's JID); an
         // occupant's own delay is not believed.
-        let timestamp = archived_at.unwrap_or_else(|| chat::live_time(m, room));
+        let timestamp = archived_at.unwrap_or_else(|| chat::live_time(m, Some(room)));
         let room_jid = Jid::parse(room).ok()?;
         let (attachments, text) = crate::oob::read(&m.payloads, body);
         let urls = crate::oob::remote_urls(&attachments);

@@ -92,6 +92,9 @@ pub(crate) struct Session {
     pub(crate) emitted: HashMap<(String, String), Direction>,
     /// Senders' message ids, so that reusing one hides no message.
     pub(crate) sender_ids: crate::ids::SenderIds,
+    /// The server answered the ping sent after login (`Online`): messages
+    /// come live from now on, none from offline storage.
+    pub(crate) ready: bool,
     /// Joined rooms (bare JID) and our nickname in each.
     pub(crate) rooms: HashMap<String, String>,
     /// Rooms that gave our own presence an occupant id (XEP-0421): they
@@ -307,6 +310,7 @@ impl Session {
             mam: crate::mam::State::load(&cx.data_dir),
             emitted: HashMap::new(),
             sender_ids: crate::ids::SenderIds::load(&cx.data_dir),
+            ready: false,
             rooms: HashMap::new(),
             rooms_with_occupant_ids: HashSet::new(),
             room_authors: HashMap::new(),

@@ -165,3 +165,46 @@ async fn a_sender_neither_dates_live_messages_nor_hides_them_by_reusing_ids() {
     assert_ne!(past.remote_id, again.remote_id);
     a.stop().await.expect("stop");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn our_servers_offline_date_is_kept_and_a_forged_one_is_not() {
+    let server = Prosody::start();
+    let (sa, pa, ja) = server.account("alice");
+    let (sm, pm, _) = server.account("mallory");
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut mallory = RawPeer::login(&sm, &pm).await;
+
+    // Alice is offline: the server keeps the message and dates it.
+    mallory
+        .send_xml(&chat(&ja, "o1", "while you were away", ""))
+        .await;
+    mallory
+        .iq("get", None, "<ping xmlns='urn:xmpp:ping'/>")
+        .await;
+    let stored_by = Timestamp::now();
+    let mut a = client::start(sa, pa, dir.path().join("a"));
+    a.online().await;
+    let away = wait_text(&mut a, "while you were away").await;
+    assert!(
+        away.timestamp <= stored_by,
+        "{:?} after {stored_by:?}",
+        away.timestamp
+    );
+
+    // Live, a delay that claims to be the server's is the sender's own.
+    let before = Timestamp::now();
+    let forged = format!(
+        "<delay xmlns='urn:xmpp:delay' from='{}' stamp='1971-01-01T00:00:00Z'/>",
+        support::DOMAIN
+    );
+    mallory
+        .send_xml(&chat(&ja, "o2", "claims an old date", &forged))
+        .await;
+    let live = wait_text(&mut a, "claims an old date").await;
+    assert!(
+        before <= live.timestamp && live.timestamp <= Timestamp::now(),
+        "{:?}",
+        live.timestamp
+    );
+    a.stop().await.expect("stop");
+}
