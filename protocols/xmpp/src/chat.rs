@@ -108,14 +108,25 @@ pub fn delay_of(el: &Element) -> Option<Timestamp> {
     Some(Timestamp(stamp.0.timestamp_millis()))
 }
 
-fn delay_in_payloads(m: &Message) -> Option<Timestamp> {
+/// When a live message was sent: now, when it arrives, unless `trusted`
+/// (our server, or the room) stored it and says when in a `<delay/>`. A
+/// sender's own delay is not believed (it would date the message in the
+/// future, pinning the conversation to the top, or hide it in the past),
+/// and no stored message is dated after its arrival. `None` when nothing
+/// can have been stored for us (a sender could write the server's name).
+pub fn live_time(m: &Message, trusted: Option<&str>) -> Timestamp {
+    let now = Timestamp::now();
+    let Some(trusted) = trusted else {
+        return now;
+    };
     m.payloads
         .iter()
-        .find(|p| p.is("delay", ns::DELAY))
-        .and_then(|d| {
+        .filter(|p| p.is("delay", ns::DELAY) && p.attr("from") == Some(trusted))
+        .find_map(|d| {
             let stamp: tokio_xmpp::parsers::date::DateTime = d.attr("stamp")?.parse().ok()?;
             Some(Timestamp(stamp.0.timestamp_millis()))
         })
+        .map_or(now, |t| t.min(now))
 }
 
 /// How an incoming (or carbon-copied) message is to be read.
@@ -125,8 +136,15 @@ pub struct Context<'a> {
     pub own: &'a str,
     /// Route knowledge (for the peer's domain).
     pub routes: &'a crate::route::Routes,
-    /// Timestamp to use when the stanza has no delay.
-    pub fallback_time: Option<Timestamp>,
+    /// For a message from the server's archive (XEP-0313), the archive's
+    /// date of it (its `<forwarded><delay/>`), which is believed; `None` for
+    /// a live one, see [`live_time`].
+    pub archived_at: Option<Timestamp>,
+    /// Whether a live message may come from our server's offline storage
+    /// (or a stream resumption), which dates it: until the server answered
+    /// our first ping after login. Later, a delay naming the server is the
+    /// sender's own.
+    pub server_may_date: bool,
 }
 
 /// What a message means.
@@ -162,9 +180,10 @@ pub fn read(m: &Message, direction: Direction, cx: &Context<'_>) -> Result<Readi
     };
     let conversation = ConversationKey::new(peer.as_str());
     let route = cx.routes.to_domain(peer.domain());
-    let timestamp = delay_in_payloads(m)
-        .or(cx.fallback_time)
-        .unwrap_or_else(Timestamp::now);
+    let own_server = cx.own.rsplit_once('@').map_or(cx.own, |(_, domain)| domain);
+    let timestamp = cx
+        .archived_at
+        .unwrap_or_else(|| live_time(m, cx.server_may_date.then_some(own_server)));
 
     for p in &m.payloads {
         if p.is("received", ns::RECEIPTS) {
@@ -313,7 +332,8 @@ mod tests {
         Context {
             own: "me@a.example",
             routes: &ROUTES,
-            fallback_time: None,
+            archived_at: None,
+            server_may_date: true,
         }
     }
 
@@ -398,6 +418,27 @@ mod tests {
         assert_eq!(msg.conversation.as_str(), "bob@a.example");
         assert_eq!(msg.local_id, Some(LocalId::new("z")));
         assert_eq!(msg.direction, Direction::Outgoing);
+    }
+
+    #[test]
+    fn a_live_message_is_dated_when_received_not_when_its_sender_says() {
+        for stamp in ["2999-01-01T00:00:00Z", "1971-01-01T00:00:00Z"] {
+            let m = parse(&format!(
+                "<message xmlns='jabber:client' from='bob@a.example/x' type='chat' id='d'>\
+                 <body>x</body><delay xmlns='urn:xmpp:delay' stamp='{stamp}'/></message>"
+            ));
+            let before = Timestamp::now();
+            let r = read(&m, Direction::Incoming, &cx()).expect("reads");
+            let after = Timestamp::now();
+            let Event::MessageReceived(msg) = &r.events[0] else {
+                panic!("{:?}", r.events)
+            };
+            assert!(
+                before <= msg.timestamp && msg.timestamp <= after,
+                "{stamp}: {:?}",
+                msg.timestamp
+            );
+        }
     }
 
     #[test]

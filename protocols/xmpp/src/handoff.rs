@@ -107,7 +107,8 @@ impl Handoff {
 
     /// Reports an event whose storage later actions depend on.
     pub fn emit_stored(&mut self, event: Event) -> Result<(), EngineGone> {
-        self.issued += 1;
+        // Numbers events of one session: 2^64 is never reached.
+        self.issued = self.issued.saturating_add(1);
         self.tx
             .send((event, Some(self.issued)))
             .map_err(|_| EngineGone)

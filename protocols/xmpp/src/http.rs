@@ -49,13 +49,16 @@ impl HttpsUrl {
     /// Parses `url`, strictly: scheme `https`, no user info, no spaces.
     pub fn parse(url: &str) -> Result<Self, HttpError> {
         let bad = || HttpError::BadUrl(url.to_owned());
-        if url.len() < 8 || !url[..8].eq_ignore_ascii_case("https://") {
-            return Err(bad());
-        }
+        // `get`, not `[..8]`: the URL is the peer's text, and byte 8 may
+        // fall inside a character (`https:/é`).
+        let rest = url
+            .get(..8)
+            .filter(|scheme| scheme.eq_ignore_ascii_case("https://"))
+            .and_then(|_| url.get(8..))
+            .ok_or_else(bad)?;
         if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(bad());
         }
-        let rest = &url[8..];
         let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
         let (authority, tail) = rest.split_at(end);
         let tail = tail.split('#').next().unwrap_or_default();
@@ -192,7 +195,10 @@ async fn read_status<R: AsyncReadExt + Unpin>(r: &mut R) -> Result<u16, HttpErro
         if n == 0 {
             break;
         }
-        buf.extend_from_slice(&chunk[..n]);
+        let read = chunk
+            .get(..n)
+            .ok_or_else(|| HttpError::Network(format!("read {n} bytes into 1024")))?;
+        buf.extend_from_slice(read);
     }
     let line = String::from_utf8_lossy(&buf);
     let line = line.lines().next().unwrap_or_default();
@@ -231,6 +237,16 @@ mod tests {
         ] {
             assert!(HttpsUrl::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn non_ascii_urls_are_refused_not_panics() {
+        // A peer chooses these: byte 8 falls inside a multi-byte character.
+        for bad in ["https:/é", "httpsé", "https:/\u{1F600}x", "ééééé"] {
+            assert!(HttpsUrl::parse(bad).is_err(), "{bad}");
+        }
+        let u = HttpsUrl::parse("https://h/é").expect("valid");
+        assert_eq!(u.target, "/é");
     }
 
     #[tokio::test]

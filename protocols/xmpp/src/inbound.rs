@@ -8,7 +8,8 @@ use crate::ns;
 use crate::route::DomainKind;
 use crate::session::{PendingIq, Session};
 use koine_api::{
-    Address, Conversation, ConversationKey, ConversationKind, Direction, Event, InputSource, Notice,
+    Address, Conversation, ConversationKey, ConversationKind, Direction, Event, InputSource,
+    Notice, RemoteId,
 };
 use tokio_xmpp::jid::BareJid;
 use tokio_xmpp::minidom::Element;
@@ -49,12 +50,20 @@ impl Session {
         let cx = chat::Context {
             own: &self.own,
             routes: &routes,
-            fallback_time: None,
+            archived_at: None,
+            server_may_date: !self.ready,
         };
-        let reading = match chat::read(&inner, direction, &cx) {
+        let mut reading = match chat::read(&inner, direction, &cx) {
             Ok(r) => r,
             Err(e) => return self.notice_peer(e).await,
         };
+        if direction == Direction::Incoming {
+            let stanza_id = reading.stored.as_ref().and_then(|s| s.2.clone());
+            self.name_by_server(&mut reading, stanza_id.as_deref());
+        }
+        for refused in self.refuse_changes_by_others(&mut reading.events, direction) {
+            self.notice_peer(refused).await?;
+        }
         if let Some((conversation, remote_id, stanza_id)) = &reading.stored {
             self.ensure_conversation(conversation).await?;
             if let Some(sid) = stanza_id {
@@ -103,10 +112,93 @@ impl Session {
 
     /// Whether `m` was not reported yet in this session.
     pub(crate) fn first_time(&mut self, m: &koine_api::Message) -> bool {
-        self.emitted.insert((
-            m.conversation.as_str().to_owned(),
-            m.remote_id.as_str().to_owned(),
-        ))
+        self.emitted
+            .insert(
+                (
+                    m.conversation.as_str().to_owned(),
+                    m.remote_id.as_str().to_owned(),
+                ),
+                m.direction,
+            )
+            .is_none()
+    }
+
+    /// Names an incoming message whose sender reused one of its ids by
+    /// `stanza_id`, the id our server gave it (see [`crate::ids`]); a
+    /// correction then means the sender's latest message of that id.
+    pub(crate) fn name_by_server(&mut self, reading: &mut chat::Reading, stanza_id: Option<&str>) {
+        for e in &mut reading.events {
+            match e {
+                Event::MessageReceived(m) => {
+                    let id = self.sender_ids.remote_id(
+                        m.conversation.as_str(),
+                        m.remote_id.as_str(),
+                        stanza_id,
+                    );
+                    if let Some(stored) = &mut reading.stored {
+                        stored.1.clone_from(&id);
+                    }
+                    m.remote_id = RemoteId::new(id);
+                }
+                Event::MessageChanged {
+                    conversation,
+                    remote_id,
+                    ..
+                } => {
+                    let target = self
+                        .sender_ids
+                        .target(conversation.as_str(), remote_id.as_str());
+                    *remote_id = RemoteId::new(target);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Who wrote message `remote_id` of the one-to-one `conversation`, as
+    /// far as the plugin knows: the user, when it is one of the local ids
+    /// this account sent (the acknowledged log, kept across restarts: a
+    /// peer reusing that id for a message of its own does not make it
+    /// theirs); else the author of the message reported in this session.
+    pub(crate) fn author_of(&self, conversation: &str, remote_id: &str) -> Option<Direction> {
+        if self.acked.contains_key(remote_id) {
+            return Some(Direction::Outgoing);
+        }
+        self.emitted
+            .get(&(conversation.to_owned(), remote_id.to_owned()))
+            .copied()
+    }
+
+    /// Removes from `events` the corrections (XEP-0308) of a message that
+    /// the one who sent them (`editor`: the peer, or one of the user's own
+    /// devices) did not write; only a message's sender may correct it.
+    /// Returns what was refused, for a notice. A correction of a message
+    /// the plugin does not know stays: the engine, which stored it, checks.
+    pub(crate) fn refuse_changes_by_others(
+        &self,
+        events: &mut Vec<Event>,
+        editor: Direction,
+    ) -> Vec<String> {
+        let mut refused = Vec::new();
+        events.retain(|e| match e {
+            Event::MessageChanged {
+                conversation,
+                remote_id,
+                ..
+            } => match self.author_of(conversation.as_str(), remote_id.as_str()) {
+                Some(author) if author != editor => {
+                    refused.push(format!(
+                        "correction of message {} in {} by someone who did not write it",
+                        remote_id.as_str(),
+                        conversation.as_str()
+                    ));
+                    false
+                }
+                _ => true,
+            },
+            _ => true,
+        });
+        refused
     }
 
     pub(crate) async fn notice_peer(&self, detail: String) -> Result<(), XmppError> {

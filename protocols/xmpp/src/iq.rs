@@ -162,6 +162,7 @@ impl Session {
             PendingIq::Profile { jid, form } => self.on_profile(jid, form, payload).await?,
             PendingIq::Omemo(p) => self.on_omemo_iq(p, Ok(payload)).await?,
             PendingIq::Ready => {
+                self.ready = true;
                 self.events
                     .emit(Event::ConnectionChanged(ConnectionState::Online {
                         link: self.routes.link(),

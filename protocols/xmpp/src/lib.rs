@@ -13,6 +13,7 @@
 //! - [`sm`]: XEP-0198 state, persisted in the data directory.
 //! - [`handoff`]: events to the engine; acknowledgements wait for its store.
 //! - [`chat`]: messages, receipts, markers, chat states, corrections, carbons.
+//! - [`ids`]: the remote id of a message whose sender reused an id.
 //! - [`roster`]: contacts and subscription requests.
 //! - [`mam`]: archive paging and the catch-up replay.
 //! - [`muc`]: group chats.
@@ -26,6 +27,22 @@
 //! See `README.md` in this crate for what is done and the decisions taken.
 
 #![deny(missing_docs)]
+// Everything here reads what peers and servers send: no index, slice or
+// arithmetic that can panic on their input.
+#![warn(
+    clippy::string_slice,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
+// Tests index what they built themselves; a panic there is a failed test.
+#![cfg_attr(
+    test,
+    allow(
+        clippy::string_slice,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )
+)]
 
 pub mod blocking;
 pub mod caps;
@@ -37,6 +54,7 @@ pub mod discovery;
 pub mod error;
 pub mod handoff;
 pub mod http;
+pub mod ids;
 mod inbound;
 mod iq;
 pub mod mam;

@@ -15,7 +15,7 @@ use crate::error::XmppError;
 use crate::ns;
 use crate::session::{PendingIq, Session};
 use crate::store;
-use koine_api::{ConversationKey, Direction, Event, Notice, RemoteId};
+use koine_api::{ConversationKey, Direction, Event, Notice, RemoteId, Timestamp};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use tokio_xmpp::minidom::Element;
@@ -27,6 +27,7 @@ const CATCH_UP_PAGE: u32 = 250;
 /// message of the last 30 days lands in the store (and in search), as
 /// desktop users expect from a new client; older ones come on demand.
 const FIRST_SYNC_DAYS: i64 = 30;
+const FIRST_SYNC_SECS: i64 = FIRST_SYNC_DAYS * 86_400;
 
 /// What a query is for.
 #[derive(Debug, Clone)]
@@ -57,7 +58,8 @@ pub struct State {
     marker: Marker,
     dirty: bool,
     archive_ids: HashMap<String, String>,
-    collected: HashMap<String, Vec<(String, Message)>>,
+    /// Per query: archive id, the archive's date, the message.
+    collected: HashMap<String, Vec<(String, Option<Timestamp>, Message)>>,
 }
 
 impl State {
@@ -117,6 +119,10 @@ pub fn query_since(query_id: &str, start: &str, max: u32) -> Option<Element> {
 }
 
 /// Unix seconds as an XEP-0082 UTC date-time (`2026-11-27T13:00:00Z`).
+// No overflow: |days| <= 2^63 / 86 400 < 1.1e14, and no step multiplies a
+// value derived from it by more than 400 (so every step stays below 2^53);
+// the divisors are non-zero constants.
+#[allow(clippy::arithmetic_side_effects)]
 pub fn xep82(unix_secs: i64) -> String {
     let days = unix_secs.div_euclid(86_400);
     let secs = unix_secs.rem_euclid(86_400);
@@ -245,7 +251,10 @@ impl Session {
             // First login: the last FIRST_SYNC_DAYS, oldest first, page by
             // page (each next page asks after the newest one stored).
             None => {
-                let start = koine_api::Timestamp::now().0 / 1_000 - FIRST_SYNC_DAYS * 86_400;
+                let start = koine_api::Timestamp::now()
+                    .0
+                    .div_euclid(1_000)
+                    .saturating_sub(FIRST_SYNC_SECS);
                 query_since(&id, &xep82(start), CATCH_UP_PAGE)
             }
         };
@@ -277,10 +286,14 @@ impl Session {
                 .notice_malformed("MAM result for no query of ours".into())
                 .await;
         }
+        // The archive's own date, not one the sender put in the message.
+        let archived_at = result
+            .get_child("forwarded", ns::FORWARD)
+            .and_then(chat::delay_of);
         match chat::forwarded_message(result) {
             Ok(inner) => {
                 if let Some(list) = self.mam.collected.get_mut(qid) {
-                    list.push((archive_id.to_owned(), inner));
+                    list.push((archive_id.to_owned(), archived_at, inner));
                 }
                 Ok(())
             }
@@ -333,7 +346,7 @@ impl Session {
         let mut messages = Vec::new();
         let mut others = Vec::new();
         let mut newest_archive = None;
-        for (archive_id, inner) in collected {
+        for (archive_id, archived_at, inner) in collected {
             if !seen_archive.insert(archive_id.clone()) {
                 continue;
             }
@@ -360,9 +373,10 @@ impl Session {
             let cx = chat::Context {
                 own: &own,
                 routes: &routes,
-                fallback_time: None,
+                archived_at: Some(archived_at.unwrap_or_else(Timestamp::now)),
+                server_may_date: false,
             };
-            let reading = match chat::read(&inner, direction, &cx) {
+            let mut reading = match chat::read(&inner, direction, &cx) {
                 Ok(r) => r,
                 Err(e) => {
                     self.notice_malformed(format!("archived message: {e}"))
@@ -370,6 +384,12 @@ impl Session {
                     continue;
                 }
             };
+            if direction == Direction::Incoming {
+                self.name_by_server(&mut reading, Some(&archive_id));
+            }
+            for refused in self.refuse_changes_by_others(&mut reading.events, direction) {
+                self.notice_peer(refused).await?;
+            }
             for e in reading.events {
                 match e {
                     Event::MessageReceived(mut msg)

@@ -135,6 +135,15 @@ impl Session {
                 && x.children()
                     .any(|s| s.is("status", ns::MUC_USER) && s.attr("code") == Some("110"))
         });
+        // A room that gives our own presence an occupant id gives every
+        // occupant one.
+        if self_presence
+            && p.payloads
+                .iter()
+                .any(|x| x.is("occupant-id", ns::OCCUPANT_ID))
+        {
+            self.rooms_with_occupant_ids.insert(room.clone());
+        }
         let created = p.payloads.iter().any(|x| {
             x.is("x", ns::MUC_USER)
                 && x.children()
@@ -170,10 +179,49 @@ impl Session {
         let Some(own_nick) = self.rooms.get(&room).cloned() else {
             return Ok(()); // not a room we are in
         };
-        let Some(message) = self.read_groupchat(&m, &room, &own_nick, None) else {
+        let Some(mut message) = self.read_groupchat(&m, &room, &own_nick, None) else {
             return Ok(());
         };
+        let author = author(&m, self.rooms_with_occupant_ids.contains(&room));
+        let correction = m
+            .payloads
+            .iter()
+            .find(|p| p.is("replace", ns::CORRECT))
+            .and_then(|p| p.attr("id"));
+        if let Some(target) = correction
+            && let Some(original) = self.room_authors.get(&(room.clone(), target.to_owned()))
+        {
+            // Only the occupant who sent a message may correct it (XEP-0308).
+            if author.as_ref() != Some(original) {
+                return self
+                    .notice_peer(format!(
+                        "correction of message {target} in {room} by someone who did not write it"
+                    ))
+                    .await;
+            }
+            let change = Event::MessageChanged {
+                conversation: message.conversation,
+                remote_id: RemoteId::new(target),
+                change: koine_api::MessageChange::Edited {
+                    text: message.content.text,
+                },
+                at: message.timestamp,
+            };
+            return self.emit_inbound(change).await;
+        }
+        if message.direction == Direction::Incoming {
+            let id = self.sender_ids.remote_id(
+                &room,
+                message.remote_id.as_str(),
+                chat::stanza_id_of(&m, Some(&room)).as_deref(),
+            );
+            message.remote_id = RemoteId::new(id);
+        }
         if self.first_time(&message) {
+            if let Some(author) = author {
+                self.room_authors
+                    .insert((room, message.remote_id.as_str().to_owned()), author);
+            }
             self.emit_inbound(Event::MessageReceived(message)).await?;
         }
         Ok(())
@@ -185,7 +233,7 @@ impl Session {
         m: &Message,
         room: &str,
         own_nick: &str,
-        fallback_time: Option<Timestamp>,
+        archived_at: Option<Timestamp>,
     ) -> Option<koine_api::Message> {
         let from = m.from.as_ref()?;
         let nick = from.resource().map(|r| r.to_string())?;
@@ -195,18 +243,9 @@ impl Session {
         let remote_id = chat::remote_id_of(m).or_else(|| chat::stanza_id_of(m, Some(room)))?;
         let outgoing = nick == own_nick;
         let sender = Jid::parse(from.as_str()).ok()?;
-        let timestamp = m
-            .payloads
-            .iter()
-            .find(|p| p.is("delay", ns::DELAY))
-            .and_then(|d| {
-                d.attr("stamp")?
-                    .parse::<tokio_xmpp::parsers::date::DateTime>()
-                    .ok()
-            })
-            .map(|d| Timestamp(d.0.timestamp_millis()))
-            .or(fallback_time)
-            .unwrap_or_else(Timestamp::now);
+        // The room dates what it replays (from the room's JID); an
+        // occupant's own delay is not believed.
+        let timestamp = archived_at.unwrap_or_else(|| chat::live_time(m, Some(room)));
         let room_jid = Jid::parse(room).ok()?;
         let (attachments, text) = crate::oob::read(&m.payloads, body);
         let urls = crate::oob::remote_urls(&attachments);
@@ -227,6 +266,22 @@ impl Session {
             route: crate::oob::with_media_hops(self.routes.to_domain(room_jid.domain()), &urls),
         })
     }
+}
+
+/// Who sent room message `m`, as far as the room vouches: its occupant id
+/// (XEP-0421) when the room gives them (`occupant_ids`; the room strips
+/// forged ones), else the occupant's nickname, which someone else can take
+/// once they left.
+pub fn author(m: &Message, occupant_ids: bool) -> Option<String> {
+    if occupant_ids {
+        return m
+            .payloads
+            .iter()
+            .find(|p| p.is("occupant-id", ns::OCCUPANT_ID))
+            .and_then(|p| p.attr("id"))
+            .map(|id| format!("occupant-id:{id}"));
+    }
+    m.from.as_ref().map(|f| format!("nick:{f}"))
 }
 
 /// Whether `m` is a groupchat message.

@@ -44,6 +44,8 @@ pub const REPORTING_0: &str = "urn:xmpp:reporting:0";
 pub const MUC: &str = "http://jabber.org/protocol/muc";
 /// XEP-0045 user
 pub const MUC_USER: &str = "http://jabber.org/protocol/muc#user";
+/// XEP-0421 anonymous unique occupant identifiers.
+pub const OCCUPANT_ID: &str = "urn:xmpp:occupant-id:0";
 /// XEP-0363
 pub const UPLOAD: &str = "urn:xmpp:http:upload:0";
 /// XEP-0066

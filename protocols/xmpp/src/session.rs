@@ -15,8 +15,8 @@ use crate::store::{self, Pins};
 use crate::tls;
 use futures::{SinkExt, StreamExt};
 use koine_api::{
-    Availability, Command, ConnectionState, Event, EventSink, InputSource, LocalId, Notice, Prompt,
-    PromptAnswer, PromptId, PromptKind, SendError, SessionContext,
+    Availability, Command, ConnectionState, Direction, Event, EventSink, InputSource, LocalId,
+    Notice, Prompt, PromptAnswer, PromptId, PromptKind, SendError, SessionContext,
 };
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -86,11 +86,23 @@ pub(crate) struct Session {
     pub(crate) needs_flush: bool,
     pub(crate) inbound_since_save: u32,
     pub(crate) mam: crate::mam::State,
-    /// `(conversation, remote id)` of messages reported in this session: a
-    /// message replayed by stream resumption and by the archive is reported once.
-    pub(crate) emitted: HashSet<(String, String)>,
+    /// `(conversation, remote id)` of messages reported in this session, and
+    /// who wrote each: a message replayed by stream resumption and by the
+    /// archive is reported once, and only its author may change it.
+    pub(crate) emitted: HashMap<(String, String), Direction>,
+    /// Senders' message ids, so that reusing one hides no message.
+    pub(crate) sender_ids: crate::ids::SenderIds,
+    /// The server answered the ping sent after login (`Online`): messages
+    /// come live from now on, none from offline storage.
+    pub(crate) ready: bool,
     /// Joined rooms (bare JID) and our nickname in each.
     pub(crate) rooms: HashMap<String, String>,
+    /// Rooms that gave our own presence an occupant id (XEP-0421): they
+    /// stamp every occupant's stanzas and strip forged ids.
+    pub(crate) rooms_with_occupant_ids: HashSet<String>,
+    /// `(room, remote id)` of room messages reported in this session, and
+    /// who sent each (see `muc::author`).
+    pub(crate) room_authors: HashMap<(String, String), String>,
     pub(crate) uploads: crate::upload::Uploads,
     /// Domains asked for disco#info, with the acknowledgements whose route
     /// waits for the answer.
@@ -296,8 +308,12 @@ impl Session {
             needs_flush: false,
             inbound_since_save: 0,
             mam: crate::mam::State::load(&cx.data_dir),
-            emitted: HashSet::new(),
+            emitted: HashMap::new(),
+            sender_ids: crate::ids::SenderIds::load(&cx.data_dir),
+            ready: false,
             rooms: HashMap::new(),
+            rooms_with_occupant_ids: HashSet::new(),
+            room_authors: HashMap::new(),
             uploads: crate::upload::Uploads::default(),
             reporting: None,
             probing: HashMap::new(),
@@ -439,7 +455,7 @@ impl Session {
             Action::Inbound(n) => {
                 if let Some(sm) = &mut self.sm {
                     sm.inbound = n;
-                    self.inbound_since_save += 1;
+                    self.inbound_since_save = self.inbound_since_save.saturating_add(1);
                     if self.ack_owed {
                         self.ack_owed = sm.inbound != sm.received;
                         self.stream

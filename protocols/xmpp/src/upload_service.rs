@@ -98,7 +98,7 @@ impl Session {
             }
         } else {
             self.uploads.service = Service::Discovering {
-                outstanding: outstanding - 1,
+                outstanding: outstanding.saturating_sub(1),
             };
         }
         Ok(())

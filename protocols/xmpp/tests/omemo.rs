@@ -437,3 +437,61 @@ async fn an_identity_change_is_told_and_asked_about() {
     a.stop().await.expect("stops");
     b.stop().await.expect("stops");
 }
+
+/// A contact Koine encrypted to loses their device list (the PEP node is
+/// deleted; a query gets an error): after a restart, when the list is
+/// known only to be missing, the next message fails with a reason instead
+/// of leaving in plaintext.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_contact_who_used_omemo_never_gets_plaintext_when_the_list_is_gone() {
+    let server = Prosody::start();
+    let (sa, pa, _) = server.account("alice");
+    let (sb, pb, jb) = server.account("bob");
+    let dir = tempfile::tempdir().expect("tmp");
+    let account = format!("xmpp-{}", uuid::Uuid::new_v4());
+    let mut bob = client::start(sb.clone(), pb.clone(), dir.path().join("b"));
+    bob.online().await;
+    let mut alice = client::start_as(&account, sa.clone(), pa.clone(), dir.path().join("a"));
+    alice.online().await;
+
+    alice.send(send(jb.as_str(), "k1", "encrypted first")).await;
+    let acked = alice
+        .wait_for(
+            "ack",
+            |e| matches!(e, Event::SendAcked { local_id, .. } if local_id.as_str() == "k1"),
+        )
+        .await;
+    let Event::SendAcked { route, .. } = acked else {
+        unreachable!()
+    };
+    assert!(route.is_end_to_end(), "{route:?}");
+    bob.stop().await.expect("stop");
+    alice.stop().await.expect("stop");
+
+    let mut raw_bob = support::raw::RawPeer::login(&sb, &pb).await;
+    raw_bob
+        .iq(
+            "set",
+            None,
+            "<pubsub xmlns='http://jabber.org/protocol/pubsub#owner'>\
+             <delete node='eu.siacs.conversations.axolotl.devicelist'/></pubsub>",
+        )
+        .await;
+
+    let mut alice = client::start_as(&account, sa, pa, dir.path().join("a"));
+    alice.online().await;
+    alice
+        .send(send(jb.as_str(), "k2", "must stay secret"))
+        .await;
+    let outcome = alice
+        .wait_for("k2 settled", |e| {
+            matches!(e, Event::SendAcked { local_id, .. } | Event::SendFailed { local_id, .. }
+                if local_id.as_str() == "k2")
+        })
+        .await;
+    assert!(
+        matches!(outcome, Event::SendFailed { .. }),
+        "sent without encryption: {outcome:?}"
+    );
+    alice.stop().await.expect("stop");
+}

@@ -30,12 +30,18 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
+    let pairs = s.as_bytes().chunks_exact(2);
+    if !pairs.remainder().is_empty() {
         return None;
     }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+    pairs
+        .map(|pair| {
+            let pair = std::str::from_utf8(pair).ok()?;
+            // from_str_radix takes a sign ("+f"): only hex digits here.
+            pair.bytes()
+                .all(|b| b.is_ascii_hexdigit())
+                .then(|| u8::from_str_radix(pair, 16).ok())?
+        })
         .collect()
 }
 
@@ -123,6 +129,9 @@ mod tests {
         assert_eq!(open(&bad, &k2), None);
         assert!(parse("https://up.example/x#00").is_none());
         assert!(parse("aesgcm://up.example/x#zz").is_none());
+        let signed = format!("aesgcm://up.example/x#{}", "+f".repeat(44));
+        assert!(parse(&signed).is_none(), "hex digits only");
+        assert!(parse("aesgcm://é#ééé").is_none());
         assert!(link("http://up.example/x", &k).is_none());
     }
 }

@@ -189,7 +189,8 @@ impl Session {
     }
 
     /// Sends `message` encrypted when the contact has OMEMO devices (after
-    /// fetching what is missing), in plaintext when they have none.
+    /// fetching what is missing), in plaintext when they have none and never
+    /// used OMEMO; to one who did, it fails with the reason instead.
     pub(crate) async fn omemo_send(
         &mut self,
         local_id: LocalId,
@@ -323,12 +324,23 @@ impl Session {
             return Ok(());
         };
         let (own, id) = (o.own.clone(), o.id);
+        let gateway = self.routes.is_gateway(to.domain().as_str());
         let has_devices = o
             .lists
             .get(&jid)
             .is_some_and(|l| l.iter().any(|d| !(jid == own && *d == id)))
-            && !self.routes.is_gateway(to.domain().as_str());
+            && !gateway;
         let body = message.bodies.values().next().cloned();
+        if body.is_some() && !has_devices && !gateway && o.trust.used_omemo(&jid) {
+            // Their list failed, timed out or came back empty: never a
+            // silent downgrade. A retry asks for the list again.
+            o.lists.remove(&jid);
+            let why = format!(
+                "{jid} used OMEMO, but no OMEMO device of theirs can be found now \
+                 (their device list is missing or did not come): not sent unencrypted"
+            );
+            return self.fail(local_id, SendError::Rejected(why)).await;
+        }
         let (Some(body), true) = (body, has_devices) else {
             // No OMEMO device (or nothing to encrypt): as it is.
             return self

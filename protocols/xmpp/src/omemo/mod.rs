@@ -34,8 +34,9 @@ use tokio_xmpp::jid::BareJid;
 use tokio_xmpp::parsers::message::Message;
 
 /// How long a message waits for device lists and bundles; then a contact
-/// whose list never came counts as having no OMEMO device and a device whose
-/// bundle never came is skipped.
+/// whose list never came counts as having no OMEMO device (the message then
+/// fails if they ever used OMEMO, see `TrustStore::used_omemo`) and a device
+/// whose bundle never came is skipped.
 pub const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// How many one-time prekeys the bundle offers.
@@ -145,7 +146,7 @@ impl Omemo {
         }
         let have = device.one_time_pre_key_count();
         if have < PREKEYS {
-            device.generate_one_time_pre_keys((PREKEYS - have) as u32)?;
+            device.generate_one_time_pre_keys(PREKEYS.saturating_sub(have) as u32)?;
         }
         let trust = crate::store::load(dir, trust::TrustStore::FILE);
         Ok(Self::with_device(device, local.device_id, own, trust))
@@ -184,7 +185,7 @@ impl Omemo {
         let have = self.device.one_time_pre_key_count();
         if have < PREKEYS {
             self.device
-                .generate_one_time_pre_keys((PREKEYS - have) as u32)?;
+                .generate_one_time_pre_keys(PREKEYS.saturating_sub(have) as u32)?;
         }
         Ok(())
     }
@@ -315,7 +316,10 @@ impl Omemo {
 
     /// When the oldest queued message stops waiting.
     pub fn deadline(&self) -> Option<std::time::Instant> {
-        self.queue.iter().map(|q| q.since + FETCH_TIMEOUT).min()
+        self.queue
+            .iter()
+            .filter_map(|q| q.since.checked_add(FETCH_TIMEOUT))
+            .min()
     }
 
     /// Gives up on the queries the messages queued before `now -
@@ -324,7 +328,7 @@ impl Omemo {
         let late: Vec<String> = self
             .queue
             .iter()
-            .filter(|q| q.since + FETCH_TIMEOUT <= now)
+            .filter(|q| q.since.checked_add(FETCH_TIMEOUT).is_none_or(|d| d <= now))
             .map(|q| q.to.to_string())
             .collect();
         for jid in late {

@@ -63,6 +63,16 @@ impl TrustStore {
         }
     }
 
+    /// Whether an OMEMO device of `jid` was ever seen (its bundle taken to
+    /// encrypt to it, or a message from it opened): the contact uses OMEMO,
+    /// and a device list that cannot be had now is no reason to write to
+    /// them in plaintext. Kept across restarts with the records.
+    pub fn used_omemo(&self, jid: &str) -> bool {
+        self.peers
+            .get(jid)
+            .is_some_and(|devices| !devices.is_empty())
+    }
+
     /// Whether `device` of `jid` changed identity and the user has not
     /// accepted it yet.
     pub fn is_changed(&self, jid: &str, device: u32) -> bool {

@@ -40,6 +40,17 @@ impl RawPeer {
         peer
     }
 
+    /// Sends one stanza written as XML (`jabber:client` namespace), as a
+    /// peer may write anything the schema allows.
+    pub async fn send_xml(&mut self, xml: &str) {
+        let el: Element = xml.parse().expect("stanza xml");
+        let stanza: Stanza = xso::transform(&el).expect("a stanza");
+        self.stream
+            .send(&XmppStreamElement::Stanza(stanza))
+            .await
+            .expect("send stanza");
+    }
+
     /// Sends an iq of `kind` (`get`/`set`) with the payload `xml` and returns
     /// the answer's payload; panics on an error answer.
     pub async fn iq(&mut self, kind: &str, to: Option<&str>, xml: &str) -> Option<Element> {
