@@ -205,6 +205,11 @@ impl Session {
                 change: koine_api::MessageChange::Edited {
                     text: message.content.text,
                 },
+                // The engine checks this against the original's sender too.
+                by: match message.direction {
+                    Direction::Outgoing => koine_api::Author::Me,
+                    Direction::Incoming => koine_api::Author::Other(message.sender),
+                },
                 at: message.timestamp,
             };
             return self.emit_inbound(change).await;
