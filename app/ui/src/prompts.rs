@@ -96,6 +96,13 @@ fn texts(kind: &PromptKind) -> Texts {
             confirm: fl!("prompt-identity-confirm"),
             reject: fl!("prompt-identity-reject"),
         },
+        PromptKind::SendUnencrypted { to, reason } => Texts {
+            title: fl!("prompt-plaintext-title", to = to.to_string()),
+            body: fl!("prompt-plaintext-body", to = to.to_string()),
+            detail: Some(reason.clone()),
+            confirm: fl!("prompt-plaintext-confirm"),
+            reject: fl!("prompt-plaintext-reject"),
+        },
         PromptKind::SignInInBrowser { server, url } => Texts {
             title: fl!("prompt-browser-title", server = server.clone()),
             body: fl!("prompt-browser-body"),

@@ -112,6 +112,16 @@ pub enum PromptKind {
         /// The new fingerprint.
         new_fingerprint: String,
     },
+    /// A message to `to` cannot be end-to-end encrypted as their earlier
+    /// ones were (their keys cannot be found now): send this one message
+    /// unencrypted? `Reject` leaves it unsent (failed). Koine never sends
+    /// in plaintext to someone who used encryption without this answer.
+    SendUnencrypted {
+        /// The recipient.
+        to: Address,
+        /// Why it cannot be encrypted, for the details.
+        reason: String,
+    },
     /// Sign in on the server's web page: open `url` in a browser. The
     /// plugin learns the outcome from the page itself; `Reject` cancels.
     SignInInBrowser {

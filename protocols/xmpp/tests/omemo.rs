@@ -493,5 +493,36 @@ async fn a_contact_who_used_omemo_never_gets_plaintext_when_the_list_is_gone() {
         matches!(outcome, Event::SendFailed { .. }),
         "sent without encryption: {outcome:?}"
     );
+    // The user is asked; only their explicit answer sends this one message
+    // in plaintext, and its route then says so.
+    let asked = alice
+        .wait_for("the plaintext question", |e| {
+            matches!(e, Event::PromptRaised(p)
+                if matches!(&p.kind, koine_api::PromptKind::SendUnencrypted { to, .. }
+                    if to == &Address::Jid(jb.clone())))
+        })
+        .await;
+    let Event::PromptRaised(prompt) = asked else {
+        unreachable!()
+    };
+    alice
+        .send(Command::AnswerPrompt {
+            prompt: prompt.id,
+            answer: koine_api::PromptAnswer::Confirm,
+        })
+        .await;
+    let sent = alice
+        .wait_for(
+            "k2 sent after the answer",
+            |e| matches!(e, Event::SendAcked { local_id, .. } if local_id.as_str() == "k2"),
+        )
+        .await;
+    let Event::SendAcked { route, .. } = sent else {
+        unreachable!()
+    };
+    assert!(
+        !route.is_end_to_end(),
+        "the route says plaintext: {route:?}"
+    );
     alice.stop().await.expect("stop");
 }

@@ -41,6 +41,12 @@ fn describe(kind: &PromptKind) -> String {
         PromptKind::PairDevice { device, key } => {
             format!("pair the device {device}? the key shown on it must be {key}")
         }
+        PromptKind::SendUnencrypted { to, reason } => {
+            format!("send this one message to {to} unencrypted? ({reason})")
+        }
+        PromptKind::PinCertificate {
+            host, fingerprint, ..
+        } => format!("trust the certificate of {host}? fingerprint {fingerprint}"),
         other => format!("{other:?}"),
     }
 }

@@ -9,6 +9,8 @@ use koine_api::{
 
 const PROMPT_PREFIX: &str = "omemo-identity:";
 const COMPARE_PREFIX: &str = "omemo-compare:";
+/// Prompts that ask whether to send one message in plaintext.
+pub(super) const PLAINTEXT_PREFIX: &str = "omemo-plaintext:";
 
 impl Session {
     pub(crate) fn omemo_save_trust(&self) {
@@ -114,6 +116,19 @@ impl Session {
         prompt: &PromptId,
         answer: PromptAnswer,
     ) -> Result<bool, XmppError> {
+        if prompt.as_str().starts_with(PLAINTEXT_PREFIX) {
+            let asked = self
+                .omemo
+                .as_mut()
+                .and_then(|o| o.plaintext_asked.remove(prompt.as_str()));
+            if let (Some((local_id, message)), PromptAnswer::Confirm) = (asked, answer) {
+                // The user's explicit choice, for this message only; its
+                // acknowledgement carries a route without end-to-end layer.
+                self.send_stanza(tokio_xmpp::Stanza::Message(message), Some(local_id))
+                    .await?;
+            }
+            return Ok(true);
+        }
         if let Some(jid) = prompt.as_str().strip_prefix(COMPARE_PREFIX) {
             if answer == PromptAnswer::Confirm
                 && let Ok(who) = Jid::parse(jid)

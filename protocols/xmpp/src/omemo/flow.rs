@@ -339,7 +339,28 @@ impl Session {
                 "{jid} used OMEMO, but no OMEMO device of theirs can be found now \
                  (their device list is missing or did not come): not sent unencrypted"
             );
-            return self.fail(local_id, SendError::Rejected(why)).await;
+            // The user decides: this one message in plaintext, or not at all.
+            let prompt = format!(
+                "{}{}",
+                super::decisions::PLAINTEXT_PREFIX,
+                local_id.as_str()
+            );
+            o.plaintext_asked
+                .insert(prompt.clone(), (local_id.clone(), message));
+            self.fail(local_id, SendError::Rejected(why.clone()))
+                .await?;
+            if let Ok(to) = koine_api::Jid::parse(&jid) {
+                self.events
+                    .emit(koine_api::Event::PromptRaised(koine_api::Prompt {
+                        id: koine_api::PromptId::new(prompt),
+                        kind: koine_api::PromptKind::SendUnencrypted {
+                            to: koine_api::Address::Jid(to),
+                            reason: why,
+                        },
+                    }))
+                    .await?;
+            }
+            return Ok(());
         }
         let (Some(body), true) = (body, has_devices) else {
             // No OMEMO device (or nothing to encrypt): as it is.

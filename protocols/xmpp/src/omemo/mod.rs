@@ -118,6 +118,9 @@ pub(crate) struct Omemo {
     pub uncommitted: bool,
     /// A one-time prekey was consumed: republish the bundle after the commit.
     pub prekey_used: bool,
+    /// Messages that could not be encrypted to a contact who used OMEMO,
+    /// by the id of the prompt that asks whether to send them in plaintext.
+    pub plaintext_asked: HashMap<String, (LocalId, Message)>,
 }
 
 impl std::fmt::Debug for Omemo {
@@ -168,6 +171,7 @@ impl Omemo {
             trust,
             uncommitted: false,
             prekey_used: false,
+            plaintext_asked: HashMap::new(),
         }
     }
 
