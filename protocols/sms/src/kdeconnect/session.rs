@@ -155,7 +155,11 @@ struct PendingSend {
 
 enum PairStage {
     /// We asked the user whether to send a pairing request.
-    OfferToUser { prompt: PromptId, timestamp: i64 },
+    /// `timestamp` is the request's (protocol 8; none for protocol 7).
+    OfferToUser {
+        prompt: PromptId,
+        timestamp: Option<i64>,
+    },
     /// The user agreed; the request is on the phone's screen.
     AwaitingPhone,
     /// The phone asked; the user must compare the key.
@@ -411,7 +415,8 @@ impl Session {
     }
 
     async fn offer_pairing(&mut self) -> Result<(), SessionError> {
-        let timestamp = now_millis() / 1000;
+        // Protocol 7 has no timestamp in the request nor in the key.
+        let timestamp = (self.link.version >= PROTOCOL_VERSION).then(|| now_millis() / 1000);
         let key = self.key(timestamp)?;
         let prompt = PromptId::new(format!(
             "kdeconnect-pair-{}-{}",
@@ -432,9 +437,9 @@ impl Session {
         .await
     }
 
-    fn key(&self, timestamp: i64) -> Result<String, SessionError> {
+    fn key(&self, timestamp: Option<i64>) -> Result<String, SessionError> {
         let mine = self.identity.cert_der().map_err(SessionError::from)?;
-        Ok(verification_key(&mine, &self.link.peer_cert, timestamp))
+        verification_key(&mine, &self.link.peer_cert, timestamp).map_err(SessionError::from)
     }
 
     async fn serve(&mut self) -> Result<(), SessionError> {
@@ -674,7 +679,7 @@ impl Session {
                 if answer == PromptAnswer::Confirm {
                     let pair = Pair {
                         pair: true,
-                        timestamp: Some(timestamp),
+                        timestamp,
                     };
                     self.stage = Some(PairStage::AwaitingPhone);
                     self.send_packet(&Packet::new(kind::PAIR, &pair)).await?;
@@ -782,7 +787,11 @@ impl Session {
                         }))
                         .await;
                 }
-                let timestamp = pair.timestamp.unwrap_or(now);
+                let timestamp = if self.link.version >= PROTOCOL_VERSION {
+                    Some(pair.timestamp.unwrap_or(now))
+                } else {
+                    None
+                };
                 let key = self.key(timestamp)?;
                 let prompt = PromptId::new(format!(
                     "kdeconnect-pair-{}-{}",

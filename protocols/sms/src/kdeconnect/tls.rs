@@ -114,18 +114,93 @@ pub fn fingerprint_for_display(hex_fp: &str) -> String {
         .join(":")
 }
 
-/// The verification key both screens show while pairing: SHA-256 over the
-/// two certificates (the greater DER first) and the pairing request's
-/// timestamp in decimal, first 8 hex digits, uppercase. Both sides compute
-/// the same key only when each sees the other's real certificate, so a
-/// machine in the middle shows up as two different keys.
-pub fn verification_key(a: &[u8], b: &[u8], timestamp: i64) -> String {
+/// One DER element at the start of `input`: its tag, its content, the whole
+/// element, and what follows it. Only single-byte tags and definite lengths
+/// (DER allows nothing else in a certificate's outer structure).
+struct Tlv<'a> {
+    tag: u8,
+    content: &'a [u8],
+    whole: &'a [u8],
+    rest: &'a [u8],
+}
+
+fn tlv(input: &[u8]) -> Option<Tlv<'_>> {
+    let (&tag, after_tag) = input.split_first()?;
+    if tag & 0x1f == 0x1f {
+        return None;
+    }
+    let (&first, after_len) = after_tag.split_first()?;
+    let (len, len_bytes) = if first < 0x80 {
+        (usize::from(first), 0usize)
+    } else {
+        let n = usize::from(first & 0x7f);
+        if n == 0 || n > 4 {
+            return None;
+        }
+        let mut len = 0usize;
+        for &b in after_len.get(..n)? {
+            len = len.checked_mul(256)?.checked_add(usize::from(b))?;
+        }
+        (len, n)
+    };
+    let header = len_bytes.checked_add(2)?;
+    let total = header.checked_add(len)?;
+    Some(Tlv {
+        tag,
+        content: input.get(header..total)?,
+        whole: input.get(..total)?,
+        rest: input.get(total..)?,
+    })
+}
+
+/// The SubjectPublicKeyInfo of a certificate, DER, as it appears in the
+/// certificate: the seventh field of `tbsCertificate` (after the optional
+/// version, the serial number, the signature algorithm, the issuer, the
+/// validity and the subject). Read by hand so that KDE's certificates, which
+/// strict X.509 parsers refuse, still give their key.
+pub fn public_key_info(cert_der: &[u8]) -> Result<&[u8], LinkError> {
+    let bad = || LinkError::Identity("the certificate is not DER X.509".into());
+    let cert = tlv(cert_der).filter(|t| t.tag == 0x30).ok_or_else(bad)?;
+    let tbs = tlv(cert.content)
+        .filter(|t| t.tag == 0x30)
+        .ok_or_else(bad)?;
+    let mut fields = tbs.content;
+    if fields.first() == Some(&0xa0) {
+        take(&mut fields, 0xa0).ok_or_else(bad)?; // version
+    }
+    // serialNumber, signature, issuer, validity, subject
+    for tag in [0x02, 0x30, 0x30, 0x30, 0x30] {
+        take(&mut fields, tag).ok_or_else(bad)?;
+    }
+    take(&mut fields, 0x30).ok_or_else(bad) // subjectPublicKeyInfo
+}
+
+/// Takes the element at the start of `fields` if it has `tag`.
+fn take<'a>(fields: &mut &'a [u8], tag: u8) -> Option<&'a [u8]> {
+    let t = tlv(fields).filter(|t| t.tag == tag)?;
+    *fields = t.rest;
+    Some(t.whole)
+}
+
+/// The verification key both screens show while pairing, as KDE Connect
+/// computes it: SHA-256 over the two certificates' public keys
+/// (SubjectPublicKeyInfo DER, the greater byte string first) and, from
+/// protocol 8 on, the pairing request's timestamp in decimal; the first 8 hex
+/// digits, uppercase. Protocol 7 has no timestamp (`None`). Both sides
+/// compute the same key only when each sees the other's real certificate,
+/// so a machine in the middle shows up as two different keys.
+pub fn verification_key(a: &[u8], b: &[u8], timestamp: Option<i64>) -> Result<String, LinkError> {
+    let (a, b) = (public_key_info(a)?, public_key_info(b)?);
     let (hi, lo) = if a >= b { (a, b) } else { (b, a) };
     let mut h = Sha256::new();
     h.update(hi);
     h.update(lo);
-    h.update(timestamp.to_string().as_bytes());
-    hex::encode(h.finalize())[..8].to_uppercase()
+    if let Some(timestamp) = timestamp {
+        h.update(timestamp.to_string().as_bytes());
+    }
+    let mut key = hex::encode_upper(h.finalize());
+    key.truncate(8);
+    Ok(key)
 }
 
 fn provider() -> Arc<CryptoProvider> {
@@ -278,15 +353,70 @@ pub fn server_name() -> ServerName<'static> {
 mod tests {
     use super::*;
 
+    /// Two certificates and the keys the KDE Connect Android app's own unit
+    /// tests expect for them (published test vectors, data only).
+    const VECTOR_CERT_A: &[&str] = &[
+        "MIIBkzCCATmgAwIBAgIBATAKBggqhkjOPQQDBDBTMS0wKwYDVQQDDCRlZTA2MWE3NV9lNDAzXzRl",
+        "Y2NfOTI2MV81ZmZlMjcyMmY2OTgxFDASBgNVBAsMC0tERSBDb25uZWN0MQwwCgYDVQQKDANLREUw",
+        "HhcNMjMwOTE1MjIwMDAwWhcNMzQwOTE1MjIwMDAwWjBTMS0wKwYDVQQDDCRlZTA2MWE3NV9lNDAz",
+        "XzRlY2NfOTI2MV81ZmZlMjcyMmY2OTgxFDASBgNVBAsMC0tERSBDb25uZWN0MQwwCgYDVQQKDANL",
+        "REUwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAASqOIKTm5j6x8DKgYSkItLmjCgIXP0gkOW6bmVv",
+        "loDGsYnvqYLMFGe7YW8g8lT/qPBTEfDOM4UpQ8X6jidE+XrnMAoGCCqGSM49BAMEA0gAMEUCIEpk",
+        "6VNpbt3tfbWDf0TmoJftRq3wAs3Dke7d5vMZlivyAiEA/ZXtSRqPjs/2RN9SynKhSUA9/z0PNq6L",
+        "YoAaC6TdomM=",
+    ];
+    const VECTOR_CERT_B: &[&str] = &[
+        "MIIBkzCCATmgAwIBAgIBATAKBggqhkjOPQQDBDBTMS0wKwYDVQQDDCQxNTdiYmMyOF82ZjJiXzRi",
+        "MTZfYmQwMl8xMzM0NWMwMjU0M2MxFDASBgNVBAsMC0tERSBDb25uZWN0MQwwCgYDVQQKDANLREUw",
+        "HhcNMjQwMTE3MjMwMDAwWhcNMzUwMTE3MjMwMDAwWjBTMS0wKwYDVQQDDCQxNTdiYmMyOF82ZjJi",
+        "XzRiMTZfYmQwMl8xMzM0NWMwMjU0M2MxFDASBgNVBAsMC0tERSBDb25uZWN0MQwwCgYDVQQKDANL",
+        "REUwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAAQ5W53rrDJps9v/sszQf0eLtvoGiRbfsY+snO6I",
+        "JJfi1pFeHDQj2nAE+aTyUYelrcx1eIuqxFHnJTFt/HqXwuAvMAoGCCqGSM49BAMEA0gAMEUCIBIk",
+        "3zKPz/M0c82nvCGFDXGGmfdojHsx3G5DbYNNKqFVAiEAzhBGe960/4NDiaVcOplBaeg5xNJKs3Kq",
+        "+22J6JOii4Y=",
+    ];
+
+    fn vector_der(lines: &[&str]) -> Vec<u8> {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .decode(lines.concat())
+            .expect("vector base64")
+    }
+
+    #[test]
+    fn verification_key_matches_the_android_app_vectors() {
+        let a = vector_der(VECTOR_CERT_A);
+        let b = vector_der(VECTOR_CERT_B);
+        // Protocol 8: the pairing request's timestamp is part of the key.
+        assert_eq!(
+            verification_key(&a, &b, Some(1_737_228_658)).expect("key"),
+            "54DC916E"
+        );
+        assert_eq!(
+            verification_key(&b, &a, Some(1_737_228_658)).expect("key"),
+            "54DC916E"
+        );
+        assert_eq!(
+            verification_key(&a, &b, Some(2_737_228_658)).expect("key"),
+            "8C07153A"
+        );
+        // Protocol 7: no timestamp.
+        assert_eq!(verification_key(&a, &b, None).expect("key"), "F3900DB5");
+        assert_eq!(verification_key(&b, &a, None).expect("key"), "F3900DB5");
+        assert_eq!(verification_key(&a, &a, None).expect("key"), "97A75917");
+    }
+
     #[test]
     fn verification_key_is_symmetric_and_depends_on_time() {
         let a = LocalIdentity::generate("a").expect("a");
         let b = LocalIdentity::generate("b").expect("b");
         let (da, db) = (a.cert_der().expect("der"), b.cert_der().expect("der"));
-        let k1 = verification_key(&da, &db, 100);
-        assert_eq!(k1, verification_key(&db, &da, 100));
+        let k1 = verification_key(&da, &db, Some(100)).expect("key");
+        assert_eq!(k1, verification_key(&db, &da, Some(100)).expect("key"));
         assert_eq!(k1.len(), 8);
-        assert_ne!(k1, verification_key(&da, &db, 101));
+        assert_ne!(k1, verification_key(&da, &db, Some(101)).expect("key"));
+        assert_ne!(k1, verification_key(&da, &db, None).expect("key"));
+        assert!(verification_key(b"not a certificate", &db, None).is_err());
     }
 
     #[test]

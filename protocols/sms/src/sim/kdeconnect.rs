@@ -6,7 +6,7 @@
 
 use super::{Part, Phone, PhoneEvent};
 use crate::error::LinkError;
-use crate::kdeconnect::identity::{Identity, Pair};
+use crate::kdeconnect::identity::{Identity, PROTOCOL_VERSION, Pair};
 use crate::kdeconnect::link::{self, KnownPeer, Link};
 use crate::kdeconnect::packet::{Packet, PayloadInfo, kind};
 use crate::kdeconnect::payload;
@@ -353,8 +353,9 @@ impl KdePhone {
             let accept = if answering_ours {
                 // The desktop accepted the phone's own request.
                 true
-            } else if !pair.clock_ok(now_secs) {
-                // Like the app: clocks more than 30 minutes apart are refused.
+            } else if link.version >= PROTOCOL_VERSION && !pair.clock_ok(now_secs) {
+                // Like the app: clocks more than 30 minutes apart are refused
+                // (protocol 7 requests carry no timestamp to compare).
                 false
             } else {
                 self.config.accept_pairing
