@@ -130,8 +130,12 @@ async fn pairing_prompts_with_a_key_pins_and_nothing_is_sent_before() {
     .expect("answer");
     let link = s.online().await.expect("online after pairing");
     assert_eq!(link.host, PHONE_NAME);
-    assert!(
-        matches!(link.transport, koine_api::TransportSecurity::LanTlsPinned { ref fingerprint } if *fingerprint == rig.kde.fingerprint())
+    assert_eq!(
+        link.transport,
+        koine_api::TransportSecurity::Tls {
+            version: koine_api::TlsVersion::Tls13,
+            pinned: true
+        }
     );
     assert_eq!(rig.kde.paired().len(), 1, "the phone remembers the desktop");
 
@@ -392,6 +396,7 @@ async fn downgrades_are_refused_and_protocol_7_works() {
                 device_id: "sim_downgraded".into(),
                 protocol_version: version,
                 accept_pairing: true,
+                tls12_only: false,
             },
             Some(state.clone()),
         )
@@ -598,7 +603,7 @@ async fn malformed_packets_from_the_phone_are_typed_notices() {
             outgoing_capabilities: vec![],
             tcp_port: None,
         };
-        let mut l = link::accept(tcp, &phone, &me, 8, |_| {
+        let mut l = link::accept(tcp, &phone, &me, 8, false, |_| {
             Some(link::KnownPeer {
                 pin: desk_fp.clone(),
                 version: 8,
@@ -669,4 +674,49 @@ async fn malformed_packets_from_the_phone_are_typed_notices() {
             .any(|d| d.contains("kdeconnect.sms.messages"))
     );
     evil.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tls12_only_phone_pairs_and_the_route_says_tls_1_2() {
+    let carrier = Carrier::new();
+    let rig = KdeRig::start_with(
+        &carrier,
+        NUMBERS[0],
+        0,
+        koine_sms::sim::kdeconnect::KdeConfig {
+            device_id: "sim_android".into(),
+            protocol_version: 8,
+            accept_pairing: true,
+            tls12_only: true,
+        },
+    )
+    .await;
+    let dirs = tempfile::tempdir().expect("tmp");
+    let mut s = start(&unpaired(&rig), &dirs.path().join("tls12"));
+    let (prompt, _, _) = pair_prompt(&mut s).await;
+    s.command(Command::AnswerPrompt {
+        prompt,
+        answer: PromptAnswer::Confirm,
+    })
+    .await
+    .expect("answer");
+    let tls12 = koine_api::TransportSecurity::Tls {
+        version: koine_api::TlsVersion::Tls12,
+        pinned: true,
+    };
+    let link = s.online().await.expect("online with a TLS 1.2 phone");
+    assert_eq!(link.transport, tls12);
+    s.command(send("+33698765432", "over TLS 1.2", "t12"))
+        .await
+        .expect("cmd");
+    let route = s
+        .wait_for("ack", |e| match e {
+            Event::SendAcked {
+                local_id, route, ..
+            } if local_id.as_str() == "t12" => Some(route.clone()),
+            _ => None,
+        })
+        .await
+        .expect("ack");
+    assert_eq!(route.hops[0].transport, tls12);
 }

@@ -60,6 +60,9 @@ struct Args {
     /// Refuse pairing requests (the user taps "reject").
     #[arg(long)]
     refuse_pairing: bool,
+    /// Offer only TLS 1.2 (KDE Connect), as the Android app does.
+    #[arg(long)]
+    tls12_only: bool,
     /// Seconds to add to the phones' clocks.
     #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
     clock_skew: i64,
@@ -119,6 +122,7 @@ async fn main() -> anyhow::Result<()> {
                         ),
                         protocol_version: args.protocol_version,
                         accept_pairing: !args.refuse_pairing,
+                        tls12_only: args.tls12_only,
                     },
                     state_file,
                 )?;

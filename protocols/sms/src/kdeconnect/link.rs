@@ -126,6 +126,8 @@ pub struct Link {
     pub pending: Option<Packet>,
     /// The peer's address.
     pub peer_addr: SocketAddr,
+    /// The TLS version the handshake negotiated.
+    pub tls_version: koine_api::TlsVersion,
 }
 
 fn peer_cert_of(
@@ -160,6 +162,7 @@ pub async fn connect(
         .map_err(|_| LinkError::Timeout("the TLS handshake"))?
         .map_err(crate::error::tls_error)?;
     let peer_cert = peer_cert_of(stream.get_ref().1.peer_certificates())?;
+    let tls_version = tls::negotiated(stream.get_ref().1.protocol_version())?;
     let (r, w) = tokio::io::split(stream);
     let mut reader = PacketReader::new(Box::new(r));
     let mut writer = PacketWriter::new(Box::new(w));
@@ -201,6 +204,7 @@ pub async fn connect(
         version,
         pending,
         peer_addr: addr,
+        tls_version,
     })
 }
 
@@ -215,12 +219,14 @@ pub struct KnownPeer {
 
 /// The phone side: accepts a TCP connection, reads the desktop's identity
 /// line, and acts as the TLS **client**. `known` looks up a paired desktop
-/// by device id; `speak` is the version this phone speaks (7 or 8).
+/// by device id; `speak` is the version this phone speaks (7 or 8);
+/// `tls12_only` makes it offer only TLS 1.2, like the Android app.
 pub async fn accept(
     tcp: TcpStream,
     me: &LocalIdentity,
     my_identity: &Identity,
     speak: u32,
+    tls12_only: bool,
     known: impl Fn(&str) -> Option<KnownPeer>,
 ) -> Result<Link, LinkError> {
     let peer_addr = tcp.peer_addr()?;
@@ -270,7 +276,13 @@ pub async fn accept(
         ));
     }
     let tcp = buffered.into_inner();
-    let connector = tokio_rustls::TlsConnector::from(tls::client_config(me, peer.map(|p| p.pin))?);
+    let pin = peer.map(|p| p.pin);
+    let config = if tls12_only {
+        tls::client_config_for(me, pin, tls::TLS12_ONLY)?
+    } else {
+        tls::client_config(me, pin)?
+    };
+    let connector = tokio_rustls::TlsConnector::from(config);
     let stream = tokio::time::timeout(
         HANDSHAKE_TIMEOUT,
         connector.connect(tls::server_name(), tcp),
@@ -279,6 +291,7 @@ pub async fn accept(
     .map_err(|_| LinkError::Timeout("the TLS handshake"))?
     .map_err(crate::error::tls_error)?;
     let peer_cert = peer_cert_of(stream.get_ref().1.peer_certificates())?;
+    let tls_version = tls::negotiated(stream.get_ref().1.protocol_version())?;
     let (r, w) = tokio::io::split(stream);
     let mut reader = PacketReader::new(Box::new(r));
     let mut writer = PacketWriter::new(Box::new(w));
@@ -318,6 +331,7 @@ pub async fn accept(
         version,
         pending,
         peer_addr,
+        tls_version,
     })
 }
 

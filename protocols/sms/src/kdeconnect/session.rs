@@ -334,7 +334,10 @@ async fn fail_connect(cx: &SessionContext, device: &str, e: LinkError) -> Sessio
 
 impl Session {
     fn route(&self) -> Route {
-        route::sms_route(route::phone_hop_lan(&self.device_name, &self.fingerprint))
+        route::sms_route(route::phone_hop_lan(
+            &self.device_name,
+            self.link.tls_version,
+        ))
     }
 
     async fn emit(&self, event: Event) -> Result<(), SessionError> {
@@ -394,7 +397,7 @@ impl Session {
     async fn go_online(&mut self) -> Result<(), SessionError> {
         if !self.online {
             self.online = true;
-            let link = route::phone_hop_lan(&self.device_name, &self.fingerprint);
+            let link = route::phone_hop_lan(&self.device_name, self.link.tls_version);
             self.emit(Event::ConnectionChanged(ConnectionState::Online { link }))
                 .await?;
         }

@@ -6,11 +6,13 @@
 //! certificate is accepted *for the pairing exchange only*, and the user
 //! compares the verification key derived from both certificates; after
 //! pairing, the SHA-256 of the peer's DER is pinned and any other certificate
-//! fails the handshake. TLS 1.3 only.
+//! fails the handshake. TLS 1.3, and TLS 1.2 (ECDHE with AEAD suites only)
+//! because the KDE Connect Android app builds its context as TLS 1.2.
 //!
 //! Role inversion: whoever opened the TCP connection is the TLS **server**.
 
 use crate::error::LinkError;
+use koine_api::TlsVersion;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
@@ -203,8 +205,30 @@ pub fn verification_key(a: &[u8], b: &[u8], timestamp: Option<i64>) -> Result<St
     Ok(key)
 }
 
+/// TLS 1.3, and TLS 1.2 for the KDE Connect Android app, which builds its
+/// context as TLS 1.2.
+const VERSIONS: &[&rustls::SupportedProtocolVersion] =
+    &[&rustls::version::TLS13, &rustls::version::TLS12];
+
+/// ring's suites, keeping for TLS 1.2 only ECDHE key exchange with an AEAD
+/// cipher (which is all rustls implements; the filter keeps it so).
 fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    let mut p = rustls::crypto::ring::default_provider();
+    p.cipher_suites.retain(|s| match s {
+        rustls::SupportedCipherSuite::Tls13(_) => true,
+        rustls::SupportedCipherSuite::Tls12(_) => {
+            matches!(
+                s.suite(),
+                rustls::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+                    | rustls::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
+                    | rustls::CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
+                    | rustls::CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+                    | rustls::CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
+                    | rustls::CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256
+            )
+        }
+    });
+    Arc::new(p)
 }
 
 /// Accepts the peer's certificate if it matches the pin, or any certificate
@@ -250,14 +274,11 @@ impl ServerCertVerifier for PinVerifier {
 
     fn verify_tls12_signature(
         &self,
-        _message: &[u8],
-        _cert: &CertificateDer<'_>,
-        _dss: &DigitallySignedStruct,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        // TLS 1.2 is not offered; refuse rather than accept unverified.
-        Err(rustls::Error::PeerIncompatible(
-            rustls::PeerIncompatible::Tls13RequiredForQuic,
-        ))
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
     }
 
     fn verify_tls13_signature(
@@ -291,13 +312,11 @@ impl ClientCertVerifier for PinVerifier {
 
     fn verify_tls12_signature(
         &self,
-        _message: &[u8],
-        _cert: &CertificateDer<'_>,
-        _dss: &DigitallySignedStruct,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Err(rustls::Error::PeerIncompatible(
-            rustls::PeerIncompatible::Tls13RequiredForQuic,
-        ))
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
     }
 
     fn verify_tls13_signature(
@@ -321,7 +340,7 @@ pub fn server_config(
     pin: Option<String>,
 ) -> Result<Arc<rustls::ServerConfig>, LinkError> {
     let cfg = rustls::ServerConfig::builder_with_provider(provider())
-        .with_protocol_versions(&[&rustls::version::TLS13])
+        .with_protocol_versions(VERSIONS)
         .map_err(|e| LinkError::Tls(e.to_string()))?
         .with_client_cert_verifier(PinVerifier::new(pin))
         .with_single_cert(vec![me.cert_der()?], me.key_der()?)
@@ -334,14 +353,36 @@ pub fn client_config(
     me: &LocalIdentity,
     pin: Option<String>,
 ) -> Result<Arc<rustls::ClientConfig>, LinkError> {
+    client_config_for(me, pin, VERSIONS)
+}
+
+/// Only TLS 1.2, as the KDE Connect Android app offers (for the simulated
+/// phone).
+pub const TLS12_ONLY: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TLS12];
+
+/// TLS client configuration offering only `versions`.
+pub fn client_config_for(
+    me: &LocalIdentity,
+    pin: Option<String>,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> Result<Arc<rustls::ClientConfig>, LinkError> {
     let cfg = rustls::ClientConfig::builder_with_provider(provider())
-        .with_protocol_versions(&[&rustls::version::TLS13])
+        .with_protocol_versions(versions)
         .map_err(|e| LinkError::Tls(e.to_string()))?
         .dangerous()
         .with_custom_certificate_verifier(PinVerifier::new(pin))
         .with_client_auth_cert(vec![me.cert_der()?], me.key_der()?)
         .map_err(|e| LinkError::Tls(e.to_string()))?;
     Ok(Arc::new(cfg))
+}
+
+/// The version a finished handshake negotiated.
+pub fn negotiated(version: Option<rustls::ProtocolVersion>) -> Result<TlsVersion, LinkError> {
+    match version {
+        Some(rustls::ProtocolVersion::TLSv1_3) => Ok(TlsVersion::Tls13),
+        Some(rustls::ProtocolVersion::TLSv1_2) => Ok(TlsVersion::Tls12),
+        other => Err(LinkError::Tls(format!("unexpected TLS version {other:?}"))),
+    }
 }
 
 /// The name sent in SNI; certificates are pinned, not matched by name.
@@ -429,5 +470,101 @@ mod tests {
         let back: LocalIdentity = serde_json::from_str(&json).expect("back");
         assert_eq!(back.fingerprint().expect("fp"), fp);
         assert!(!format!("{a:?}").contains("PRIVATE"));
+    }
+}
+
+#[cfg(test)]
+mod tls12_tests {
+    use super::*;
+    use rustls::{CipherSuite, ProtocolVersion};
+
+    /// A peer like the KDE Connect Android app: TLS 1.2 only.
+    fn tls12_only_client(id: &LocalIdentity) -> Arc<rustls::ClientConfig> {
+        let cfg = rustls::ClientConfig::builder_with_provider(provider())
+            .with_protocol_versions(&[&rustls::version::TLS12])
+            .expect("versions")
+            .dangerous()
+            .with_custom_certificate_verifier(PinVerifier::new(None))
+            .with_client_auth_cert(
+                vec![id.cert_der().expect("der")],
+                id.key_der().expect("key"),
+            )
+            .expect("client");
+        Arc::new(cfg)
+    }
+
+    fn tls12_only_server(id: &LocalIdentity) -> Arc<rustls::ServerConfig> {
+        let cfg = rustls::ServerConfig::builder_with_provider(provider())
+            .with_protocol_versions(&[&rustls::version::TLS12])
+            .expect("versions")
+            .with_client_cert_verifier(PinVerifier::new(None))
+            .with_single_cert(
+                vec![id.cert_der().expect("der")],
+                id.key_der().expect("key"),
+            )
+            .expect("server");
+        Arc::new(cfg)
+    }
+
+    fn aead_ecdhe(suite: CipherSuite) -> bool {
+        matches!(
+            suite,
+            CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+                | CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
+                | CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
+                | CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+                | CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
+                | CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256
+        )
+    }
+
+    #[tokio::test]
+    async fn a_tls12_only_phone_connects_to_koine_as_server() {
+        let koine = LocalIdentity::generate("koine_desk").expect("id");
+        let phone = LocalIdentity::generate("phone").expect("id");
+        let (a, b) = tokio::io::duplex(1 << 16);
+        let acceptor = tokio_rustls::TlsAcceptor::from(server_config(&koine, None).expect("cfg"));
+        let connector = tokio_rustls::TlsConnector::from(tls12_only_client(&phone));
+        let (server, client) =
+            tokio::join!(acceptor.accept(a), connector.connect(server_name(), b));
+        let (server, client) = (server.expect("koine side"), client.expect("phone side"));
+        let conn = server.get_ref().1;
+        assert_eq!(conn.protocol_version(), Some(ProtocolVersion::TLSv1_2));
+        let suite = conn.negotiated_cipher_suite().expect("suite").suite();
+        assert!(aead_ecdhe(suite), "{suite:?}");
+        assert_eq!(
+            client.get_ref().1.protocol_version(),
+            Some(ProtocolVersion::TLSv1_2)
+        );
+    }
+
+    #[tokio::test]
+    async fn koine_as_client_connects_to_a_tls12_only_phone() {
+        let koine = LocalIdentity::generate("koine_desk").expect("id");
+        let phone = LocalIdentity::generate("phone").expect("id");
+        let (a, b) = tokio::io::duplex(1 << 16);
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls12_only_server(&phone));
+        let connector = tokio_rustls::TlsConnector::from(client_config(&koine, None).expect("cfg"));
+        let (server, client) =
+            tokio::join!(acceptor.accept(a), connector.connect(server_name(), b));
+        let (_server, client) = (server.expect("phone side"), client.expect("koine side"));
+        let conn = client.get_ref().1;
+        assert_eq!(conn.protocol_version(), Some(ProtocolVersion::TLSv1_2));
+        let suite = conn.negotiated_cipher_suite().expect("suite").suite();
+        assert!(aead_ecdhe(suite), "{suite:?}");
+    }
+
+    #[tokio::test]
+    async fn a_pinned_tls12_link_still_refuses_another_certificate() {
+        let koine = LocalIdentity::generate("koine_desk").expect("id");
+        let phone = LocalIdentity::generate("phone").expect("id");
+        let other = LocalIdentity::generate("phone").expect("id");
+        let pin = Some(phone.fingerprint().expect("fp"));
+        let (a, b) = tokio::io::duplex(1 << 16);
+        let acceptor = tokio_rustls::TlsAcceptor::from(server_config(&koine, pin).expect("cfg"));
+        let connector = tokio_rustls::TlsConnector::from(tls12_only_client(&other));
+        let (server, _client) =
+            tokio::join!(acceptor.accept(a), connector.connect(server_name(), b));
+        assert!(server.is_err(), "an unpinned certificate must fail");
     }
 }

@@ -32,6 +32,8 @@ pub struct KdeConfig {
     /// Whether it accepts pairing requests without asking (the user taps
     /// "accept" at once); when off, it refuses them.
     pub accept_pairing: bool,
+    /// Offer only TLS 1.2, as the Android app does.
+    pub tls12_only: bool,
 }
 
 /// What the phone remembers across restarts.
@@ -259,6 +261,7 @@ impl KdePhone {
             &identity,
             &self.my_identity(),
             self.config.protocol_version,
+            self.config.tls12_only,
             |id| {
                 paired.get(id).map(|p| KnownPeer {
                     pin: p.fingerprint.clone(),

@@ -42,17 +42,24 @@ impl KdeRig {
         accept: bool,
         skew: i64,
     ) -> Self {
+        let config = KdeConfig {
+            device_id: format!("sim_{}", number.trim_start_matches('+')),
+            protocol_version: version,
+            accept_pairing: accept,
+            tls12_only: false,
+        };
+        Self::start_with(carrier, number, skew, config).await
+    }
+
+    /// A phone with its KDE Connect side configured by hand.
+    pub async fn start_with(
+        carrier: &Arc<Carrier>,
+        number: &str,
+        skew: i64,
+        config: KdeConfig,
+    ) -> Self {
         let phone = phone(carrier, number, skew);
-        let kde = KdePhone::new(
-            phone.clone(),
-            KdeConfig {
-                device_id: format!("sim_{}", number.trim_start_matches('+')),
-                protocol_version: version,
-                accept_pairing: accept,
-            },
-            None,
-        )
-        .expect("phone identity");
+        let kde = KdePhone::new(phone.clone(), config, None).expect("phone identity");
         let server = kde
             .listen("127.0.0.1:0".parse().expect("addr"))
             .await
