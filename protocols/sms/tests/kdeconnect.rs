@@ -397,6 +397,7 @@ async fn downgrades_are_refused_and_protocol_7_works() {
                 protocol_version: version,
                 accept_pairing: true,
                 tls12_only: false,
+                pair_on_connect: false,
             },
             Some(state.clone()),
         )
@@ -688,6 +689,7 @@ async fn a_tls12_only_phone_pairs_and_the_route_says_tls_1_2() {
             protocol_version: 8,
             accept_pairing: true,
             tls12_only: true,
+            pair_on_connect: false,
         },
     )
     .await;
@@ -719,4 +721,116 @@ async fn a_tls12_only_phone_pairs_and_the_route_says_tls_1_2() {
         .await
         .expect("ack");
     assert_eq!(route.hops[0].transport, tls12);
+}
+
+/// A protocol-7 phone whose user tapped "pair" before the desktop connected:
+/// its request (no timestamp, as protocol 7 has none) arrives right after TLS
+/// and must reach the user as a prompt, not be dropped or refused as skew.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_protocol_7_phone_asking_right_after_tls_is_prompted_and_pairs() {
+    let carrier = Carrier::new();
+    let rig = KdeRig::start_with(
+        &carrier,
+        NUMBERS[0],
+        0,
+        koine_sms::sim::kdeconnect::KdeConfig {
+            device_id: "sim_v7_asks".into(),
+            protocol_version: 7,
+            accept_pairing: true,
+            tls12_only: true,
+            pair_on_connect: true,
+        },
+    )
+    .await;
+    let dirs = tempfile::tempdir().expect("tmp");
+    let mut s = start(&unpaired(&rig), &dirs.path().join("v7-asks"));
+    let (prompt, _, key) = pair_prompt(&mut s).await;
+    assert_eq!(key.len(), 8);
+    assert!(
+        !s.log.iter().any(
+            |e| matches!(e, Event::Notice(Notice::CertificateRejected { reason, .. }) if reason == "clock-skew")
+        ),
+        "a protocol-7 request has no timestamp to be skewed"
+    );
+    s.command(Command::AnswerPrompt {
+        prompt,
+        answer: PromptAnswer::Confirm,
+    })
+    .await
+    .expect("answer");
+    s.online().await.expect("online with protocol 7");
+    s.command(send("+33698765432", "paired the protocol-7 way", "p7"))
+        .await
+        .expect("cmd");
+    acked(&mut s, "p7").await;
+    assert_eq!(rig.kde.paired().len(), 1);
+}
+
+/// A phone paired while it spoke protocol 7 (the desktop then never sees its
+/// identity) that later speaks protocol 8 with the same certificate keeps
+/// working.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_paired_at_protocol_7_then_upgraded_to_8_stays_paired() {
+    let carrier = Carrier::new();
+    let dirs = tempfile::tempdir().expect("tmp");
+    let state = dirs.path().join("phone-state.json");
+    let make = |version: u32| {
+        koine_sms::sim::kdeconnect::KdePhone::new(
+            common::phone(&carrier, NUMBERS[0], 0),
+            koine_sms::sim::kdeconnect::KdeConfig {
+                device_id: "sim_upgraded".into(),
+                protocol_version: version,
+                accept_pairing: true,
+                tls12_only: false,
+                pair_on_connect: false,
+            },
+            Some(state.clone()),
+        )
+        .expect("phone")
+    };
+    let v7 = make(7);
+    let server = v7
+        .listen("127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("listen");
+    let addr = server.addr();
+    let mut settings = koine_api::Settings::default();
+    settings.set("backend", "kdeconnect");
+    settings.set("phone_address", addr.to_string());
+    settings.set("region", "FR");
+    let account = TestAccount {
+        settings,
+        secret: None,
+        address: koine_api::Address::Phone(koine_api::PhoneNumber::parse(NUMBERS[0]).expect("n")),
+    };
+    let dir = dirs.path().join("desk");
+    let mut s = start(&account, &dir);
+    let (prompt, _, _) = pair_prompt(&mut s).await;
+    s.command(Command::AnswerPrompt {
+        prompt,
+        answer: PromptAnswer::Confirm,
+    })
+    .await
+    .expect("answer");
+    s.online().await.expect("online at protocol 7");
+    assert!(matches!(
+        s.stop().await.expect("stop"),
+        SessionEnd::Returned(Ok(()))
+    ));
+    drop(server);
+
+    // The phone's app is updated: same certificate, protocol 8.
+    let v8 = make(8);
+    assert_eq!(v8.fingerprint(), v7.fingerprint());
+    let _server = v8.listen(addr).await.expect("listen again");
+    let mut again = start(&account, &dir);
+    again
+        .online()
+        .await
+        .expect("the same phone at protocol 8 is still the paired phone");
+    again
+        .command(send("+33698765432", "after the update", "up8"))
+        .await
+        .expect("cmd");
+    acked(&mut again, "up8").await;
 }

@@ -123,6 +123,7 @@ async fn main() -> anyhow::Result<()> {
                         protocol_version: args.protocol_version,
                         accept_pairing: !args.refuse_pairing,
                         tls12_only: args.tls12_only,
+                        pair_on_connect: false,
                     },
                     state_file,
                 )?;

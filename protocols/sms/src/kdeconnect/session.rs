@@ -12,7 +12,7 @@
 //! pairing packets: a send while unpaired fails with
 //! [`SendError::NotPaired`] before any byte is written.
 
-use super::identity::{Identity, PROTOCOL_VERSION, Pair};
+use super::identity::{Identity, PROTOCOL_VERSION, Pair, valid_device_id};
 use super::link::{self, Link};
 use super::packet::{Packet, kind, now_millis};
 use super::payload;
@@ -20,7 +20,7 @@ use super::sms::{
     AttachmentFile, Messages, OutgoingAttachment, RequestAttachment, RequestConversation,
     SendRequest, SmsAddress, SmsMessage, message_type,
 };
-use super::tls::{LocalIdentity, fingerprint, verification_key};
+use super::tls::{LocalIdentity, common_name, fingerprint, verification_key};
 use crate::error::LinkError;
 use crate::settings::KdeSettings;
 use crate::{conversation, route};
@@ -47,6 +47,9 @@ const ECHO_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long a paired phone has to tell us it forgot the pairing before we
 /// report the session online.
 const PAIR_CHECK_WINDOW: Duration = Duration::from_secs(3);
+/// The device id once recorded for a phone whose id was not known (before
+/// it was read from the certificate).
+const UNKNOWN_PHONE: &str = "unknown_phone";
 /// The largest MMS accepted for sending.
 pub const MAX_MMS_BYTES: u64 = 1024 * 1024;
 
@@ -242,12 +245,23 @@ pub async fn run(cx: SessionContext, settings: KdeSettings) -> Result<(), Sessio
         Ok(link) => link,
         Err(e) => return Err(fail_connect(&cx, &label, e).await),
     };
+    // A protocol-7 phone that accepted our connection sends no identity;
+    // its device id is its certificate's common name.
     let device_id = link
         .peer_identity
         .as_ref()
         .map(|i| i.device_id.clone())
+        .or_else(|| common_name(&link.peer_cert).filter(|cn| valid_device_id(cn)))
         .or_else(|| paired.as_ref().map(|p| p.device_id.clone()))
-        .unwrap_or_else(|| "unknown_phone".into());
+        .unwrap_or_else(|| UNKNOWN_PHONE.into());
+    let mut paired = paired;
+    if let Some(p) = &mut paired
+        && p.device_id == UNKNOWN_PHONE
+    {
+        // Paired at protocol 7 before the id was read from the certificate:
+        // the certificate passed the pin, so this is the same phone.
+        p.device_id = device_id.clone();
+    }
     if let Some(p) = &paired
         && p.device_id != device_id
     {
@@ -269,6 +283,15 @@ pub async fn run(cx: SessionContext, settings: KdeSettings) -> Result<(), Sessio
         .map(|i| i.device_name.clone())
         .unwrap_or(label);
     let fingerprint = fingerprint(&link.peer_cert);
+    if let Some(p) = &mut paired
+        && settings.preset_pairing.is_none()
+        && p.version < link.version
+    {
+        // Remember the newer protocol, so that a later downgrade is refused.
+        p.version = link.version;
+        let json = serde_json::to_string(&*p).map_err(|e| SessionError::Storage(e.to_string()))?;
+        keyring_set(&cx.secrets, PAIRING_SECRET, json).await?;
+    }
     let sent = SentLog::load(cx.data_dir.join("kdeconnect-sent.json"));
     let mut session = Session {
         cx,
@@ -363,7 +386,19 @@ impl Session {
 
     async fn start(&mut self) -> Result<(), SessionError> {
         if self.paired.is_none() {
-            return self.offer_pairing().await;
+            // A protocol-7 phone may ask to pair as the first thing after
+            // TLS: answer its request rather than offer one of our own.
+            let first = self.link.pending.take();
+            let phone_asks = first
+                .as_ref()
+                .is_some_and(|p| p.kind == kind::PAIR && p.body_as::<Pair>().is_ok_and(|b| b.pair));
+            if !phone_asks {
+                self.offer_pairing().await?;
+            }
+            if let Some(p) = first {
+                self.on_packet(p).await?;
+            }
+            return Ok(());
         }
         // A paired phone that forgot us answers our first request with an
         // unpairing packet; give it a moment before reporting online.
@@ -771,7 +806,9 @@ impl Session {
             (_, true) if self.paired.is_some() => Ok(()),
             (_, true) => {
                 let now = now_millis() / 1000;
-                if !pair.clock_ok(now) {
+                // Protocol 7 has no timestamp: nothing to compare.
+                let v8 = self.link.version >= PROTOCOL_VERSION;
+                if v8 && !pair.clock_ok(now) {
                     // Like the phone app: a request from a clock more than
                     // 30 minutes off is refused (it would make the key
                     // meaningless and replays easy).

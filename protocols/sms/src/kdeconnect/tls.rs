@@ -162,19 +162,54 @@ fn tlv(input: &[u8]) -> Option<Tlv<'_>> {
 /// strict X.509 parsers refuse, still give their key.
 pub fn public_key_info(cert_der: &[u8]) -> Result<&[u8], LinkError> {
     let bad = || LinkError::Identity("the certificate is not DER X.509".into());
-    let cert = tlv(cert_der).filter(|t| t.tag == 0x30).ok_or_else(bad)?;
-    let tbs = tlv(cert.content)
-        .filter(|t| t.tag == 0x30)
-        .ok_or_else(bad)?;
+    let mut fields = after_subject(cert_der).ok_or_else(bad)?;
+    take(&mut fields, 0x30).ok_or_else(bad) // subjectPublicKeyInfo
+}
+
+/// The fields of `tbsCertificate` from the subject on (the subject is the
+/// next element).
+fn from_subject(cert_der: &[u8]) -> Option<&[u8]> {
+    let cert = tlv(cert_der).filter(|t| t.tag == 0x30)?;
+    let tbs = tlv(cert.content).filter(|t| t.tag == 0x30)?;
     let mut fields = tbs.content;
     if fields.first() == Some(&0xa0) {
-        take(&mut fields, 0xa0).ok_or_else(bad)?; // version
+        take(&mut fields, 0xa0)?; // version
     }
-    // serialNumber, signature, issuer, validity, subject
-    for tag in [0x02, 0x30, 0x30, 0x30, 0x30] {
-        take(&mut fields, tag).ok_or_else(bad)?;
+    // serialNumber, signature, issuer, validity
+    for tag in [0x02, 0x30, 0x30, 0x30] {
+        take(&mut fields, tag)?;
     }
-    take(&mut fields, 0x30).ok_or_else(bad) // subjectPublicKeyInfo
+    Some(fields)
+}
+
+fn after_subject(cert_der: &[u8]) -> Option<&[u8]> {
+    let mut fields = from_subject(cert_der)?;
+    take(&mut fields, 0x30)?;
+    Some(fields)
+}
+
+/// The common name of a certificate's subject (KDE Connect's device id),
+/// when it has one as a UTF-8, printable or IA5 string.
+pub fn common_name(cert_der: &[u8]) -> Option<String> {
+    const CN: &[u8] = &[0x55, 0x04, 0x03];
+    let subject = tlv(from_subject(cert_der)?).filter(|t| t.tag == 0x30)?;
+    let mut sets = subject.content;
+    let mut found = None;
+    while !sets.is_empty() {
+        let set = tlv(sets).filter(|t| t.tag == 0x31)?;
+        sets = set.rest;
+        let mut attributes = set.content;
+        while !attributes.is_empty() {
+            let attribute = tlv(attributes).filter(|t| t.tag == 0x30)?;
+            attributes = attribute.rest;
+            let oid = tlv(attribute.content).filter(|t| t.tag == 0x06)?;
+            let value = tlv(oid.rest)?;
+            if oid.content == CN && matches!(value.tag, 0x0c | 0x13 | 0x16) {
+                found = std::str::from_utf8(value.content).ok().map(str::to_owned);
+            }
+        }
+    }
+    found
 }
 
 /// Takes the element at the start of `fields` if it has `tag`.
@@ -458,6 +493,18 @@ mod tests {
         assert_ne!(k1, verification_key(&da, &db, Some(101)).expect("key"));
         assert_ne!(k1, verification_key(&da, &db, None).expect("key"));
         assert!(verification_key(b"not a certificate", &db, None).is_err());
+    }
+
+    #[test]
+    fn the_common_name_is_the_device_id() {
+        let a = LocalIdentity::generate("koine_desk_1").expect("a");
+        let der = a.cert_der().expect("der");
+        assert_eq!(common_name(&der).as_deref(), Some("koine_desk_1"));
+        assert_eq!(
+            common_name(&vector_der(VECTOR_CERT_A)).as_deref(),
+            Some("ee061a75_e403_4ecc_9261_5ffe2722f698")
+        );
+        assert_eq!(common_name(b"junk"), None);
     }
 
     #[test]

@@ -34,6 +34,9 @@ pub struct KdeConfig {
     pub accept_pairing: bool,
     /// Offer only TLS 1.2, as the Android app does.
     pub tls12_only: bool,
+    /// Ask an unpaired desktop to pair as soon as TLS is up (the user
+    /// tapped "pair" on the phone before the desktop connected).
+    pub pair_on_connect: bool,
 }
 
 /// What the phone remembers across restarts.
@@ -200,11 +203,17 @@ impl KdePhone {
     /// The phone asks the connected desktop to pair (the user tapped
     /// "pair" on the phone). False when no desktop is connected.
     pub fn request_pairing(&self) -> bool {
-        let pair = Pair {
+        self.send(Packet::new(kind::PAIR, &self.pair_request()))
+    }
+
+    /// A pairing request: protocol 8 carries the phone's clock, protocol 7
+    /// only `pair: true`.
+    fn pair_request(&self) -> Pair {
+        Pair {
             pair: true,
-            timestamp: Some(self.phone.now_ms() / 1000),
-        };
-        self.send(Packet::new(kind::PAIR, &pair))
+            timestamp: (self.config.protocol_version >= PROTOCOL_VERSION)
+                .then(|| self.phone.now_ms() / 1000),
+        }
     }
 
     /// Forgets a paired desktop (the user unpaired it on the phone).
@@ -281,6 +290,12 @@ impl KdePhone {
         }
         let mut events = self.phone.subscribe();
         let mut awaiting_our_request = false;
+        if self.config.pair_on_connect && !self.is_paired(&desktop.device_id, &fp) {
+            link.writer
+                .send(&Packet::new(kind::PAIR, &self.pair_request()))
+                .await?;
+            awaiting_our_request = true;
+        }
         if let Some(p) = link.pending.take() {
             self.handle(&mut link, &desktop, &fp, p, &mut awaiting_our_request)
                 .await?;

@@ -47,6 +47,7 @@ impl KdeRig {
             protocol_version: version,
             accept_pairing: accept,
             tls12_only: false,
+            pair_on_connect: false,
         };
         Self::start_with(carrier, number, skew, config).await
     }
