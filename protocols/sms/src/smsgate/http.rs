@@ -190,10 +190,11 @@ async fn read_body<R: AsyncRead + Unpin>(
                 (&mut *r).take(1024).read_line(&mut end).await?;
                 return Ok(body);
             }
-            if body.len() + size > MAX_BODY_BYTES {
+            let total = body.len().saturating_add(size);
+            if total > MAX_BODY_BYTES {
                 return Err(HttpError::TooLarge {
                     what: "body",
-                    size: body.len() + size,
+                    size: total,
                     limit: MAX_BODY_BYTES,
                 });
             }
@@ -388,5 +389,19 @@ mod tests {
             .expect("chunked");
         assert_eq!(ok.body, b"abc");
         assert_eq!(header(&ok.headers, "x-a"), Some("b"));
+    }
+
+    #[tokio::test]
+    async fn a_huge_chunk_size_is_refused_not_an_overflow() {
+        for size in ["FFFFFFFFFFFFFFFF", "FFFFFFFFFFFFFFFD", "10000000000000000"] {
+            let request = format!(
+                "POST /hook HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n{size}\r\nx\r\n0\r\n\r\n"
+            );
+            let r = read_request(request.as_bytes()).await;
+            assert!(
+                matches!(r, Err(HttpError::Malformed(_) | HttpError::TooLarge { .. })),
+                "{size}: {r:?}"
+            );
+        }
     }
 }
