@@ -101,7 +101,7 @@ impl Pair {
     /// Whether a request's timestamp is close enough to `now_secs`.
     pub fn clock_ok(&self, now_secs: i64) -> bool {
         match self.timestamp {
-            Some(ts) => (now_secs - ts).abs() <= MAX_PAIR_CLOCK_SKEW_SECS,
+            Some(ts) => now_secs.abs_diff(ts) <= MAX_PAIR_CLOCK_SKEW_SECS.unsigned_abs(),
             None => false,
         }
     }
@@ -198,6 +198,27 @@ mod tests {
         assert!(matches!(id.check_version(), Err(LinkError::Version(_))));
         id.protocol_version = 7;
         assert!(id.check_version().is_ok());
+    }
+
+    #[test]
+    fn extreme_timestamps_are_refused_not_an_overflow() {
+        for (ts, now) in [
+            (i64::MIN, 1_700_000_000),
+            (i64::MAX, -1_700_000_000),
+            (i64::MIN, i64::MAX),
+            (i64::MAX, i64::MIN),
+        ] {
+            let p = Pair {
+                pair: true,
+                timestamp: Some(ts),
+            };
+            assert!(!p.clock_ok(now), "{ts} at {now}");
+        }
+        let p = Pair {
+            pair: true,
+            timestamp: Some(i64::MIN),
+        };
+        assert!(p.clock_ok(i64::MIN));
     }
 
     #[test]
