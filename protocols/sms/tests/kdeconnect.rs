@@ -834,3 +834,97 @@ async fn a_phone_paired_at_protocol_7_then_upgraded_to_8_stays_paired() {
         .expect("cmd");
     acked(&mut again, "up8").await;
 }
+
+/// A phone names an MMS part `..`: the file is stored under a safe name
+/// inside the attachments folder and the session goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_mms_part_named_dot_dot_is_stored_safely() {
+    let phone = LocalIdentity::generate("evil_phone").expect("id");
+    let desktop = LocalIdentity::generate("desk_evil_part").expect("id");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let phone_fp = phone.fingerprint().expect("fp");
+    let desk_fp = desktop.fingerprint().expect("fp");
+    let evil = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.expect("accept");
+        let me = Identity {
+            device_id: "evil_phone".into(),
+            device_name: PHONE_NAME.into(),
+            device_type: "phone".into(),
+            protocol_version: 8,
+            incoming_capabilities: vec![],
+            outgoing_capabilities: vec![],
+            tcp_port: None,
+        };
+        let mut l = link::accept(tcp, &phone, &me, 8, false, |_| {
+            Some(link::KnownPeer {
+                pin: desk_fp.clone(),
+                version: 8,
+            })
+        })
+        .await
+        .expect("link");
+        let _ = l.reader.next().await; // request_conversations
+        l.writer.send_raw(b"{\"id\":1,\"type\":\"kdeconnect.sms.messages\",\"body\":{\"version\":2,\"messages\":[{\"body\":\"mms\",\"addresses\":[{\"address\":\"+33698765432\"}],\"date\":5,\"type\":1,\"thread_id\":1,\"_id\":1,\"attachments\":[{\"part_id\":1,\"mime_type\":\"image/png\",\"encoded_thumbnail\":\"\",\"unique_identifier\":\"..\"}]}]}}\n").await.expect("write");
+        let request = l.reader.next().await.expect("request_attachment");
+        assert_eq!(request.kind, kind::SMS_REQUEST_ATTACHMENT);
+        let port = koine_sms::kdeconnect::payload::offer(
+            std::net::Ipv4Addr::LOCALHOST.into(),
+            &phone,
+            desk_fp.clone(),
+            b"payload".to_vec(),
+        )
+        .await
+        .expect("offer");
+        let file = koine_sms::kdeconnect::packet::Packet::new(
+            kind::SMS_ATTACHMENT_FILE,
+            &koine_sms::kdeconnect::sms::AttachmentFile {
+                filename: "..".into(),
+            },
+        )
+        .with_payload(koine_sms::kdeconnect::packet::PayloadInfo { size: 7, port });
+        l.writer.send(&file).await.expect("write");
+        l.writer.send_raw(b"{\"id\":2,\"type\":\"kdeconnect.sms.messages\",\"body\":{\"version\":2,\"messages\":[{\"body\":\"still alive\",\"addresses\":[{\"address\":\"+33698765432\"}],\"date\":6,\"type\":1,\"thread_id\":1,\"_id\":2}]}}\n").await.expect("write");
+        // Keep the link open until the test ends.
+        let _ = l.reader.next().await;
+    });
+    let mut settings = koine_api::Settings::default();
+    settings.set("backend", "kdeconnect");
+    settings.set("phone_address", addr.to_string());
+    settings.set("phone_device_id", "evil_phone");
+    settings.set("phone_fingerprint", &phone_fp);
+    settings.set("phone_name", PHONE_NAME);
+    let account = TestAccount {
+        settings,
+        secret: Some(koine_api::Secret::new(
+            serde_json::to_string(&desktop).expect("json"),
+        )),
+        address: koine_api::Address::Phone(koine_api::PhoneNumber::parse(NUMBERS[0]).expect("n")),
+    };
+    let dirs = tempfile::tempdir().expect("tmp");
+    let dir = dirs.path().join("evil-part");
+    let mut s = start(&account, &dir);
+    s.online().await.expect("online");
+    let mms = s
+        .wait_for("the MMS", |e| match e {
+            Event::MessageReceived(m) if m.content.text == "mms" => Some(m.clone()),
+            _ => None,
+        })
+        .await
+        .expect("the session survived the part name");
+    let AttachmentSource::LocalPath(path) = &mms.content.attachments[0].source else {
+        panic!("not fetched: {mms:?}")
+    };
+    let path = std::path::Path::new(path);
+    assert!(path.is_file(), "{path:?}");
+    assert_eq!(std::fs::read(path).expect("file"), b"payload");
+    s.wait_for("the next message", |e| match e {
+        Event::MessageReceived(m) if m.content.text == "still alive" => Some(()),
+        _ => None,
+    })
+    .await
+    .expect("session survived");
+    evil.abort();
+}

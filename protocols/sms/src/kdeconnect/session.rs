@@ -317,6 +317,27 @@ pub async fn run(cx: SessionContext, settings: KdeSettings) -> Result<(), Sessio
     session.serve().await
 }
 
+/// A file name for a part the phone names `filename`: letters, digits, `_`
+/// and `.` only, never starting with a dot (so never `.` or `..`, nor
+/// hidden), never empty.
+fn attachment_file_name(filename: &str) -> String {
+    let name: String = filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if name.is_empty() || name.starts_with('.') {
+        format!("part_{name}")
+    } else {
+        name
+    }
+}
+
 async fn fail_connect(cx: &SessionContext, device: &str, e: LinkError) -> SessionError {
     let notice = match &e {
         LinkError::Io(_) | LinkError::Timeout(_) | LinkError::Closed => {
@@ -1012,18 +1033,7 @@ impl Session {
         let saved = match fetched {
             Ok(bytes) => {
                 let dir = self.cx.data_dir.join("attachments");
-                let name: String = file
-                    .filename
-                    .chars()
-                    .map(|c| {
-                        if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
-                            c
-                        } else {
-                            '_'
-                        }
-                    })
-                    .collect();
-                let path = dir.join(name);
+                let path = dir.join(attachment_file_name(&file.filename));
                 let write = async {
                     tokio::fs::create_dir_all(&dir).await?;
                     tokio::fs::write(&path, &bytes).await
