@@ -928,3 +928,43 @@ async fn an_mms_part_named_dot_dot_is_stored_safely() {
     .expect("session survived");
     evil.abort();
 }
+
+/// Login codes come from alphanumeric senders and short codes: they are
+/// stored with the sender as the phone gives it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alphanumeric_senders_and_short_codes_are_stored() {
+    let carrier = Carrier::new();
+    let rig = KdeRig::start(&carrier, NUMBERS[0], 8, true, 0).await;
+    let dirs = tempfile::tempdir().expect("tmp");
+    let mut s = start(
+        &rig.paired_account(NUMBERS[0]),
+        &dirs.path().join("senders"),
+    );
+    s.online().await.expect("online");
+    for (from, text) in [
+        ("Google", "G-123456 is your Google verification code"),
+        ("72975", "Your bank code is 9911"),
+    ] {
+        rig.phone.inject_sms(from, text);
+        let m = s
+            .wait_for("the message", |e| match e {
+                Event::MessageReceived(m) if m.content.text == text => Some(m.clone()),
+                _ => None,
+            })
+            .await
+            .expect("stored, not discarded");
+        assert_eq!(m.sender.to_string(), from);
+        assert_eq!(m.conversation.as_str(), from);
+        assert_eq!(m.direction, Direction::Incoming);
+    }
+    // A real number next to them still becomes E.164.
+    rig.phone.inject_sms("06 11 22 33 44", "a person");
+    let m = s
+        .wait_for("the message", |e| match e {
+            Event::MessageReceived(m) if m.content.text == "a person" => Some(m.clone()),
+            _ => None,
+        })
+        .await
+        .expect("stored");
+    assert_eq!(m.sender.to_string(), "+33611223344");
+}

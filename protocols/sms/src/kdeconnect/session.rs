@@ -612,7 +612,7 @@ impl Session {
                 })
                 .await;
         }
-        let numbers = match conversation::numbers(&conversation, &self.settings.region) {
+        let numbers = match conversation::addresses(&conversation, &self.settings.region) {
             Ok(n) => n,
             Err(_) => {
                 return self
@@ -670,7 +670,7 @@ impl Session {
             addresses: numbers
                 .iter()
                 .map(|n| SmsAddress {
-                    address: n.as_str().to_owned(),
+                    address: n.to_string(),
                 })
                 .collect(),
             message_body: content.text.clone(),
@@ -682,7 +682,7 @@ impl Session {
         self.sent.record(&local_id, None)?;
         self.send_packet(&Packet::new(kind::SMS_REQUEST, &request))
             .await?;
-        let numbers: Vec<String> = numbers.iter().map(|n| n.as_str().to_owned()).collect();
+        let numbers: Vec<String> = numbers.iter().map(|n| n.to_string()).collect();
         let conversation =
             conversation::key_for(&numbers, &self.settings.region).unwrap_or(conversation);
         self.pending.push(PendingSend {
@@ -882,9 +882,9 @@ impl Session {
         self.dates.insert(remote_id.clone(), m.date);
         let incoming = m.kind == message_type::INBOX;
         let sender = if incoming {
-            crate::phone::normalize(numbers.first()?, &self.settings.region)
-                .ok()
-                .map(koine_api::Address::Phone)?
+            // A number becomes E.164; an alphanumeric sender or a short
+            // code is kept as the phone gives it.
+            crate::phone::sms_address(numbers.first()?, &self.settings.region).ok()?
         } else {
             self.settings.own_address()
         };
