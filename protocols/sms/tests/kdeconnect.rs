@@ -968,3 +968,99 @@ async fn alphanumeric_senders_and_short_codes_are_stored() {
         .expect("stored");
     assert_eq!(m.sender.to_string(), "+33611223344");
 }
+
+/// Waits for the phone's verdict on a send: Ok(remote id) when acknowledged,
+/// Err(error) when it failed.
+async fn verdict(s: &mut RunningSession, id: &str) -> Result<RemoteId, SendError> {
+    s.wait_for("a verdict", |e| match e {
+        Event::SendAcked {
+            local_id,
+            remote_id,
+            ..
+        } if local_id.as_str() == id => Some(Ok(remote_id.clone())),
+        Event::SendFailed { local_id, error } if local_id.as_str() == id => {
+            Some(Err(error.clone()))
+        }
+        _ => None,
+    })
+    .await
+    .expect("verdict")
+}
+
+/// A send the phone puts in its outbox and then in its failed box is
+/// reported failed, never acknowledged as sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_the_phone_fails_is_reported_failed_not_sent() {
+    let carrier = Carrier::new();
+    let rig = KdeRig::start(&carrier, NUMBERS[0], 8, true, 0).await;
+    let dirs = tempfile::tempdir().expect("tmp");
+    let mut s = start(&rig.paired_account(NUMBERS[0]), &dirs.path().join("fails"));
+    s.online().await.expect("online");
+    // The simulated carrier refuses what is not an E.164 number: the phone
+    // moves the message from its outbox to its failed box.
+    s.command(send("72975", "STOP", "fail-1"))
+        .await
+        .expect("cmd");
+    assert!(
+        matches!(verdict(&mut s, "fail-1").await, Err(SendError::Rejected(_))),
+        "{:?}",
+        s.log
+    );
+    // A send that goes through is still acknowledged.
+    s.command(send("+33698765432", "fine", "ok-1"))
+        .await
+        .expect("cmd");
+    assert!(verdict(&mut s, "ok-1").await.is_ok());
+}
+
+/// A send the phone never echoes is not reported as sent: after a restart
+/// the engine's retry is neither acknowledged nor sent twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_the_phone_never_confirms_is_not_reported_sent() {
+    let carrier = Carrier::new();
+    let rig = KdeRig::start(&carrier, NUMBERS[0], 8, true, 0).await;
+    rig.kde.drop_sends(true);
+    let dirs = tempfile::tempdir().expect("tmp");
+    let dir = dirs.path().join("unconfirmed");
+    let account = rig.paired_account(NUMBERS[0]);
+    let mut s = start(&account, &dir);
+    s.online().await.expect("online");
+    s.command(send("+33698765432", "into the void", "void-1"))
+        .await
+        .expect("cmd");
+    assert!(matches!(
+        s.stop().await.expect("stop"),
+        SessionEnd::Returned(Ok(()))
+    ));
+    let mut again = start(&account, &dir);
+    again.online().await.expect("online");
+    // The engine retries the unanswered command; then a command whose answer
+    // marks that the retry was handled.
+    again
+        .command(send("+33698765432", "into the void", "void-1"))
+        .await
+        .expect("cmd");
+    again
+        .command(Command::OpenConversation {
+            with: koine_api::Address::Phone(
+                koine_api::PhoneNumber::parse("+33611111111").expect("n"),
+            ),
+        })
+        .await
+        .expect("cmd");
+    again
+        .wait_for("the marker", |e| match e {
+            Event::ConversationUpserted(c) if c.key.as_str() == "+33611111111" => Some(()),
+            _ => None,
+        })
+        .await
+        .expect("marker");
+    assert!(
+        !again.log.iter().any(
+            |e| matches!(e, Event::SendAcked { local_id, .. } if local_id.as_str() == "void-1")
+        ),
+        "an unconfirmed send was reported sent: {:?}",
+        again.log
+    );
+    assert_eq!(sms_requests(&rig), 1, "never sent twice");
+}

@@ -35,15 +35,12 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Keyring name of the desktop's identity.
 pub const IDENTITY_SECRET: &str = "kdeconnect-identity";
 /// Keyring name of the pairing record.
 pub const PAIRING_SECRET: &str = "kdeconnect-pairing";
-/// How long to wait for the phone to echo a sent message before
-/// acknowledging it without the phone's id.
-const ECHO_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long a paired phone has to tell us it forgot the pairing before we
 /// report the session online.
 const PAIR_CHECK_WINDOW: Duration = Duration::from_secs(3);
@@ -143,17 +140,30 @@ impl SentLog {
 
     fn record(&mut self, id: &LocalId, remote: Option<String>) -> Result<(), SessionError> {
         self.entries.insert(id.as_str().to_owned(), remote);
+        self.save()
+    }
+
+    /// Forgets a send the phone reported failed, so a retry sends it again.
+    fn forget(&mut self, id: &LocalId) -> Result<(), SessionError> {
+        self.entries.remove(id.as_str());
+        self.save()
+    }
+
+    fn save(&self) -> Result<(), SessionError> {
         let json =
             serde_json::to_vec(&self.entries).map_err(|e| SessionError::Storage(e.to_string()))?;
         std::fs::write(&self.path, json).map_err(|e| SessionError::Storage(e.to_string()))
     }
 }
 
+/// A send handed to the phone and not yet confirmed: acknowledged only when
+/// the phone reports it in its sent box, failed when in its failed box.
 struct PendingSend {
     local_id: LocalId,
     conversation: ConversationKey,
     body: String,
-    deadline: Instant,
+    /// The phone's id once it echoed the message (outbox or queued).
+    uid: Option<i64>,
 }
 
 enum PairStage {
@@ -502,7 +512,6 @@ impl Session {
     }
 
     async fn serve(&mut self) -> Result<(), SessionError> {
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tokio::select! {
                 command = self.cx.commands.recv() => match command {
@@ -517,7 +526,6 @@ impl Session {
                     Err(LinkError::Packet(e)) => self.malformed(e.to_string()).await?,
                     Err(e) => return Err(self.lost(e).await),
                 },
-                _ = tick.tick() => self.expire_pending().await?,
             }
         }
     }
@@ -528,27 +536,6 @@ impl Session {
             detail,
         }))
         .await
-    }
-
-    async fn expire_pending(&mut self) -> Result<(), SessionError> {
-        let now = Instant::now();
-        let (expired, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending)
-            .into_iter()
-            .partition(|p| p.deadline <= now);
-        self.pending = keep;
-        for p in expired {
-            // The phone never echoed the message: acknowledge with an id of
-            // our own so the outbox does not send it again.
-            let remote = format!("kdeconnect-{}", p.local_id);
-            self.sent.record(&p.local_id, Some(remote.clone()))?;
-            self.emit(Event::SendAcked {
-                local_id: p.local_id,
-                remote_id: RemoteId::new(remote),
-                route: self.route(),
-            })
-            .await?;
-        }
-        Ok(())
     }
 
     async fn on_command(&mut self, command: Command) -> Result<(), SessionError> {
@@ -597,20 +584,41 @@ impl Session {
                 })
                 .await;
         }
-        if let Some(known) = self.sent.get(&local_id).cloned() {
-            // A retry of a message the phone already has: acknowledge again,
-            // never send twice.
-            let remote = known.unwrap_or_else(|| format!("kdeconnect-{local_id}"));
-            if let Some(p) = self.pending.iter().position(|p| p.local_id == local_id) {
-                self.pending.remove(p);
+        match self.sent.get(&local_id).cloned() {
+            // A retry of a message the phone reported sent: acknowledge
+            // again, never send twice.
+            Some(Some(remote)) => {
+                return self
+                    .emit(Event::SendAcked {
+                        local_id,
+                        remote_id: RemoteId::new(remote),
+                        route: self.route(),
+                    })
+                    .await;
             }
-            return self
-                .emit(Event::SendAcked {
-                    local_id,
-                    remote_id: RemoteId::new(remote),
-                    route: self.route(),
-                })
-                .await;
+            // Handed to the phone, never confirmed: not sent twice (an SMS
+            // costs money), and not reported as sent either; it stays queued
+            // until the phone's sent or failed box shows it.
+            Some(None) => {
+                if !self.pending.iter().any(|p| p.local_id == local_id) {
+                    let texts: Vec<String> =
+                        conversation::addresses(&conversation, &self.settings.region)
+                            .unwrap_or_default()
+                            .iter()
+                            .map(|a| a.to_string())
+                            .collect();
+                    let conversation = conversation::key_for(&texts, &self.settings.region)
+                        .unwrap_or(conversation);
+                    self.pending.push(PendingSend {
+                        local_id,
+                        conversation,
+                        body: content.text,
+                        uid: None,
+                    });
+                }
+                return Ok(());
+            }
+            None => {}
         }
         let numbers = match conversation::addresses(&conversation, &self.settings.region) {
             Ok(n) => n,
@@ -689,7 +697,7 @@ impl Session {
             local_id,
             conversation,
             body: content.text,
-            deadline: Instant::now() + ECHO_TIMEOUT,
+            uid: None,
         });
         Ok(())
     }
@@ -957,38 +965,70 @@ impl Session {
                 self.emit(Event::ConversationUpserted(conv)).await?;
             }
             if message.direction == Direction::Outgoing {
-                if let Some(i) = self
-                    .pending
-                    .iter()
-                    .position(|p| p.conversation == key && p.body == m.body)
-                {
-                    let p = self.pending.remove(i);
-                    self.sent
-                        .record(&p.local_id, Some(message.remote_id.to_string()))?;
-                    message.local_id = Some(p.local_id.clone());
-                    self.emit(Event::SendAcked {
-                        local_id: p.local_id,
-                        remote_id: message.remote_id.clone(),
-                        route: self.route(),
-                    })
-                    .await?;
-                }
+                // Android's boxes: 2 sent, 5 failed are final; 3 draft,
+                // 4 outbox and 6 queued are not sent (yet).
                 let state = match m.kind {
                     message_type::SENT => Some(DeliveryState::Sent),
                     message_type::FAILED => Some(DeliveryState::Failed),
                     _ => None,
                 };
+                let ours = self.pending.iter().position(|p| match p.uid {
+                    Some(uid) => uid == m.uid,
+                    None => p.conversation == key && p.body == m.body,
+                });
+                if let Some(i) = ours {
+                    match state {
+                        Some(DeliveryState::Sent) => {
+                            let p = self.pending.remove(i);
+                            self.sent
+                                .record(&p.local_id, Some(message.remote_id.to_string()))?;
+                            message.local_id = Some(p.local_id.clone());
+                            self.emit(Event::SendAcked {
+                                local_id: p.local_id,
+                                remote_id: message.remote_id.clone(),
+                                route: self.route(),
+                            })
+                            .await?;
+                        }
+                        Some(_) => {
+                            // The phone could not send it: a failure, never
+                            // an acknowledgement; a retry sends it again.
+                            let p = self.pending.remove(i);
+                            self.sent.forget(&p.local_id)?;
+                            self.seen_outgoing.insert(m.uid);
+                            self.emit(Event::SendFailed {
+                                local_id: p.local_id,
+                                error: SendError::Rejected(
+                                    "the phone could not send the SMS (failed box)".into(),
+                                ),
+                            })
+                            .await?;
+                            continue;
+                        }
+                        None => {
+                            // In the phone's outbox or queue: handed to the
+                            // phone, not sent; wait for its final box.
+                            if let Some(p) = self.pending.get_mut(i) {
+                                p.uid = Some(m.uid);
+                            }
+                            continue;
+                        }
+                    }
+                }
+                let Some(state) = state else {
+                    // A draft, or a message still in the outbox or queue:
+                    // nothing was sent yet.
+                    continue;
+                };
                 if self.seen_outgoing.insert(m.uid) {
                     self.emit(Event::MessageReceived(message.clone())).await?;
                 }
-                if let Some(state) = state {
-                    self.emit(Event::DeliveryUpdated {
-                        conversation: key,
-                        remote_id: message.remote_id,
-                        state,
-                    })
-                    .await?;
-                }
+                self.emit(Event::DeliveryUpdated {
+                    conversation: key,
+                    remote_id: message.remote_id,
+                    state,
+                })
+                .await?;
                 continue;
             }
             if m.attachments.is_empty() {

@@ -77,6 +77,7 @@ pub struct KdePhone {
     journal: Mutex<Vec<Received>>,
     control: Mutex<Option<mpsc::UnboundedSender<Packet>>>,
     state_file: Option<std::path::PathBuf>,
+    drop_sends: std::sync::atomic::AtomicBool,
 }
 
 /// A running listener; dropping it stops the phone's network side.
@@ -123,6 +124,7 @@ impl KdePhone {
             journal: Mutex::new(Vec::new()),
             control: Mutex::new(None),
             state_file,
+            drop_sends: std::sync::atomic::AtomicBool::new(false),
         });
         me.save();
         Ok(me)
@@ -214,6 +216,13 @@ impl KdePhone {
             timestamp: (self.config.protocol_version >= PROTOCOL_VERSION)
                 .then(|| self.phone.now_ms() / 1000),
         }
+    }
+
+    /// Makes the phone discard send requests without a trace (a buggy or
+    /// overloaded app): nothing is stored, sent or echoed.
+    pub fn drop_sends(&self, drop: bool) {
+        self.drop_sends
+            .store(drop, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Forgets a paired desktop (the user unpaired it on the phone).
@@ -439,6 +448,7 @@ impl KdePhone {
                         .await?;
                 }
             }
+            kind::SMS_REQUEST if self.drop_sends.load(std::sync::atomic::Ordering::SeqCst) => {}
             kind::SMS_REQUEST => {
                 if let Ok(r) = packet.body_as::<SendRequest>() {
                     use base64::Engine;
