@@ -1064,3 +1064,63 @@ async fn a_send_the_phone_never_confirms_is_not_reported_sent() {
     );
     assert_eq!(sms_requests(&rig), 1, "never sent twice");
 }
+
+/// The phone's drafts, outbox and queue hold nothing sent yet: they are not
+/// reported as sent messages; its failed box is reported failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drafts_outbox_and_queue_are_not_reported_sent() {
+    use koine_sms::kdeconnect::sms::message_type;
+    let carrier = Carrier::new();
+    let rig = KdeRig::start(&carrier, NUMBERS[0], 8, true, 0).await;
+    let now = rig.phone.now_ms();
+    for (to, body, kind) in [
+        ("+33611111101", "a draft", message_type::DRAFT),
+        ("+33611111102", "in the outbox", message_type::OUTBOX),
+        ("+33611111103", "queued", message_type::QUEUED),
+        ("+33611111104", "it failed", message_type::FAILED),
+    ] {
+        rig.phone
+            .with_store(|s| s.add(&[to.to_owned()], body, kind, now, -1, &[]))
+            .expect("store");
+    }
+    rig.phone.inject_sms("+33611111105", "marker");
+    let dirs = tempfile::tempdir().expect("tmp");
+    let mut s = start(&rig.paired_account(NUMBERS[0]), &dirs.path().join("boxes"));
+    s.online().await.expect("online");
+    s.wait_for("the marker", |e| match e {
+        Event::MessageReceived(m) if m.content.text == "marker" => Some(()),
+        _ => None,
+    })
+    .await
+    .expect("marker");
+    // The whole list was handled before the next command is.
+    s.command(Command::OpenConversation {
+        with: koine_api::Address::Phone(koine_api::PhoneNumber::parse("+33611111199").expect("n")),
+    })
+    .await
+    .expect("cmd");
+    s.wait_for("the sync point", |e| match e {
+        Event::ConversationUpserted(c) if c.key.as_str() == "+33611111199" => Some(()),
+        _ => None,
+    })
+    .await
+    .expect("sync");
+    let reported: Vec<&str> = s
+        .log
+        .iter()
+        .filter_map(|e| match e {
+            Event::MessageReceived(m) if m.direction == Direction::Outgoing => {
+                Some(m.content.text.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reported, ["it failed"], "{:?}", s.log);
+    assert!(s.log.iter().any(|e| matches!(
+        e,
+        Event::DeliveryUpdated {
+            state: DeliveryState::Failed,
+            ..
+        }
+    )));
+}

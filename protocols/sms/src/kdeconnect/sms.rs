@@ -8,6 +8,8 @@ pub mod message_type {
     pub const INBOX: i32 = 1;
     /// Sent by the phone.
     pub const SENT: i32 = 2;
+    /// A draft, not sent.
+    pub const DRAFT: i32 = 3;
     /// Waiting to be sent.
     pub const OUTBOX: i32 = 4;
     /// Sending failed.
