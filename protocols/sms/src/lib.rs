@@ -19,6 +19,13 @@
 //! `koine-phone-sim` binary.
 
 #![deny(missing_docs)]
+// Everything here parses what a phone or the LAN sends: no slicing,
+// indexing or arithmetic that can panic or wrap on hostile input.
+#![warn(
+    clippy::string_slice,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 
 pub mod conversation;
 pub mod error;

@@ -131,7 +131,8 @@ impl DiscoveryListener {
     pub async fn next(&self) -> std::io::Result<(SocketAddr, Result<Identity, PacketError>)> {
         let mut buf = vec![0u8; 64 * 1024];
         let (n, from) = self.socket.recv_from(&mut buf).await?;
-        let line = buf[..n].strip_suffix(b"\n").unwrap_or(&buf[..n]);
+        let datagram = buf.get(..n).unwrap_or_default();
+        let line = datagram.strip_suffix(b"\n").unwrap_or(datagram);
         Ok((
             from,
             Packet::decode(line).and_then(|p| Identity::from_packet(&p)),

@@ -45,7 +45,10 @@ impl PacketReader {
                 return Err(LinkError::Closed);
             }
             let (chunk, found) = match available.iter().position(|b| *b == b'\n') {
-                Some(i) => (&available[..i], Some(i + 1)),
+                Some(i) => (
+                    available.get(..i).unwrap_or_default(),
+                    Some(i.saturating_add(1)),
+                ),
                 None => (available, None),
             };
             let used = found.unwrap_or(chunk.len());
@@ -241,8 +244,8 @@ pub async fn accept(
                 return Err(LinkError::Closed);
             }
             let n = avail.iter().position(|b| *b == b'\n');
-            let take = n.map(|i| i + 1).unwrap_or(avail.len());
-            line.extend_from_slice(&avail[..n.unwrap_or(take)]);
+            let take = n.map_or(avail.len(), |i| i.saturating_add(1));
+            line.extend_from_slice(avail.get(..n.unwrap_or(take)).unwrap_or_default());
             buffered.consume(take);
             if line.len() > 64 * 1024 {
                 return Err(PacketError::TooLarge {

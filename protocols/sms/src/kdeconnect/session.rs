@@ -653,7 +653,7 @@ impl Session {
                         .await;
                 }
             };
-            total += bytes.len() as u64;
+            total = total.saturating_add(bytes.len() as u64);
             if total > MAX_MMS_BYTES {
                 self.emit(Event::Notice(Notice::AttachmentTooLarge {
                     max_bytes: MAX_MMS_BYTES,
@@ -1089,7 +1089,9 @@ impl Session {
                 None
             }
         };
-        let held = &mut self.held[index];
+        let Some(held) = self.held.get_mut(index) else {
+            return Ok(());
+        };
         held.waiting.remove(&file.filename);
         if let Some((path, bytes)) = saved
             && let Some(a) = held

@@ -161,6 +161,10 @@ pub struct AttachmentFile {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::indexing_slicing,
+    reason = "tests index data they built themselves; a panic is a test failure"
+)]
 mod tests {
     use super::*;
     use crate::kdeconnect::packet::Packet;

@@ -53,8 +53,12 @@ impl LocalIdentity {
         dn.push(rcgen::DnType::OrganizationalUnitName, "Kde connect");
         params.distinguished_name = dn;
         let now = std::time::SystemTime::now();
-        params.not_before = (now - std::time::Duration::from_secs(365 * 86_400)).into();
-        params.not_after = (now + std::time::Duration::from_secs(10 * 365 * 86_400)).into();
+        const YEAR: std::time::Duration = std::time::Duration::from_secs(365 * 86_400);
+        params.not_before = now.checked_sub(YEAR).unwrap_or(now).into();
+        params.not_after = now
+            .checked_add(YEAR.saturating_mul(10))
+            .unwrap_or(now)
+            .into();
         let cert = params
             .self_signed(&key)
             .map_err(|e| LinkError::Identity(e.to_string()))?;
@@ -85,17 +89,13 @@ fn pem_block(pem: &str, label: &str) -> Result<Vec<u8>, LinkError> {
     use base64::Engine;
     let begin = format!("-----BEGIN {label}-----");
     let end = format!("-----END {label}-----");
-    let start = pem
-        .find(&begin)
+    let (_, rest) = pem
+        .split_once(&begin)
         .ok_or_else(|| LinkError::Identity(format!("no {label} block")))?;
-    let rest = &pem[start + begin.len()..];
-    let stop = rest
-        .find(&end)
+    let (block, _) = rest
+        .split_once(&end)
         .ok_or_else(|| LinkError::Identity(format!("unterminated {label} block")))?;
-    let b64: String = rest[..stop]
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
+    let b64: String = block.chars().filter(|c| !c.is_whitespace()).collect();
     base64::engine::general_purpose::STANDARD
         .decode(b64)
         .map_err(|e| LinkError::Identity(e.to_string()))

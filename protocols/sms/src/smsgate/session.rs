@@ -510,7 +510,7 @@ impl Gate {
                 return Ok(400);
             }
         };
-        let ts = timestamp.parse::<i64>().unwrap_or(now) * 1000;
+        let ts = timestamp.parse::<i64>().unwrap_or(now).saturating_mul(1000);
         let payload = call.payload.clone();
         let bad = |e: serde_json::Error| format!("{} payload: {e}", call.event);
         let outcome: Result<(), String> = match call.event.as_str() {
