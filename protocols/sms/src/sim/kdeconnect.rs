@@ -78,6 +78,7 @@ pub struct KdePhone {
     control: Mutex<Option<mpsc::UnboundedSender<Packet>>>,
     state_file: Option<std::path::PathBuf>,
     drop_sends: std::sync::atomic::AtomicBool,
+    key: Mutex<Option<String>>,
 }
 
 /// A running listener; dropping it stops the phone's network side.
@@ -125,6 +126,7 @@ impl KdePhone {
             control: Mutex::new(None),
             state_file,
             drop_sends: std::sync::atomic::AtomicBool::new(false),
+            key: Mutex::new(None),
         });
         me.save();
         Ok(me)
@@ -225,6 +227,21 @@ impl KdePhone {
             .store(drop, std::sync::atomic::Ordering::SeqCst);
     }
 
+    /// The verification key this phone showed for its last pairing request
+    /// (its own or the desktop's), as the phone computes it.
+    pub fn verification_key(&self) -> Option<String> {
+        self.key.lock().ok().and_then(|k| k.clone())
+    }
+
+    fn show_key(&self, desktop_cert: &[u8], timestamp: Option<i64>) {
+        let key = self
+            .identity()
+            .and_then(|me| phone_side_key(&me, desktop_cert, timestamp));
+        if let Ok(mut k) = self.key.lock() {
+            *k = key;
+        }
+    }
+
     /// Forgets a paired desktop (the user unpaired it on the phone).
     pub fn unpair(&self, device_id: &str) {
         if let Ok(mut s) = self.state.lock() {
@@ -300,9 +317,9 @@ impl KdePhone {
         let mut events = self.phone.subscribe();
         let mut awaiting_our_request = false;
         if self.config.pair_on_connect && !self.is_paired(&desktop.device_id, &fp) {
-            link.writer
-                .send(&Packet::new(kind::PAIR, &self.pair_request()))
-                .await?;
+            let request = self.pair_request();
+            self.show_key(&link.peer_cert, request.timestamp);
+            link.writer.send(&Packet::new(kind::PAIR, &request)).await?;
             awaiting_our_request = true;
         }
         if let Some(p) = link.pending.take() {
@@ -320,6 +337,9 @@ impl KdePhone {
                     Some(p) => {
                         if p.kind == kind::PAIR {
                             awaiting_our_request = true;
+                            if let Ok(request) = p.body_as::<Pair>() {
+                                self.show_key(&link.peer_cert, request.timestamp);
+                            }
                         }
                         link.writer.send(&p).await?
                     }
@@ -376,6 +396,10 @@ impl KdePhone {
             }
             let now_secs = self.phone.now_ms() / 1000;
             let answering_ours = *awaiting_our_request;
+            if !answering_ours {
+                let timestamp = pair.timestamp.filter(|_| link.version >= PROTOCOL_VERSION);
+                self.show_key(&link.peer_cert, timestamp);
+            }
             *awaiting_our_request = false;
             let accept = if answering_ours {
                 // The desktop accepted the phone's own request.
@@ -505,4 +529,43 @@ impl KdePhone {
         }
         Ok(())
     }
+}
+
+/// The verification key as the phone computes it, written here from the
+/// public description of KDE Connect pairing rather than with the plugin's
+/// own function (so that each checks the other): its own public key comes
+/// from its key pair, the desktop's from the certificate parsed by webpki;
+/// SHA-256 over the two SubjectPublicKeyInfo DER strings, the greater first,
+/// then the request's timestamp in decimal (protocol 8 only); the first 8
+/// hex digits, uppercase.
+fn phone_side_key(
+    me: &LocalIdentity,
+    desktop_cert: &[u8],
+    timestamp: Option<i64>,
+) -> Option<String> {
+    use rcgen::PublicKeyData;
+    use sha2::{Digest, Sha256};
+    let mine = rcgen::KeyPair::from_pem(&me.key_pem)
+        .ok()?
+        .subject_public_key_info();
+    let der = rustls::pki_types::CertificateDer::from(desktop_cert);
+    let theirs = webpki::EndEntityCert::try_from(&der)
+        .ok()?
+        .subject_public_key_info()
+        .as_ref()
+        .to_vec();
+    let (first, second) = if mine > theirs {
+        (mine, theirs)
+    } else {
+        (theirs, mine)
+    };
+    let mut hash = Sha256::new();
+    hash.update(&first);
+    hash.update(&second);
+    if let Some(t) = timestamp {
+        hash.update(t.to_string());
+    }
+    hex::encode_upper(hash.finalize())
+        .get(..8)
+        .map(str::to_owned)
 }
