@@ -396,8 +396,6 @@ async fn downgrades_are_refused_and_protocol_7_works() {
                 device_id: "sim_downgraded".into(),
                 protocol_version: version,
                 accept_pairing: true,
-                tls12_only: false,
-                pair_on_connect: false,
             },
             Some(state.clone()),
         )
@@ -688,9 +686,9 @@ async fn a_tls12_only_phone_pairs_and_the_route_says_tls_1_2() {
             device_id: "sim_android".into(),
             protocol_version: 8,
             accept_pairing: true,
-            tls12_only: true,
-            pair_on_connect: false,
         },
+        true,
+        false,
     )
     .await;
     let dirs = tempfile::tempdir().expect("tmp");
@@ -737,9 +735,9 @@ async fn a_protocol_7_phone_asking_right_after_tls_is_prompted_and_pairs() {
             device_id: "sim_v7_asks".into(),
             protocol_version: 7,
             accept_pairing: true,
-            tls12_only: true,
-            pair_on_connect: true,
         },
+        true,
+        true,
     )
     .await;
     let dirs = tempfile::tempdir().expect("tmp");
@@ -781,8 +779,6 @@ async fn a_phone_paired_at_protocol_7_then_upgraded_to_8_stays_paired() {
                 device_id: "sim_upgraded".into(),
                 protocol_version: version,
                 accept_pairing: true,
-                tls12_only: false,
-                pair_on_connect: false,
             },
             Some(state.clone()),
         )
@@ -1162,9 +1158,9 @@ async fn both_screens_show_the_same_verification_key() {
                 device_id: format!("sim_key_{n}"),
                 protocol_version: version,
                 accept_pairing: true,
-                tls12_only,
-                pair_on_connect: phone_asks,
             },
+            tls12_only,
+            phone_asks,
         )
         .await;
         let dirs = tempfile::tempdir().expect("tmp");

@@ -122,11 +122,10 @@ async fn main() -> anyhow::Result<()> {
                         ),
                         protocol_version: args.protocol_version,
                         accept_pairing: !args.refuse_pairing,
-                        tls12_only: args.tls12_only,
-                        pair_on_connect: false,
                     },
                     state_file,
                 )?;
+                kde.tls12_only(args.tls12_only);
                 let server = kde.listen(args.listen).await?;
                 let line = json!({"number": number, "backend": "kdeconnect", "addr": server.addr().to_string(),
                     "device_id": kde.device_id(), "fingerprint": kde.fingerprint()});

@@ -32,11 +32,6 @@ pub struct KdeConfig {
     /// Whether it accepts pairing requests without asking (the user taps
     /// "accept" at once); when off, it refuses them.
     pub accept_pairing: bool,
-    /// Offer only TLS 1.2, as the Android app does.
-    pub tls12_only: bool,
-    /// Ask an unpaired desktop to pair as soon as TLS is up (the user
-    /// tapped "pair" on the phone before the desktop connected).
-    pub pair_on_connect: bool,
 }
 
 /// What the phone remembers across restarts.
@@ -78,6 +73,8 @@ pub struct KdePhone {
     control: Mutex<Option<mpsc::UnboundedSender<Packet>>>,
     state_file: Option<std::path::PathBuf>,
     drop_sends: std::sync::atomic::AtomicBool,
+    tls12_only: std::sync::atomic::AtomicBool,
+    pair_on_connect: std::sync::atomic::AtomicBool,
     key: Mutex<Option<String>>,
 }
 
@@ -126,6 +123,8 @@ impl KdePhone {
             control: Mutex::new(None),
             state_file,
             drop_sends: std::sync::atomic::AtomicBool::new(false),
+            tls12_only: std::sync::atomic::AtomicBool::new(false),
+            pair_on_connect: std::sync::atomic::AtomicBool::new(false),
             key: Mutex::new(None),
         });
         me.save();
@@ -227,6 +226,19 @@ impl KdePhone {
             .store(drop, std::sync::atomic::Ordering::SeqCst);
     }
 
+    /// Offer only TLS 1.2 on the next connections, as the Android app does.
+    pub fn tls12_only(&self, only: bool) {
+        self.tls12_only
+            .store(only, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Ask an unpaired desktop to pair as soon as TLS is up (the user
+    /// tapped "pair" on the phone before the desktop connected).
+    pub fn pair_on_connect(&self, ask: bool) {
+        self.pair_on_connect
+            .store(ask, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// The verification key this phone showed for its last pairing request
     /// (its own or the desktop's), as the phone computes it.
     pub fn verification_key(&self) -> Option<String> {
@@ -296,7 +308,7 @@ impl KdePhone {
             &identity,
             &self.my_identity(),
             self.config.protocol_version,
-            self.config.tls12_only,
+            self.tls12_only.load(std::sync::atomic::Ordering::SeqCst),
             |id| {
                 paired.get(id).map(|p| KnownPeer {
                     pin: p.fingerprint.clone(),
@@ -316,7 +328,11 @@ impl KdePhone {
         }
         let mut events = self.phone.subscribe();
         let mut awaiting_our_request = false;
-        if self.config.pair_on_connect && !self.is_paired(&desktop.device_id, &fp) {
+        if self
+            .pair_on_connect
+            .load(std::sync::atomic::Ordering::SeqCst)
+            && !self.is_paired(&desktop.device_id, &fp)
+        {
             let request = self.pair_request();
             self.show_key(&link.peer_cert, request.timestamp);
             link.writer.send(&Packet::new(kind::PAIR, &request)).await?;
