@@ -16,6 +16,12 @@
 //! {"dump": {"phone": "..."}}            prints the phone's messages as JSON
 //! ```
 
+#![warn(
+    clippy::string_slice,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
+
 use anyhow::{Context, bail};
 use base64::Engine;
 use clap::Parser;
