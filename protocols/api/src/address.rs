@@ -317,6 +317,10 @@ pub enum Address {
     /// A room or group on a network that has no person address for it
     /// (a Matrix room id, a MUC JID is a [`Address::Jid`]).
     Room(String),
+    /// An SMS sender that is not a phone number: an alphanumeric sender id
+    /// (`Google`, a bank's name) or a short code (`72975`), as the phone
+    /// gives it.
+    SmsSender(String),
 }
 
 impl Address {
@@ -352,6 +356,7 @@ impl fmt::Display for Address {
             Address::Mxid(m) => f.write_str(m.as_str()),
             Address::Provider(p) => p.fmt(f),
             Address::Room(r) => f.write_str(r),
+            Address::SmsSender(s) => f.write_str(s),
         }
     }
 }
@@ -359,6 +364,15 @@ impl fmt::Display for Address {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sms_senders_show_as_given_and_round_trip() {
+        let a = Address::SmsSender("Google".into());
+        assert_eq!(a.to_string(), "Google");
+        let json = serde_json::to_string(&a).expect("json");
+        assert_eq!(json, r#"{"kind":"sms_sender","value":"Google"}"#);
+        assert_eq!(serde_json::from_str::<Address>(&json).expect("back"), a);
+    }
 
     #[test]
     fn phone_numbers_normalise_to_e164() {

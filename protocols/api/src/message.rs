@@ -84,12 +84,16 @@ pub enum DeliveryState {
 
 impl DeliveryState {
     /// Whether moving from `self` to `next` is progress (states never go backwards;
-    /// a receipt for "delivered" arriving after "read" is ignored).
+    /// a receipt for "delivered" arriving after "read" is ignored). A failure
+    /// reported after the first hop took the message (an SMS the phone could
+    /// not send) replaces "sent"; a delivered or read message did not fail.
     pub fn advances_to(self, next: DeliveryState) -> bool {
         match (self, next) {
             (DeliveryState::Failed, DeliveryState::Failed) => false,
             (DeliveryState::Failed, _) => true,
-            (_, DeliveryState::Failed) => self == DeliveryState::Queued,
+            (_, DeliveryState::Failed) => {
+                matches!(self, DeliveryState::Queued | DeliveryState::Sent)
+            }
             _ => next > self,
         }
     }
@@ -195,6 +199,17 @@ pub enum ChatState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_later_failure_overrides_sent() {
+        use DeliveryState::*;
+        // The phone or carrier reports a failure after the first hop took
+        // the message (an SMS the phone could not send).
+        assert!(Sent.advances_to(Failed));
+        // A message already delivered or read did not fail.
+        assert!(!Delivered.advances_to(Failed));
+        assert!(!Read.advances_to(Failed));
+    }
 
     #[test]
     fn delivery_state_never_goes_backwards() {

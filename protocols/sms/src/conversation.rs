@@ -1,17 +1,16 @@
-//! Conversations of SMS: one per set of other numbers. A direct chat's key
-//! is the other person's E.164 number; a group's is the sorted numbers
-//! joined by commas.
+//! Conversations of SMS: one per set of other addresses. A direct chat's
+//! key is the other person's E.164 number (or, for a sender that is not a
+//! number, the sender as the phone gives it: `Google`, `72975`); a group's
+//! is the sorted addresses joined by commas.
 
-use crate::phone::normalize;
-use koine_api::{
-    Address, AddressError, Conversation, ConversationKey, ConversationKind, PhoneNumber, Route,
-};
+use crate::phone::sms_address;
+use koine_api::{Address, AddressError, Conversation, ConversationKey, ConversationKind, Route};
 
-/// The key for a thread with these numbers (as the phone stores them).
+/// The key for a thread with these addresses (as the phone stores them).
 pub fn key_for(numbers: &[String], region: &str) -> Result<ConversationKey, AddressError> {
     let mut normalized = numbers
         .iter()
-        .map(|n| normalize(n, region).map(|p| p.as_str().to_owned()))
+        .map(|n| sms_address(n, region).map(|a| a.to_string()))
         .collect::<Result<Vec<_>, _>>()?;
     if normalized.is_empty() {
         return Err(AddressError::Empty);
@@ -21,12 +20,12 @@ pub fn key_for(numbers: &[String], region: &str) -> Result<ConversationKey, Addr
     Ok(ConversationKey::new(normalized.join(",")))
 }
 
-/// The numbers of a conversation key.
-pub fn numbers(key: &ConversationKey, region: &str) -> Result<Vec<PhoneNumber>, AddressError> {
+/// The addresses of a conversation key (E.164 numbers, or senders as given).
+pub fn addresses(key: &ConversationKey, region: &str) -> Result<Vec<Address>, AddressError> {
     let numbers = key
         .as_str()
         .split(',')
-        .map(|n| normalize(n, region))
+        .map(|n| sms_address(n, region))
         .collect::<Result<Vec<_>, _>>()?;
     if numbers.is_empty() {
         return Err(AddressError::Empty);
@@ -36,7 +35,7 @@ pub fn numbers(key: &ConversationKey, region: &str) -> Result<Vec<PhoneNumber>, 
 
 /// The conversation for a key.
 pub fn upsert(key: &ConversationKey, route: Route, region: &str) -> Conversation {
-    let numbers = numbers(key, region).unwrap_or_default();
+    let numbers = addresses(key, region).unwrap_or_default();
     let group = numbers.len() > 1;
     Conversation {
         key: key.clone(),
@@ -49,7 +48,7 @@ pub fn upsert(key: &ConversationKey, route: Route, region: &str) -> Conversation
         peer: if group {
             None
         } else {
-            numbers.into_iter().next().map(Address::Phone)
+            numbers.into_iter().next()
         },
         route,
         read_only: false,
@@ -64,7 +63,18 @@ mod tests {
     fn keys_are_normalised_and_sorted() {
         let k = key_for(&["06 12 34 56 02".into(), "+33600000001".into()], "FR").expect("key");
         assert_eq!(k.as_str(), "+33600000001,+33612345602");
-        assert_eq!(numbers(&k, "FR").expect("numbers").len(), 2);
-        assert!(key_for(&["nope".into()], "FR").is_err());
+        assert_eq!(addresses(&k, "FR").expect("addresses").len(), 2);
+        assert!(key_for(&[" ".into()], "FR").is_err());
+        let k = key_for(&["Google".into()], "FR").expect("key");
+        assert_eq!(k.as_str(), "Google");
+        assert_eq!(
+            upsert(
+                &k,
+                crate::route::sms_route(crate::route::carrier_hop()),
+                "FR"
+            )
+            .peer,
+            Some(Address::SmsSender("Google".into()))
+        );
     }
 }

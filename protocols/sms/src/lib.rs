@@ -19,6 +19,13 @@
 //! `koine-phone-sim` binary.
 
 #![deny(missing_docs)]
+// Everything here parses what a phone or the LAN sends: no slicing,
+// indexing or arithmetic that can panic or wrap on hostile input.
+#![warn(
+    clippy::string_slice,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 
 pub mod conversation;
 pub mod error;
@@ -157,7 +164,12 @@ impl Protocol for SmsRelay {
     }
 
     fn parse_address(&self, input: &str) -> Result<Address, AddressError> {
-        phone::normalize(input, &self.region).map(Address::Phone)
+        // A short code can be answered (`STOP`); other text is refused, as
+        // a typo is likelier than an alphanumeric sender one writes to.
+        match phone::normalize(input, &self.region) {
+            Ok(number) => Ok(Address::Phone(number)),
+            Err(e) => phone::short_code(input).ok_or(e),
+        }
     }
 
     fn run(&self, context: SessionContext) -> SessionFuture {

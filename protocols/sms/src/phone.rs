@@ -1,6 +1,7 @@
-//! Phone numbers: normalisation to E.164 with a default region.
+//! Phone numbers: normalisation to E.164 with a default region; senders
+//! that are not numbers (alphanumeric ids, short codes) kept as given.
 
-use koine_api::{AddressError, PhoneNumber};
+use koine_api::{Address, AddressError, PhoneNumber};
 
 /// The region used when the account sets none.
 pub const DEFAULT_REGION: &str = "FR";
@@ -28,6 +29,41 @@ pub fn normalize(input: &str, region: &str) -> Result<PhoneNumber, AddressError>
     PhoneNumber::parse(&e164)
 }
 
+/// The longest sender kept as the phone gives it, in characters.
+pub const MAX_SENDER_CHARS: usize = 64;
+
+/// An address as a phone stores it: E.164 when it parses as a number in
+/// `region`, else the sender as given ([`Address::SmsSender`]: alphanumeric
+/// sender ids such as `Google`, short codes such as `72975`), trimmed, with
+/// control characters and commas (which separate a group's members in
+/// conversation keys) turned into spaces.
+pub fn sms_address(input: &str, region: &str) -> Result<Address, AddressError> {
+    let trimmed = input.trim();
+    if trimmed.is_empty() {
+        return Err(AddressError::Empty);
+    }
+    if let Ok(number) = normalize(trimmed, region) {
+        return Ok(Address::Phone(number));
+    }
+    if trimmed.chars().count() > MAX_SENDER_CHARS {
+        let start: String = trimmed.chars().take(MAX_SENDER_CHARS).collect();
+        return Err(AddressError::Unrecognised(start));
+    }
+    let cleaned: String = trimmed
+        .chars()
+        .map(|c| if c.is_control() || c == ',' { ' ' } else { c })
+        .collect();
+    Ok(Address::SmsSender(cleaned.trim().to_owned()))
+}
+
+/// A short code typed by a person (3 to 8 digits, no country code): what
+/// one answers `STOP` to.
+pub fn short_code(input: &str) -> Option<Address> {
+    let trimmed = input.trim();
+    ((3..=8).contains(&trimmed.len()) && trimmed.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| Address::SmsSender(trimmed.to_owned()))
+}
+
 /// Whether a region code is one the number database knows.
 pub fn valid_region(region: &str) -> bool {
     region
@@ -49,6 +85,34 @@ mod tests {
         assert_eq!(n.as_str(), "+33612345678");
         let n = normalize("(202) 555-0143", "us").expect("us");
         assert_eq!(n.as_str(), "+12025550143");
+    }
+
+    #[test]
+    fn senders_that_are_not_numbers_are_kept_as_given() {
+        assert_eq!(
+            sms_address(" Google ", "FR"),
+            Ok(Address::SmsSender("Google".into()))
+        );
+        assert_eq!(
+            sms_address("72975", "US"),
+            Ok(Address::SmsSender("72975".into()))
+        );
+        assert_eq!(
+            sms_address("06 12 34 56 78", "FR").map(|a| a.to_string()),
+            Ok("+33612345678".into())
+        );
+        assert_eq!(
+            sms_address("Bank,\nInc", "FR"),
+            Ok(Address::SmsSender("Bank  Inc".into()))
+        );
+        assert_eq!(sms_address(" ", "FR"), Err(AddressError::Empty));
+        assert!(sms_address(&"x".repeat(65), "FR").is_err());
+        assert_eq!(
+            short_code("72975"),
+            Some(Address::SmsSender("72975".into()))
+        );
+        assert_eq!(short_code("Google"), None);
+        assert_eq!(short_code("12"), None);
     }
 
     #[test]

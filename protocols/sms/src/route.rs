@@ -1,15 +1,18 @@
 //! The route of an SMS: your computer → your phone → the carrier → recipient.
 //! Never end-to-end encrypted; the carrier reads everything.
 
-use koine_api::{EndToEnd, Hop, HopKind, Route, TransportSecurity, Visibility};
+use koine_api::{EndToEnd, Hop, HopKind, Route, TlsVersion, TransportSecurity, Visibility};
 
-/// The hop to the phone, for the KDE Connect link with a pinned certificate.
-pub fn phone_hop_lan(device_name: &str, fingerprint: &str) -> Hop {
+/// The hop to the phone, for the KDE Connect link on the local network with
+/// the certificate pinned at pairing, saying the TLS version negotiated
+/// ("TLS 1.2, pinned" with the Android app).
+pub fn phone_hop_lan(device_name: &str, version: TlsVersion) -> Hop {
     Hop::new(
         device_name,
         HopKind::RelayDevice,
-        TransportSecurity::LanTlsPinned {
-            fingerprint: fingerprint.to_owned(),
+        TransportSecurity::Tls {
+            version,
+            pinned: true,
         },
     )
     .reading(Visibility::Content)
@@ -56,7 +59,7 @@ mod tests {
     #[test]
     fn sms_routes_are_exposed_and_valid() {
         for route in [
-            sms_route(phone_hop_lan("Pixel", "ab")),
+            sms_route(phone_hop_lan("Pixel", TlsVersion::Tls12)),
             sms_route(phone_hop_http("Pixel")),
         ] {
             assert_eq!(route.validate(), Ok(()));

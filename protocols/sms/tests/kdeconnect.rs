@@ -130,8 +130,12 @@ async fn pairing_prompts_with_a_key_pins_and_nothing_is_sent_before() {
     .expect("answer");
     let link = s.online().await.expect("online after pairing");
     assert_eq!(link.host, PHONE_NAME);
-    assert!(
-        matches!(link.transport, koine_api::TransportSecurity::LanTlsPinned { ref fingerprint } if *fingerprint == rig.kde.fingerprint())
+    assert_eq!(
+        link.transport,
+        koine_api::TransportSecurity::Tls {
+            version: koine_api::TlsVersion::Tls13,
+            pinned: true
+        }
     );
     assert_eq!(rig.kde.paired().len(), 1, "the phone remembers the desktop");
 
@@ -598,7 +602,7 @@ async fn malformed_packets_from_the_phone_are_typed_notices() {
             outgoing_capabilities: vec![],
             tcp_port: None,
         };
-        let mut l = link::accept(tcp, &phone, &me, 8, |_| {
+        let mut l = link::accept(tcp, &phone, &me, 8, false, |_| {
             Some(link::KnownPeer {
                 pin: desk_fp.clone(),
                 version: 8,
@@ -669,4 +673,510 @@ async fn malformed_packets_from_the_phone_are_typed_notices() {
             .any(|d| d.contains("kdeconnect.sms.messages"))
     );
     evil.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tls12_only_phone_pairs_and_the_route_says_tls_1_2() {
+    let carrier = Carrier::new();
+    let rig = KdeRig::start_with(
+        &carrier,
+        NUMBERS[0],
+        0,
+        koine_sms::sim::kdeconnect::KdeConfig {
+            device_id: "sim_android".into(),
+            protocol_version: 8,
+            accept_pairing: true,
+        },
+        true,
+        false,
+    )
+    .await;
+    let dirs = tempfile::tempdir().expect("tmp");
+    let mut s = start(&unpaired(&rig), &dirs.path().join("tls12"));
+    let (prompt, _, _) = pair_prompt(&mut s).await;
+    s.command(Command::AnswerPrompt {
+        prompt,
+        answer: PromptAnswer::Confirm,
+    })
+    .await
+    .expect("answer");
+    let tls12 = koine_api::TransportSecurity::Tls {
+        version: koine_api::TlsVersion::Tls12,
+        pinned: true,
+    };
+    let link = s.online().await.expect("online with a TLS 1.2 phone");
+    assert_eq!(link.transport, tls12);
+    s.command(send("+33698765432", "over TLS 1.2", "t12"))
+        .await
+        .expect("cmd");
+    let route = s
+        .wait_for("ack", |e| match e {
+            Event::SendAcked {
+                local_id, route, ..
+            } if local_id.as_str() == "t12" => Some(route.clone()),
+            _ => None,
+        })
+        .await
+        .expect("ack");
+    assert_eq!(route.hops[0].transport, tls12);
+}
+
+/// A protocol-7 phone whose user tapped "pair" before the desktop connected:
+/// its request (no timestamp, as protocol 7 has none) arrives right after TLS
+/// and must reach the user as a prompt, not be dropped or refused as skew.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_protocol_7_phone_asking_right_after_tls_is_prompted_and_pairs() {
+    let carrier = Carrier::new();
+    let rig = KdeRig::start_with(
+        &carrier,
+        NUMBERS[0],
+        0,
+        koine_sms::sim::kdeconnect::KdeConfig {
+            device_id: "sim_v7_asks".into(),
+            protocol_version: 7,
+            accept_pairing: true,
+        },
+        true,
+        true,
+    )
+    .await;
+    let dirs = tempfile::tempdir().expect("tmp");
+    let mut s = start(&unpaired(&rig), &dirs.path().join("v7-asks"));
+    let (prompt, _, key) = pair_prompt(&mut s).await;
+    assert_eq!(key.len(), 8);
+    assert!(
+        !s.log.iter().any(
+            |e| matches!(e, Event::Notice(Notice::CertificateRejected { reason, .. }) if reason == "clock-skew")
+        ),
+        "a protocol-7 request has no timestamp to be skewed"
+    );
+    s.command(Command::AnswerPrompt {
+        prompt,
+        answer: PromptAnswer::Confirm,
+    })
+    .await
+    .expect("answer");
+    s.online().await.expect("online with protocol 7");
+    s.command(send("+33698765432", "paired the protocol-7 way", "p7"))
+        .await
+        .expect("cmd");
+    acked(&mut s, "p7").await;
+    assert_eq!(rig.kde.paired().len(), 1);
+}
+
+/// A phone paired while it spoke protocol 7 (the desktop then never sees its
+/// identity) that later speaks protocol 8 with the same certificate keeps
+/// working.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_paired_at_protocol_7_then_upgraded_to_8_stays_paired() {
+    let carrier = Carrier::new();
+    let dirs = tempfile::tempdir().expect("tmp");
+    let state = dirs.path().join("phone-state.json");
+    let make = |version: u32| {
+        koine_sms::sim::kdeconnect::KdePhone::new(
+            common::phone(&carrier, NUMBERS[0], 0),
+            koine_sms::sim::kdeconnect::KdeConfig {
+                device_id: "sim_upgraded".into(),
+                protocol_version: version,
+                accept_pairing: true,
+            },
+            Some(state.clone()),
+        )
+        .expect("phone")
+    };
+    let v7 = make(7);
+    let server = v7
+        .listen("127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("listen");
+    let addr = server.addr();
+    let mut settings = koine_api::Settings::default();
+    settings.set("backend", "kdeconnect");
+    settings.set("phone_address", addr.to_string());
+    settings.set("region", "FR");
+    let account = TestAccount {
+        settings,
+        secret: None,
+        address: koine_api::Address::Phone(koine_api::PhoneNumber::parse(NUMBERS[0]).expect("n")),
+    };
+    let dir = dirs.path().join("desk");
+    let mut s = start(&account, &dir);
+    let (prompt, _, _) = pair_prompt(&mut s).await;
+    s.command(Command::AnswerPrompt {
+        prompt,
+        answer: PromptAnswer::Confirm,
+    })
+    .await
+    .expect("answer");
+    s.online().await.expect("online at protocol 7");
+    assert!(matches!(
+        s.stop().await.expect("stop"),
+        SessionEnd::Returned(Ok(()))
+    ));
+    drop(server);
+
+    // The phone's app is updated: same certificate, protocol 8.
+    let v8 = make(8);
+    assert_eq!(v8.fingerprint(), v7.fingerprint());
+    let _server = v8.listen(addr).await.expect("listen again");
+    let mut again = start(&account, &dir);
+    again
+        .online()
+        .await
+        .expect("the same phone at protocol 8 is still the paired phone");
+    again
+        .command(send("+33698765432", "after the update", "up8"))
+        .await
+        .expect("cmd");
+    acked(&mut again, "up8").await;
+}
+
+/// A phone names an MMS part `..`: the file is stored under a safe name
+/// inside the attachments folder and the session goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_mms_part_named_dot_dot_is_stored_safely() {
+    let phone = LocalIdentity::generate("evil_phone").expect("id");
+    let desktop = LocalIdentity::generate("desk_evil_part").expect("id");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let phone_fp = phone.fingerprint().expect("fp");
+    let desk_fp = desktop.fingerprint().expect("fp");
+    let evil = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.expect("accept");
+        let me = Identity {
+            device_id: "evil_phone".into(),
+            device_name: PHONE_NAME.into(),
+            device_type: "phone".into(),
+            protocol_version: 8,
+            incoming_capabilities: vec![],
+            outgoing_capabilities: vec![],
+            tcp_port: None,
+        };
+        let mut l = link::accept(tcp, &phone, &me, 8, false, |_| {
+            Some(link::KnownPeer {
+                pin: desk_fp.clone(),
+                version: 8,
+            })
+        })
+        .await
+        .expect("link");
+        let _ = l.reader.next().await; // request_conversations
+        l.writer.send_raw(b"{\"id\":1,\"type\":\"kdeconnect.sms.messages\",\"body\":{\"version\":2,\"messages\":[{\"body\":\"mms\",\"addresses\":[{\"address\":\"+33698765432\"}],\"date\":5,\"type\":1,\"thread_id\":1,\"_id\":1,\"attachments\":[{\"part_id\":1,\"mime_type\":\"image/png\",\"encoded_thumbnail\":\"\",\"unique_identifier\":\"..\"}]}]}}\n").await.expect("write");
+        let request = l.reader.next().await.expect("request_attachment");
+        assert_eq!(request.kind, kind::SMS_REQUEST_ATTACHMENT);
+        let port = koine_sms::kdeconnect::payload::offer(
+            std::net::Ipv4Addr::LOCALHOST.into(),
+            &phone,
+            desk_fp.clone(),
+            b"payload".to_vec(),
+        )
+        .await
+        .expect("offer");
+        let file = koine_sms::kdeconnect::packet::Packet::new(
+            kind::SMS_ATTACHMENT_FILE,
+            &koine_sms::kdeconnect::sms::AttachmentFile {
+                filename: "..".into(),
+            },
+        )
+        .with_payload(koine_sms::kdeconnect::packet::PayloadInfo { size: 7, port });
+        l.writer.send(&file).await.expect("write");
+        l.writer.send_raw(b"{\"id\":2,\"type\":\"kdeconnect.sms.messages\",\"body\":{\"version\":2,\"messages\":[{\"body\":\"still alive\",\"addresses\":[{\"address\":\"+33698765432\"}],\"date\":6,\"type\":1,\"thread_id\":1,\"_id\":2}]}}\n").await.expect("write");
+        // Keep the link open until the test ends.
+        let _ = l.reader.next().await;
+    });
+    let mut settings = koine_api::Settings::default();
+    settings.set("backend", "kdeconnect");
+    settings.set("phone_address", addr.to_string());
+    settings.set("phone_device_id", "evil_phone");
+    settings.set("phone_fingerprint", &phone_fp);
+    settings.set("phone_name", PHONE_NAME);
+    let account = TestAccount {
+        settings,
+        secret: Some(koine_api::Secret::new(
+            serde_json::to_string(&desktop).expect("json"),
+        )),
+        address: koine_api::Address::Phone(koine_api::PhoneNumber::parse(NUMBERS[0]).expect("n")),
+    };
+    let dirs = tempfile::tempdir().expect("tmp");
+    let dir = dirs.path().join("evil-part");
+    let mut s = start(&account, &dir);
+    s.online().await.expect("online");
+    let mms = s
+        .wait_for("the MMS", |e| match e {
+            Event::MessageReceived(m) if m.content.text == "mms" => Some(m.clone()),
+            _ => None,
+        })
+        .await
+        .expect("the session survived the part name");
+    let AttachmentSource::LocalPath(path) = &mms.content.attachments[0].source else {
+        panic!("not fetched: {mms:?}")
+    };
+    let path = std::path::Path::new(path);
+    assert!(path.is_file(), "{path:?}");
+    assert_eq!(std::fs::read(path).expect("file"), b"payload");
+    s.wait_for("the next message", |e| match e {
+        Event::MessageReceived(m) if m.content.text == "still alive" => Some(()),
+        _ => None,
+    })
+    .await
+    .expect("session survived");
+    evil.abort();
+}
+
+/// Login codes come from alphanumeric senders and short codes: they are
+/// stored with the sender as the phone gives it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alphanumeric_senders_and_short_codes_are_stored() {
+    let carrier = Carrier::new();
+    let rig = KdeRig::start(&carrier, NUMBERS[0], 8, true, 0).await;
+    let dirs = tempfile::tempdir().expect("tmp");
+    let mut s = start(
+        &rig.paired_account(NUMBERS[0]),
+        &dirs.path().join("senders"),
+    );
+    s.online().await.expect("online");
+    for (from, text) in [
+        ("Google", "G-123456 is your Google verification code"),
+        ("72975", "Your bank code is 9911"),
+    ] {
+        rig.phone.inject_sms(from, text);
+        let m = s
+            .wait_for("the message", |e| match e {
+                Event::MessageReceived(m) if m.content.text == text => Some(m.clone()),
+                _ => None,
+            })
+            .await
+            .expect("stored, not discarded");
+        assert_eq!(m.sender.to_string(), from);
+        assert_eq!(m.conversation.as_str(), from);
+        assert_eq!(m.direction, Direction::Incoming);
+    }
+    // A real number next to them still becomes E.164.
+    rig.phone.inject_sms("06 11 22 33 44", "a person");
+    let m = s
+        .wait_for("the message", |e| match e {
+            Event::MessageReceived(m) if m.content.text == "a person" => Some(m.clone()),
+            _ => None,
+        })
+        .await
+        .expect("stored");
+    assert_eq!(m.sender.to_string(), "+33611223344");
+}
+
+/// Waits for the phone's verdict on a send: Ok(remote id) when acknowledged,
+/// Err(error) when it failed.
+async fn verdict(s: &mut RunningSession, id: &str) -> Result<RemoteId, SendError> {
+    s.wait_for("a verdict", |e| match e {
+        Event::SendAcked {
+            local_id,
+            remote_id,
+            ..
+        } if local_id.as_str() == id => Some(Ok(remote_id.clone())),
+        Event::SendFailed { local_id, error } if local_id.as_str() == id => {
+            Some(Err(error.clone()))
+        }
+        _ => None,
+    })
+    .await
+    .expect("verdict")
+}
+
+/// A send the phone puts in its outbox and then in its failed box is
+/// reported failed, never acknowledged as sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_the_phone_fails_is_reported_failed_not_sent() {
+    let carrier = Carrier::new();
+    let rig = KdeRig::start(&carrier, NUMBERS[0], 8, true, 0).await;
+    let dirs = tempfile::tempdir().expect("tmp");
+    let mut s = start(&rig.paired_account(NUMBERS[0]), &dirs.path().join("fails"));
+    s.online().await.expect("online");
+    // The simulated carrier refuses what is not an E.164 number: the phone
+    // moves the message from its outbox to its failed box.
+    s.command(send("72975", "STOP", "fail-1"))
+        .await
+        .expect("cmd");
+    assert!(
+        matches!(verdict(&mut s, "fail-1").await, Err(SendError::Rejected(_))),
+        "{:?}",
+        s.log
+    );
+    // A send that goes through is still acknowledged.
+    s.command(send("+33698765432", "fine", "ok-1"))
+        .await
+        .expect("cmd");
+    assert!(verdict(&mut s, "ok-1").await.is_ok());
+}
+
+/// A send the phone never echoes is not reported as sent: after a restart
+/// the engine's retry is neither acknowledged nor sent twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_the_phone_never_confirms_is_not_reported_sent() {
+    let carrier = Carrier::new();
+    let rig = KdeRig::start(&carrier, NUMBERS[0], 8, true, 0).await;
+    rig.kde.drop_sends(true);
+    let dirs = tempfile::tempdir().expect("tmp");
+    let dir = dirs.path().join("unconfirmed");
+    let account = rig.paired_account(NUMBERS[0]);
+    let mut s = start(&account, &dir);
+    s.online().await.expect("online");
+    s.command(send("+33698765432", "into the void", "void-1"))
+        .await
+        .expect("cmd");
+    // Commands are handled in order: once the marker's answer is out, the
+    // send was written to the phone.
+    s.command(Command::OpenConversation {
+        with: koine_api::Address::Phone(koine_api::PhoneNumber::parse("+33611111110").expect("n")),
+    })
+    .await
+    .expect("cmd");
+    s.wait_for("the first marker", |e| match e {
+        Event::ConversationUpserted(c) if c.key.as_str() == "+33611111110" => Some(()),
+        _ => None,
+    })
+    .await
+    .expect("marker");
+    assert!(matches!(
+        s.stop().await.expect("stop"),
+        SessionEnd::Returned(Ok(()))
+    ));
+    let mut again = start(&account, &dir);
+    again.online().await.expect("online");
+    // The engine retries the unanswered command; then a command whose answer
+    // marks that the retry was handled.
+    again
+        .command(send("+33698765432", "into the void", "void-1"))
+        .await
+        .expect("cmd");
+    again
+        .command(Command::OpenConversation {
+            with: koine_api::Address::Phone(
+                koine_api::PhoneNumber::parse("+33611111111").expect("n"),
+            ),
+        })
+        .await
+        .expect("cmd");
+    again
+        .wait_for("the marker", |e| match e {
+            Event::ConversationUpserted(c) if c.key.as_str() == "+33611111111" => Some(()),
+            _ => None,
+        })
+        .await
+        .expect("marker");
+    assert!(
+        !again.log.iter().any(
+            |e| matches!(e, Event::SendAcked { local_id, .. } if local_id.as_str() == "void-1")
+        ),
+        "an unconfirmed send was reported sent: {:?}",
+        again.log
+    );
+    // The phone may not have logged the first connection's request yet;
+    // what matters is that there is no second one.
+    assert!(sms_requests(&rig) <= 1, "never sent twice");
+}
+
+/// The phone's drafts, outbox and queue hold nothing sent yet: they are not
+/// reported as sent messages; its failed box is reported failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drafts_outbox_and_queue_are_not_reported_sent() {
+    use koine_sms::kdeconnect::sms::message_type;
+    let carrier = Carrier::new();
+    let rig = KdeRig::start(&carrier, NUMBERS[0], 8, true, 0).await;
+    let now = rig.phone.now_ms();
+    for (to, body, kind) in [
+        ("+33611111101", "a draft", message_type::DRAFT),
+        ("+33611111102", "in the outbox", message_type::OUTBOX),
+        ("+33611111103", "queued", message_type::QUEUED),
+        ("+33611111104", "it failed", message_type::FAILED),
+    ] {
+        rig.phone
+            .with_store(|s| s.add(&[to.to_owned()], body, kind, now, -1, &[]))
+            .expect("store");
+    }
+    rig.phone.inject_sms("+33611111105", "marker");
+    let dirs = tempfile::tempdir().expect("tmp");
+    let mut s = start(&rig.paired_account(NUMBERS[0]), &dirs.path().join("boxes"));
+    s.online().await.expect("online");
+    s.wait_for("the marker", |e| match e {
+        Event::MessageReceived(m) if m.content.text == "marker" => Some(()),
+        _ => None,
+    })
+    .await
+    .expect("marker");
+    // The whole list was handled before the next command is.
+    s.command(Command::OpenConversation {
+        with: koine_api::Address::Phone(koine_api::PhoneNumber::parse("+33611111199").expect("n")),
+    })
+    .await
+    .expect("cmd");
+    s.wait_for("the sync point", |e| match e {
+        Event::ConversationUpserted(c) if c.key.as_str() == "+33611111199" => Some(()),
+        _ => None,
+    })
+    .await
+    .expect("sync");
+    let reported: Vec<&str> = s
+        .log
+        .iter()
+        .filter_map(|e| match e {
+            Event::MessageReceived(m) if m.direction == Direction::Outgoing => {
+                Some(m.content.text.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reported, ["it failed"], "{:?}", s.log);
+    assert!(s.log.iter().any(|e| matches!(
+        e,
+        Event::DeliveryUpdated {
+            state: DeliveryState::Failed,
+            ..
+        }
+    )));
+}
+
+/// The key Koine shows equals the key the simulated phone computes on its
+/// own, for protocol 8 and 7, whoever asks, over TLS 1.3 and 1.2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_screens_show_the_same_verification_key() {
+    let carrier = Carrier::new();
+    for (n, (version, tls12_only, phone_asks)) in [
+        (8, false, false),
+        (7, false, false),
+        (8, true, false),
+        (7, true, true),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let rig = KdeRig::start_with(
+            &carrier,
+            NUMBERS[0],
+            0,
+            koine_sms::sim::kdeconnect::KdeConfig {
+                device_id: format!("sim_key_{n}"),
+                protocol_version: version,
+                accept_pairing: true,
+            },
+            tls12_only,
+            phone_asks,
+        )
+        .await;
+        let dirs = tempfile::tempdir().expect("tmp");
+        let mut s = start(&unpaired(&rig), &dirs.path().join("key"));
+        let (prompt, _, key) = pair_prompt(&mut s).await;
+        s.command(Command::AnswerPrompt {
+            prompt,
+            answer: PromptAnswer::Confirm,
+        })
+        .await
+        .expect("answer");
+        s.online().await.expect("online");
+        assert_eq!(
+            rig.kde.verification_key().as_deref(),
+            Some(key.as_str()),
+            "protocol {version}, TLS 1.2 only {tls12_only}, phone asks {phone_asks}"
+        );
+    }
 }

@@ -202,3 +202,29 @@ async fn a_text_the_engine_never_stored_is_delivered_again() {
             .expect("delivered again");
     }
 }
+
+/// Login codes come from alphanumeric senders and short codes: the webhook's
+/// message is stored with the sender as the phone gives it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alphanumeric_senders_and_short_codes_are_stored() {
+    let carrier = Carrier::new();
+    let a = GateRig::start(&carrier, NUMBERS[0], 0).await;
+    let dirs = tempfile::tempdir().expect("tmp");
+    let mut s = start(
+        &a.account(NUMBERS[0], PASSWORD),
+        &dirs.path().join("senders"),
+    );
+    s.online().await.expect("online");
+    for (from, text) in [("Google", "G-654321 is your code"), ("72975", "code 4242")] {
+        a.phone.inject_sms(from, text);
+        let m = s
+            .wait_for("the message", |e| match e {
+                Event::MessageReceived(m) if m.content.text == text => Some(m.clone()),
+                _ => None,
+            })
+            .await
+            .expect("stored, not discarded");
+        assert_eq!(m.sender.to_string(), from);
+        assert_eq!(m.conversation.as_str(), from);
+    }
+}

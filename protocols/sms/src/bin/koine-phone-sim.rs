@@ -16,6 +16,12 @@
 //! {"dump": {"phone": "..."}}            prints the phone's messages as JSON
 //! ```
 
+#![warn(
+    clippy::string_slice,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
+
 use anyhow::{Context, bail};
 use base64::Engine;
 use clap::Parser;
@@ -60,6 +66,9 @@ struct Args {
     /// Refuse pairing requests (the user taps "reject").
     #[arg(long)]
     refuse_pairing: bool,
+    /// Offer only TLS 1.2 (KDE Connect), as the Android app does.
+    #[arg(long)]
+    tls12_only: bool,
     /// Seconds to add to the phones' clocks.
     #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
     clock_skew: i64,
@@ -122,6 +131,7 @@ async fn main() -> anyhow::Result<()> {
                     },
                     state_file,
                 )?;
+                kde.tls12_only(args.tls12_only);
                 let server = kde.listen(args.listen).await?;
                 let line = json!({"number": number, "backend": "kdeconnect", "addr": server.addr().to_string(),
                     "device_id": kde.device_id(), "fingerprint": kde.fingerprint()});

@@ -101,7 +101,7 @@ impl Pair {
     /// Whether a request's timestamp is close enough to `now_secs`.
     pub fn clock_ok(&self, now_secs: i64) -> bool {
         match self.timestamp {
-            Some(ts) => (now_secs - ts).abs() <= MAX_PAIR_CLOCK_SKEW_SECS,
+            Some(ts) => now_secs.abs_diff(ts) <= MAX_PAIR_CLOCK_SKEW_SECS.unsigned_abs(),
             None => false,
         }
     }
@@ -131,7 +131,8 @@ impl DiscoveryListener {
     pub async fn next(&self) -> std::io::Result<(SocketAddr, Result<Identity, PacketError>)> {
         let mut buf = vec![0u8; 64 * 1024];
         let (n, from) = self.socket.recv_from(&mut buf).await?;
-        let line = buf[..n].strip_suffix(b"\n").unwrap_or(&buf[..n]);
+        let datagram = buf.get(..n).unwrap_or_default();
+        let line = datagram.strip_suffix(b"\n").unwrap_or(datagram);
         Ok((
             from,
             Packet::decode(line).and_then(|p| Identity::from_packet(&p)),
@@ -198,6 +199,27 @@ mod tests {
         assert!(matches!(id.check_version(), Err(LinkError::Version(_))));
         id.protocol_version = 7;
         assert!(id.check_version().is_ok());
+    }
+
+    #[test]
+    fn extreme_timestamps_are_refused_not_an_overflow() {
+        for (ts, now) in [
+            (i64::MIN, 1_700_000_000),
+            (i64::MAX, -1_700_000_000),
+            (i64::MIN, i64::MAX),
+            (i64::MAX, i64::MIN),
+        ] {
+            let p = Pair {
+                pair: true,
+                timestamp: Some(ts),
+            };
+            assert!(!p.clock_ok(now), "{ts} at {now}");
+        }
+        let p = Pair {
+            pair: true,
+            timestamp: Some(i64::MIN),
+        };
+        assert!(p.clock_ok(i64::MIN));
     }
 
     #[test]

@@ -45,7 +45,10 @@ impl PacketReader {
                 return Err(LinkError::Closed);
             }
             let (chunk, found) = match available.iter().position(|b| *b == b'\n') {
-                Some(i) => (&available[..i], Some(i + 1)),
+                Some(i) => (
+                    available.get(..i).unwrap_or_default(),
+                    Some(i.saturating_add(1)),
+                ),
                 None => (available, None),
             };
             let used = found.unwrap_or(chunk.len());
@@ -126,6 +129,8 @@ pub struct Link {
     pub pending: Option<Packet>,
     /// The peer's address.
     pub peer_addr: SocketAddr,
+    /// The TLS version the handshake negotiated.
+    pub tls_version: koine_api::TlsVersion,
 }
 
 fn peer_cert_of(
@@ -160,6 +165,7 @@ pub async fn connect(
         .map_err(|_| LinkError::Timeout("the TLS handshake"))?
         .map_err(crate::error::tls_error)?;
     let peer_cert = peer_cert_of(stream.get_ref().1.peer_certificates())?;
+    let tls_version = tls::negotiated(stream.get_ref().1.protocol_version())?;
     let (r, w) = tokio::io::split(stream);
     let mut reader = PacketReader::new(Box::new(r));
     let mut writer = PacketWriter::new(Box::new(w));
@@ -201,6 +207,7 @@ pub async fn connect(
         version,
         pending,
         peer_addr: addr,
+        tls_version,
     })
 }
 
@@ -215,12 +222,14 @@ pub struct KnownPeer {
 
 /// The phone side: accepts a TCP connection, reads the desktop's identity
 /// line, and acts as the TLS **client**. `known` looks up a paired desktop
-/// by device id; `speak` is the version this phone speaks (7 or 8).
+/// by device id; `speak` is the version this phone speaks (7 or 8);
+/// `tls12_only` makes it offer only TLS 1.2, like the Android app.
 pub async fn accept(
     tcp: TcpStream,
     me: &LocalIdentity,
     my_identity: &Identity,
     speak: u32,
+    tls12_only: bool,
     known: impl Fn(&str) -> Option<KnownPeer>,
 ) -> Result<Link, LinkError> {
     let peer_addr = tcp.peer_addr()?;
@@ -235,8 +244,8 @@ pub async fn accept(
                 return Err(LinkError::Closed);
             }
             let n = avail.iter().position(|b| *b == b'\n');
-            let take = n.map(|i| i + 1).unwrap_or(avail.len());
-            line.extend_from_slice(&avail[..n.unwrap_or(take)]);
+            let take = n.map_or(avail.len(), |i| i.saturating_add(1));
+            line.extend_from_slice(avail.get(..n.unwrap_or(take)).unwrap_or_default());
             buffered.consume(take);
             if line.len() > 64 * 1024 {
                 return Err(PacketError::TooLarge {
@@ -270,7 +279,13 @@ pub async fn accept(
         ));
     }
     let tcp = buffered.into_inner();
-    let connector = tokio_rustls::TlsConnector::from(tls::client_config(me, peer.map(|p| p.pin))?);
+    let pin = peer.map(|p| p.pin);
+    let config = if tls12_only {
+        tls::client_config_for(me, pin, tls::TLS12_ONLY)?
+    } else {
+        tls::client_config(me, pin)?
+    };
+    let connector = tokio_rustls::TlsConnector::from(config);
     let stream = tokio::time::timeout(
         HANDSHAKE_TIMEOUT,
         connector.connect(tls::server_name(), tcp),
@@ -279,6 +294,7 @@ pub async fn accept(
     .map_err(|_| LinkError::Timeout("the TLS handshake"))?
     .map_err(crate::error::tls_error)?;
     let peer_cert = peer_cert_of(stream.get_ref().1.peer_certificates())?;
+    let tls_version = tls::negotiated(stream.get_ref().1.protocol_version())?;
     let (r, w) = tokio::io::split(stream);
     let mut reader = PacketReader::new(Box::new(r));
     let mut writer = PacketWriter::new(Box::new(w));
@@ -318,6 +334,7 @@ pub async fn accept(
         version,
         pending,
         peer_addr,
+        tls_version,
     })
 }
 

@@ -206,6 +206,10 @@ pub fn now_millis() -> i64 {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::indexing_slicing,
+    reason = "tests index data they built themselves; a panic is a test failure"
+)]
 mod tests {
     use super::*;
     use serde_json::json;

@@ -12,7 +12,7 @@
 //! pairing packets: a send while unpaired fails with
 //! [`SendError::NotPaired`] before any byte is written.
 
-use super::identity::{Identity, PROTOCOL_VERSION, Pair};
+use super::identity::{Identity, PROTOCOL_VERSION, Pair, valid_device_id};
 use super::link::{self, Link};
 use super::packet::{Packet, kind, now_millis};
 use super::payload;
@@ -20,7 +20,7 @@ use super::sms::{
     AttachmentFile, Messages, OutgoingAttachment, RequestAttachment, RequestConversation,
     SendRequest, SmsAddress, SmsMessage, message_type,
 };
-use super::tls::{LocalIdentity, fingerprint, verification_key};
+use super::tls::{LocalIdentity, common_name, fingerprint, verification_key};
 use crate::error::LinkError;
 use crate::settings::KdeSettings;
 use crate::{conversation, route};
@@ -35,18 +35,18 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Keyring name of the desktop's identity.
 pub const IDENTITY_SECRET: &str = "kdeconnect-identity";
 /// Keyring name of the pairing record.
 pub const PAIRING_SECRET: &str = "kdeconnect-pairing";
-/// How long to wait for the phone to echo a sent message before
-/// acknowledging it without the phone's id.
-const ECHO_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long a paired phone has to tell us it forgot the pairing before we
 /// report the session online.
 const PAIR_CHECK_WINDOW: Duration = Duration::from_secs(3);
+/// The device id once recorded for a phone whose id was not known (before
+/// it was read from the certificate).
+const UNKNOWN_PHONE: &str = "unknown_phone";
 /// The largest MMS accepted for sending.
 pub const MAX_MMS_BYTES: u64 = 1024 * 1024;
 
@@ -140,22 +140,39 @@ impl SentLog {
 
     fn record(&mut self, id: &LocalId, remote: Option<String>) -> Result<(), SessionError> {
         self.entries.insert(id.as_str().to_owned(), remote);
+        self.save()
+    }
+
+    /// Forgets a send the phone reported failed, so a retry sends it again.
+    fn forget(&mut self, id: &LocalId) -> Result<(), SessionError> {
+        self.entries.remove(id.as_str());
+        self.save()
+    }
+
+    fn save(&self) -> Result<(), SessionError> {
         let json =
             serde_json::to_vec(&self.entries).map_err(|e| SessionError::Storage(e.to_string()))?;
         std::fs::write(&self.path, json).map_err(|e| SessionError::Storage(e.to_string()))
     }
 }
 
+/// A send handed to the phone and not yet confirmed: acknowledged only when
+/// the phone reports it in its sent box, failed when in its failed box.
 struct PendingSend {
     local_id: LocalId,
     conversation: ConversationKey,
     body: String,
-    deadline: Instant,
+    /// The phone's id once it echoed the message (outbox or queued).
+    uid: Option<i64>,
 }
 
 enum PairStage {
     /// We asked the user whether to send a pairing request.
-    OfferToUser { prompt: PromptId, timestamp: i64 },
+    /// `timestamp` is the request's (protocol 8; none for protocol 7).
+    OfferToUser {
+        prompt: PromptId,
+        timestamp: Option<i64>,
+    },
     /// The user agreed; the request is on the phone's screen.
     AwaitingPhone,
     /// The phone asked; the user must compare the key.
@@ -238,12 +255,23 @@ pub async fn run(cx: SessionContext, settings: KdeSettings) -> Result<(), Sessio
         Ok(link) => link,
         Err(e) => return Err(fail_connect(&cx, &label, e).await),
     };
+    // A protocol-7 phone that accepted our connection sends no identity;
+    // its device id is its certificate's common name.
     let device_id = link
         .peer_identity
         .as_ref()
         .map(|i| i.device_id.clone())
+        .or_else(|| common_name(&link.peer_cert).filter(|cn| valid_device_id(cn)))
         .or_else(|| paired.as_ref().map(|p| p.device_id.clone()))
-        .unwrap_or_else(|| "unknown_phone".into());
+        .unwrap_or_else(|| UNKNOWN_PHONE.into());
+    let mut paired = paired;
+    if let Some(p) = &mut paired
+        && p.device_id == UNKNOWN_PHONE
+    {
+        // Paired at protocol 7 before the id was read from the certificate:
+        // the certificate passed the pin, so this is the same phone.
+        p.device_id = device_id.clone();
+    }
     if let Some(p) = &paired
         && p.device_id != device_id
     {
@@ -265,6 +293,15 @@ pub async fn run(cx: SessionContext, settings: KdeSettings) -> Result<(), Sessio
         .map(|i| i.device_name.clone())
         .unwrap_or(label);
     let fingerprint = fingerprint(&link.peer_cert);
+    if let Some(p) = &mut paired
+        && settings.preset_pairing.is_none()
+        && p.version < link.version
+    {
+        // Remember the newer protocol, so that a later downgrade is refused.
+        p.version = link.version;
+        let json = serde_json::to_string(&*p).map_err(|e| SessionError::Storage(e.to_string()))?;
+        keyring_set(&cx.secrets, PAIRING_SECRET, json).await?;
+    }
     let sent = SentLog::load(cx.data_dir.join("kdeconnect-sent.json"));
     let mut session = Session {
         cx,
@@ -288,6 +325,27 @@ pub async fn run(cx: SessionContext, settings: KdeSettings) -> Result<(), Sessio
     };
     session.start().await?;
     session.serve().await
+}
+
+/// A file name for a part the phone names `filename`: letters, digits, `_`
+/// and `.` only, never starting with a dot (so never `.` or `..`, nor
+/// hidden), never empty.
+fn attachment_file_name(filename: &str) -> String {
+    let name: String = filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if name.is_empty() || name.starts_with('.') {
+        format!("part_{name}")
+    } else {
+        name
+    }
 }
 
 async fn fail_connect(cx: &SessionContext, device: &str, e: LinkError) -> SessionError {
@@ -330,7 +388,10 @@ async fn fail_connect(cx: &SessionContext, device: &str, e: LinkError) -> Sessio
 
 impl Session {
     fn route(&self) -> Route {
-        route::sms_route(route::phone_hop_lan(&self.device_name, &self.fingerprint))
+        route::sms_route(route::phone_hop_lan(
+            &self.device_name,
+            self.link.tls_version,
+        ))
     }
 
     async fn emit(&self, event: Event) -> Result<(), SessionError> {
@@ -356,7 +417,19 @@ impl Session {
 
     async fn start(&mut self) -> Result<(), SessionError> {
         if self.paired.is_none() {
-            return self.offer_pairing().await;
+            // A protocol-7 phone may ask to pair as the first thing after
+            // TLS: answer its request rather than offer one of our own.
+            let first = self.link.pending.take();
+            let phone_asks = first
+                .as_ref()
+                .is_some_and(|p| p.kind == kind::PAIR && p.body_as::<Pair>().is_ok_and(|b| b.pair));
+            if !phone_asks {
+                self.offer_pairing().await?;
+            }
+            if let Some(p) = first {
+                self.on_packet(p).await?;
+            }
+            return Ok(());
         }
         // A paired phone that forgot us answers our first request with an
         // unpairing packet; give it a moment before reporting online.
@@ -390,7 +463,7 @@ impl Session {
     async fn go_online(&mut self) -> Result<(), SessionError> {
         if !self.online {
             self.online = true;
-            let link = route::phone_hop_lan(&self.device_name, &self.fingerprint);
+            let link = route::phone_hop_lan(&self.device_name, self.link.tls_version);
             self.emit(Event::ConnectionChanged(ConnectionState::Online { link }))
                 .await?;
         }
@@ -411,7 +484,8 @@ impl Session {
     }
 
     async fn offer_pairing(&mut self) -> Result<(), SessionError> {
-        let timestamp = now_millis() / 1000;
+        // Protocol 7 has no timestamp in the request nor in the key.
+        let timestamp = (self.link.version >= PROTOCOL_VERSION).then(|| now_millis() / 1000);
         let key = self.key(timestamp)?;
         let prompt = PromptId::new(format!(
             "kdeconnect-pair-{}-{}",
@@ -432,13 +506,12 @@ impl Session {
         .await
     }
 
-    fn key(&self, timestamp: i64) -> Result<String, SessionError> {
+    fn key(&self, timestamp: Option<i64>) -> Result<String, SessionError> {
         let mine = self.identity.cert_der().map_err(SessionError::from)?;
-        Ok(verification_key(&mine, &self.link.peer_cert, timestamp))
+        verification_key(&mine, &self.link.peer_cert, timestamp).map_err(SessionError::from)
     }
 
     async fn serve(&mut self) -> Result<(), SessionError> {
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tokio::select! {
                 command = self.cx.commands.recv() => match command {
@@ -453,7 +526,6 @@ impl Session {
                     Err(LinkError::Packet(e)) => self.malformed(e.to_string()).await?,
                     Err(e) => return Err(self.lost(e).await),
                 },
-                _ = tick.tick() => self.expire_pending().await?,
             }
         }
     }
@@ -464,27 +536,6 @@ impl Session {
             detail,
         }))
         .await
-    }
-
-    async fn expire_pending(&mut self) -> Result<(), SessionError> {
-        let now = Instant::now();
-        let (expired, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending)
-            .into_iter()
-            .partition(|p| p.deadline <= now);
-        self.pending = keep;
-        for p in expired {
-            // The phone never echoed the message: acknowledge with an id of
-            // our own so the outbox does not send it again.
-            let remote = format!("kdeconnect-{}", p.local_id);
-            self.sent.record(&p.local_id, Some(remote.clone()))?;
-            self.emit(Event::SendAcked {
-                local_id: p.local_id,
-                remote_id: RemoteId::new(remote),
-                route: self.route(),
-            })
-            .await?;
-        }
-        Ok(())
     }
 
     async fn on_command(&mut self, command: Command) -> Result<(), SessionError> {
@@ -533,22 +584,43 @@ impl Session {
                 })
                 .await;
         }
-        if let Some(known) = self.sent.get(&local_id).cloned() {
-            // A retry of a message the phone already has: acknowledge again,
-            // never send twice.
-            let remote = known.unwrap_or_else(|| format!("kdeconnect-{local_id}"));
-            if let Some(p) = self.pending.iter().position(|p| p.local_id == local_id) {
-                self.pending.remove(p);
+        match self.sent.get(&local_id).cloned() {
+            // A retry of a message the phone reported sent: acknowledge
+            // again, never send twice.
+            Some(Some(remote)) => {
+                return self
+                    .emit(Event::SendAcked {
+                        local_id,
+                        remote_id: RemoteId::new(remote),
+                        route: self.route(),
+                    })
+                    .await;
             }
-            return self
-                .emit(Event::SendAcked {
-                    local_id,
-                    remote_id: RemoteId::new(remote),
-                    route: self.route(),
-                })
-                .await;
+            // Handed to the phone, never confirmed: not sent twice (an SMS
+            // costs money), and not reported as sent either; it stays queued
+            // until the phone's sent or failed box shows it.
+            Some(None) => {
+                if !self.pending.iter().any(|p| p.local_id == local_id) {
+                    let texts: Vec<String> =
+                        conversation::addresses(&conversation, &self.settings.region)
+                            .unwrap_or_default()
+                            .iter()
+                            .map(|a| a.to_string())
+                            .collect();
+                    let conversation = conversation::key_for(&texts, &self.settings.region)
+                        .unwrap_or(conversation);
+                    self.pending.push(PendingSend {
+                        local_id,
+                        conversation,
+                        body: content.text,
+                        uid: None,
+                    });
+                }
+                return Ok(());
+            }
+            None => {}
         }
-        let numbers = match conversation::numbers(&conversation, &self.settings.region) {
+        let numbers = match conversation::addresses(&conversation, &self.settings.region) {
             Ok(n) => n,
             Err(_) => {
                 return self
@@ -581,7 +653,7 @@ impl Session {
                         .await;
                 }
             };
-            total += bytes.len() as u64;
+            total = total.saturating_add(bytes.len() as u64);
             if total > MAX_MMS_BYTES {
                 self.emit(Event::Notice(Notice::AttachmentTooLarge {
                     max_bytes: MAX_MMS_BYTES,
@@ -606,7 +678,7 @@ impl Session {
             addresses: numbers
                 .iter()
                 .map(|n| SmsAddress {
-                    address: n.as_str().to_owned(),
+                    address: n.to_string(),
                 })
                 .collect(),
             message_body: content.text.clone(),
@@ -618,14 +690,14 @@ impl Session {
         self.sent.record(&local_id, None)?;
         self.send_packet(&Packet::new(kind::SMS_REQUEST, &request))
             .await?;
-        let numbers: Vec<String> = numbers.iter().map(|n| n.as_str().to_owned()).collect();
+        let numbers: Vec<String> = numbers.iter().map(|n| n.to_string()).collect();
         let conversation =
             conversation::key_for(&numbers, &self.settings.region).unwrap_or(conversation);
         self.pending.push(PendingSend {
             local_id,
             conversation,
             body: content.text,
-            deadline: Instant::now() + ECHO_TIMEOUT,
+            uid: None,
         });
         Ok(())
     }
@@ -674,7 +746,7 @@ impl Session {
                 if answer == PromptAnswer::Confirm {
                     let pair = Pair {
                         pair: true,
-                        timestamp: Some(timestamp),
+                        timestamp,
                     };
                     self.stage = Some(PairStage::AwaitingPhone);
                     self.send_packet(&Packet::new(kind::PAIR, &pair)).await?;
@@ -763,7 +835,9 @@ impl Session {
             (_, true) if self.paired.is_some() => Ok(()),
             (_, true) => {
                 let now = now_millis() / 1000;
-                if !pair.clock_ok(now) {
+                // Protocol 7 has no timestamp: nothing to compare.
+                let v8 = self.link.version >= PROTOCOL_VERSION;
+                if v8 && !pair.clock_ok(now) {
                     // Like the phone app: a request from a clock more than
                     // 30 minutes off is refused (it would make the key
                     // meaningless and replays easy).
@@ -782,7 +856,11 @@ impl Session {
                         }))
                         .await;
                 }
-                let timestamp = pair.timestamp.unwrap_or(now);
+                let timestamp = if self.link.version >= PROTOCOL_VERSION {
+                    Some(pair.timestamp.unwrap_or(now))
+                } else {
+                    None
+                };
                 let key = self.key(timestamp)?;
                 let prompt = PromptId::new(format!(
                     "kdeconnect-pair-{}-{}",
@@ -812,9 +890,9 @@ impl Session {
         self.dates.insert(remote_id.clone(), m.date);
         let incoming = m.kind == message_type::INBOX;
         let sender = if incoming {
-            crate::phone::normalize(numbers.first()?, &self.settings.region)
-                .ok()
-                .map(koine_api::Address::Phone)?
+            // A number becomes E.164; an alphanumeric sender or a short
+            // code is kept as the phone gives it.
+            crate::phone::sms_address(numbers.first()?, &self.settings.region).ok()?
         } else {
             self.settings.own_address()
         };
@@ -887,38 +965,70 @@ impl Session {
                 self.emit(Event::ConversationUpserted(conv)).await?;
             }
             if message.direction == Direction::Outgoing {
-                if let Some(i) = self
-                    .pending
-                    .iter()
-                    .position(|p| p.conversation == key && p.body == m.body)
-                {
-                    let p = self.pending.remove(i);
-                    self.sent
-                        .record(&p.local_id, Some(message.remote_id.to_string()))?;
-                    message.local_id = Some(p.local_id.clone());
-                    self.emit(Event::SendAcked {
-                        local_id: p.local_id,
-                        remote_id: message.remote_id.clone(),
-                        route: self.route(),
-                    })
-                    .await?;
-                }
+                // Android's boxes: 2 sent, 5 failed are final; 3 draft,
+                // 4 outbox and 6 queued are not sent (yet).
                 let state = match m.kind {
                     message_type::SENT => Some(DeliveryState::Sent),
                     message_type::FAILED => Some(DeliveryState::Failed),
                     _ => None,
                 };
+                let ours = self.pending.iter().position(|p| match p.uid {
+                    Some(uid) => uid == m.uid,
+                    None => p.conversation == key && p.body == m.body,
+                });
+                if let Some(i) = ours {
+                    match state {
+                        Some(DeliveryState::Sent) => {
+                            let p = self.pending.remove(i);
+                            self.sent
+                                .record(&p.local_id, Some(message.remote_id.to_string()))?;
+                            message.local_id = Some(p.local_id.clone());
+                            self.emit(Event::SendAcked {
+                                local_id: p.local_id,
+                                remote_id: message.remote_id.clone(),
+                                route: self.route(),
+                            })
+                            .await?;
+                        }
+                        Some(_) => {
+                            // The phone could not send it: a failure, never
+                            // an acknowledgement; a retry sends it again.
+                            let p = self.pending.remove(i);
+                            self.sent.forget(&p.local_id)?;
+                            self.seen_outgoing.insert(m.uid);
+                            self.emit(Event::SendFailed {
+                                local_id: p.local_id,
+                                error: SendError::Rejected(
+                                    "the phone could not send the SMS (failed box)".into(),
+                                ),
+                            })
+                            .await?;
+                            continue;
+                        }
+                        None => {
+                            // In the phone's outbox or queue: handed to the
+                            // phone, not sent; wait for its final box.
+                            if let Some(p) = self.pending.get_mut(i) {
+                                p.uid = Some(m.uid);
+                            }
+                            continue;
+                        }
+                    }
+                }
+                let Some(state) = state else {
+                    // A draft, or a message still in the outbox or queue:
+                    // nothing was sent yet.
+                    continue;
+                };
                 if self.seen_outgoing.insert(m.uid) {
                     self.emit(Event::MessageReceived(message.clone())).await?;
                 }
-                if let Some(state) = state {
-                    self.emit(Event::DeliveryUpdated {
-                        conversation: key,
-                        remote_id: message.remote_id,
-                        state,
-                    })
-                    .await?;
-                }
+                self.emit(Event::DeliveryUpdated {
+                    conversation: key,
+                    remote_id: message.remote_id,
+                    state,
+                })
+                .await?;
                 continue;
             }
             if m.attachments.is_empty() {
@@ -963,18 +1073,7 @@ impl Session {
         let saved = match fetched {
             Ok(bytes) => {
                 let dir = self.cx.data_dir.join("attachments");
-                let name: String = file
-                    .filename
-                    .chars()
-                    .map(|c| {
-                        if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
-                            c
-                        } else {
-                            '_'
-                        }
-                    })
-                    .collect();
-                let path = dir.join(name);
+                let path = dir.join(attachment_file_name(&file.filename));
                 let write = async {
                     tokio::fs::create_dir_all(&dir).await?;
                     tokio::fs::write(&path, &bytes).await
@@ -990,7 +1089,9 @@ impl Session {
                 None
             }
         };
-        let held = &mut self.held[index];
+        let Some(held) = self.held.get_mut(index) else {
+            return Ok(());
+        };
         held.waiting.remove(&file.filename);
         if let Some((path, bytes)) = saved
             && let Some(a) = held

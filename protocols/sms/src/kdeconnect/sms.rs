@@ -8,6 +8,8 @@ pub mod message_type {
     pub const INBOX: i32 = 1;
     /// Sent by the phone.
     pub const SENT: i32 = 2;
+    /// A draft, not sent.
+    pub const DRAFT: i32 = 3;
     /// Waiting to be sent.
     pub const OUTBOX: i32 = 4;
     /// Sending failed.
@@ -159,6 +161,10 @@ pub struct AttachmentFile {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::indexing_slicing,
+    reason = "tests index data they built themselves; a panic is a test failure"
+)]
 mod tests {
     use super::*;
     use crate::kdeconnect::packet::Packet;

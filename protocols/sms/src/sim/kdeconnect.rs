@@ -6,7 +6,7 @@
 
 use super::{Part, Phone, PhoneEvent};
 use crate::error::LinkError;
-use crate::kdeconnect::identity::{Identity, Pair};
+use crate::kdeconnect::identity::{Identity, PROTOCOL_VERSION, Pair};
 use crate::kdeconnect::link::{self, KnownPeer, Link};
 use crate::kdeconnect::packet::{Packet, PayloadInfo, kind};
 use crate::kdeconnect::payload;
@@ -72,6 +72,10 @@ pub struct KdePhone {
     journal: Mutex<Vec<Received>>,
     control: Mutex<Option<mpsc::UnboundedSender<Packet>>>,
     state_file: Option<std::path::PathBuf>,
+    drop_sends: std::sync::atomic::AtomicBool,
+    tls12_only: std::sync::atomic::AtomicBool,
+    pair_on_connect: std::sync::atomic::AtomicBool,
+    key: Mutex<Option<String>>,
 }
 
 /// A running listener; dropping it stops the phone's network side.
@@ -118,6 +122,10 @@ impl KdePhone {
             journal: Mutex::new(Vec::new()),
             control: Mutex::new(None),
             state_file,
+            drop_sends: std::sync::atomic::AtomicBool::new(false),
+            tls12_only: std::sync::atomic::AtomicBool::new(false),
+            pair_on_connect: std::sync::atomic::AtomicBool::new(false),
+            key: Mutex::new(None),
         });
         me.save();
         Ok(me)
@@ -198,11 +206,52 @@ impl KdePhone {
     /// The phone asks the connected desktop to pair (the user tapped
     /// "pair" on the phone). False when no desktop is connected.
     pub fn request_pairing(&self) -> bool {
-        let pair = Pair {
+        self.send(Packet::new(kind::PAIR, &self.pair_request()))
+    }
+
+    /// A pairing request: protocol 8 carries the phone's clock, protocol 7
+    /// only `pair: true`.
+    fn pair_request(&self) -> Pair {
+        Pair {
             pair: true,
-            timestamp: Some(self.phone.now_ms() / 1000),
-        };
-        self.send(Packet::new(kind::PAIR, &pair))
+            timestamp: (self.config.protocol_version >= PROTOCOL_VERSION)
+                .then(|| self.phone.now_ms() / 1000),
+        }
+    }
+
+    /// Makes the phone discard send requests without a trace (a buggy or
+    /// overloaded app): nothing is stored, sent or echoed.
+    pub fn drop_sends(&self, drop: bool) {
+        self.drop_sends
+            .store(drop, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Offer only TLS 1.2 on the next connections, as the Android app does.
+    pub fn tls12_only(&self, only: bool) {
+        self.tls12_only
+            .store(only, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Ask an unpaired desktop to pair as soon as TLS is up (the user
+    /// tapped "pair" on the phone before the desktop connected).
+    pub fn pair_on_connect(&self, ask: bool) {
+        self.pair_on_connect
+            .store(ask, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The verification key this phone showed for its last pairing request
+    /// (its own or the desktop's), as the phone computes it.
+    pub fn verification_key(&self) -> Option<String> {
+        self.key.lock().ok().and_then(|k| k.clone())
+    }
+
+    fn show_key(&self, desktop_cert: &[u8], timestamp: Option<i64>) {
+        let key = self
+            .identity()
+            .and_then(|me| phone_side_key(&me, desktop_cert, timestamp));
+        if let Ok(mut k) = self.key.lock() {
+            *k = key;
+        }
     }
 
     /// Forgets a paired desktop (the user unpaired it on the phone).
@@ -259,6 +308,7 @@ impl KdePhone {
             &identity,
             &self.my_identity(),
             self.config.protocol_version,
+            self.tls12_only.load(std::sync::atomic::Ordering::SeqCst),
             |id| {
                 paired.get(id).map(|p| KnownPeer {
                     pin: p.fingerprint.clone(),
@@ -278,6 +328,16 @@ impl KdePhone {
         }
         let mut events = self.phone.subscribe();
         let mut awaiting_our_request = false;
+        if self
+            .pair_on_connect
+            .load(std::sync::atomic::Ordering::SeqCst)
+            && !self.is_paired(&desktop.device_id, &fp)
+        {
+            let request = self.pair_request();
+            self.show_key(&link.peer_cert, request.timestamp);
+            link.writer.send(&Packet::new(kind::PAIR, &request)).await?;
+            awaiting_our_request = true;
+        }
         if let Some(p) = link.pending.take() {
             self.handle(&mut link, &desktop, &fp, p, &mut awaiting_our_request)
                 .await?;
@@ -293,6 +353,9 @@ impl KdePhone {
                     Some(p) => {
                         if p.kind == kind::PAIR {
                             awaiting_our_request = true;
+                            if let Ok(request) = p.body_as::<Pair>() {
+                                self.show_key(&link.peer_cert, request.timestamp);
+                            }
                         }
                         link.writer.send(&p).await?
                     }
@@ -349,12 +412,17 @@ impl KdePhone {
             }
             let now_secs = self.phone.now_ms() / 1000;
             let answering_ours = *awaiting_our_request;
+            if !answering_ours {
+                let timestamp = pair.timestamp.filter(|_| link.version >= PROTOCOL_VERSION);
+                self.show_key(&link.peer_cert, timestamp);
+            }
             *awaiting_our_request = false;
             let accept = if answering_ours {
                 // The desktop accepted the phone's own request.
                 true
-            } else if !pair.clock_ok(now_secs) {
-                // Like the app: clocks more than 30 minutes apart are refused.
+            } else if link.version >= PROTOCOL_VERSION && !pair.clock_ok(now_secs) {
+                // Like the app: clocks more than 30 minutes apart are refused
+                // (protocol 7 requests carry no timestamp to compare).
                 false
             } else {
                 self.config.accept_pairing
@@ -420,6 +488,7 @@ impl KdePhone {
                         .await?;
                 }
             }
+            kind::SMS_REQUEST if self.drop_sends.load(std::sync::atomic::Ordering::SeqCst) => {}
             kind::SMS_REQUEST => {
                 if let Ok(r) = packet.body_as::<SendRequest>() {
                     use base64::Engine;
@@ -476,4 +545,43 @@ impl KdePhone {
         }
         Ok(())
     }
+}
+
+/// The verification key as the phone computes it, written here from the
+/// public description of KDE Connect pairing rather than with the plugin's
+/// own function (so that each checks the other): its own public key comes
+/// from its key pair, the desktop's from the certificate parsed by webpki;
+/// SHA-256 over the two SubjectPublicKeyInfo DER strings, the greater first,
+/// then the request's timestamp in decimal (protocol 8 only); the first 8
+/// hex digits, uppercase.
+fn phone_side_key(
+    me: &LocalIdentity,
+    desktop_cert: &[u8],
+    timestamp: Option<i64>,
+) -> Option<String> {
+    use rcgen::PublicKeyData;
+    use sha2::{Digest, Sha256};
+    let mine = rcgen::KeyPair::from_pem(&me.key_pem)
+        .ok()?
+        .subject_public_key_info();
+    let der = rustls::pki_types::CertificateDer::from(desktop_cert);
+    let theirs = webpki::EndEntityCert::try_from(&der)
+        .ok()?
+        .subject_public_key_info()
+        .as_ref()
+        .to_vec();
+    let (first, second) = if mine > theirs {
+        (mine, theirs)
+    } else {
+        (theirs, mine)
+    };
+    let mut hash = Sha256::new();
+    hash.update(&first);
+    hash.update(&second);
+    if let Some(t) = timestamp {
+        hash.update(t.to_string());
+    }
+    hex::encode_upper(hash.finalize())
+        .get(..8)
+        .map(str::to_owned)
 }

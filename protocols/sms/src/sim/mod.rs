@@ -129,7 +129,9 @@ impl Phone {
 
     /// The phone's clock, in milliseconds (skew included).
     pub fn now_ms(&self) -> i64 {
-        koine_api::Timestamp::now().0 + self.config.clock_skew_secs * 1000
+        koine_api::Timestamp::now()
+            .0
+            .saturating_add(self.config.clock_skew_secs.saturating_mul(1000))
     }
 
     /// Subscribes to what happens on the phone.

@@ -449,9 +449,12 @@ async fn deliver(url: String, call: WebhookCall, key: String, skew_secs: i64) {
     let Ok(url) = Url::parse(&url) else { return };
     let body = json_body(&call);
     let mut wait = Duration::from_millis(200);
-    let give_up = tokio::time::Instant::now() + Duration::from_secs(600);
+    let now = tokio::time::Instant::now();
+    let give_up = now.checked_add(Duration::from_secs(600)).unwrap_or(now);
     while tokio::time::Instant::now() < give_up {
-        let ts = (koine_api::Timestamp::now().0 / 1000 + skew_secs).to_string();
+        let ts = (koine_api::Timestamp::now().0 / 1000)
+            .saturating_add(skew_secs)
+            .to_string();
         let headers = [
             ("Content-Type", "application/json".to_owned()),
             ("X-Signature", api::sign(&key, &body, &ts)),
@@ -462,7 +465,7 @@ async fn deliver(url: String, call: WebhookCall, key: String, skew_secs: i64) {
             _ => {}
         }
         tokio::time::sleep(wait).await;
-        wait = (wait * 2).min(Duration::from_secs(2));
+        wait = wait.saturating_mul(2).min(Duration::from_secs(2));
     }
 }
 

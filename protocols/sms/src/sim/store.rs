@@ -55,7 +55,7 @@ impl Store {
         if let Some((id, _)) = self.threads.iter().find(|(_, a)| self.key(a) == k) {
             return *id;
         }
-        let id = self.threads.len() as i64 + 1;
+        let id = (self.threads.len() as i64).saturating_add(1);
         self.threads.insert(id, addresses.to_vec());
         id
     }
@@ -71,10 +71,10 @@ impl Store {
         parts: &[Part],
     ) -> SmsMessage {
         let thread_id = self.thread_for(addresses);
-        self.next_uid += 1;
+        self.next_uid = self.next_uid.saturating_add(1);
         let mut attachments = Vec::new();
         for p in parts {
-            self.next_part += 1;
+            self.next_part = self.next_part.saturating_add(1);
             let unique = format!("part{}_{}", self.next_part, sanitize(&p.name));
             attachments.push(AttachmentRef {
                 part_id: self.next_part,
@@ -171,6 +171,10 @@ fn sanitize(name: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::indexing_slicing,
+    reason = "tests index data they built themselves; a panic is a test failure"
+)]
 mod tests {
     use super::*;
 

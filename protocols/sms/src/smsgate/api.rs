@@ -195,7 +195,7 @@ pub fn verify(
     mac.update(body);
     mac.update(timestamp.as_bytes());
     mac.verify_slice(&sig).map_err(|_| "bad-signature")?;
-    if (now_secs - ts).abs() > MAX_WEBHOOK_SKEW_SECS {
+    if now_secs.abs_diff(ts) > MAX_WEBHOOK_SKEW_SECS.unsigned_abs() {
         return Err("clock-skew");
     }
     Ok(())
@@ -212,20 +212,39 @@ pub fn basic_auth(user: &str, password: &str) -> String {
 
 /// Formats Unix milliseconds as RFC 3339 UTC (`2026-11-27T10:00:00.000Z`).
 pub fn rfc3339(ms: i64) -> String {
+    // Clamped to the years 0000 to 9999, so the date arithmetic below
+    // cannot overflow (it uses wrapping operations only to say so).
+    let ms = ms.clamp(-62_167_219_200_000, 253_402_300_799_999);
     let secs = ms.div_euclid(1000);
     let millis = ms.rem_euclid(1000);
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
+    let z = days.wrapping_add(719_468);
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let yoe = doe
+        .wrapping_sub(doe / 1460)
+        .wrapping_add(doe / 36_524)
+        .wrapping_sub(doe / 146_096)
+        / 365;
+    let doy = doe.wrapping_sub(
+        yoe.wrapping_mul(365)
+            .wrapping_add(yoe / 4)
+            .wrapping_sub(yoe / 100),
+    );
+    let mp = doy.wrapping_mul(5).wrapping_add(2) / 153;
+    let d = doy
+        .wrapping_sub(mp.wrapping_mul(153).wrapping_add(2) / 5)
+        .wrapping_add(1);
+    let m = if mp < 10 {
+        mp.wrapping_add(3)
+    } else {
+        mp.wrapping_sub(9)
+    };
+    let y = yoe
+        .wrapping_add(era.wrapping_mul(400))
+        .wrapping_add(i64::from(m <= 2));
     format!(
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
         rem / 3600,
@@ -235,8 +254,21 @@ pub fn rfc3339(ms: i64) -> String {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::indexing_slicing,
+    reason = "tests index data they built themselves; a panic is a test failure"
+)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extreme_webhook_timestamps_are_skew_not_an_overflow() {
+        for (ts, now) in [(i64::MIN, 1_700_000_000), (i64::MAX, -1_700_000_000)] {
+            let ts = ts.to_string();
+            let sig = sign("k", b"{}", &ts);
+            assert_eq!(verify("k", b"{}", &ts, &sig, now), Err("clock-skew"));
+        }
+    }
 
     #[test]
     fn signatures_verify_and_detect_tampering_and_skew() {

@@ -62,7 +62,7 @@ impl Url {
             .strip_prefix("http://")
             .ok_or_else(|| HttpError::BadUrl("only http:// URLs are supported".into()))?;
         let (authority, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
+            Some(i) => rest.split_at_checked(i).unwrap_or((rest, "")),
             None => (rest, ""),
         };
         let (host, port) = match authority.rsplit_once(':') {
@@ -133,13 +133,13 @@ async fn read_head<R: AsyncRead + Unpin>(r: &mut BufReader<R>) -> Result<Vec<Str
     loop {
         let mut line = Vec::new();
         let n = (&mut *r)
-            .take((MAX_HEAD_BYTES - total + 1) as u64)
+            .take(MAX_HEAD_BYTES.saturating_sub(total).saturating_add(1) as u64)
             .read_until(b'\n', &mut line)
             .await?;
         if n == 0 {
             return Err(HttpError::Malformed("connection closed in the head".into()));
         }
-        total += n;
+        total = total.saturating_add(n);
         if total > MAX_HEAD_BYTES {
             return Err(HttpError::TooLarge {
                 what: "head",
@@ -190,16 +190,18 @@ async fn read_body<R: AsyncRead + Unpin>(
                 (&mut *r).take(1024).read_line(&mut end).await?;
                 return Ok(body);
             }
-            if body.len() + size > MAX_BODY_BYTES {
+            let total = body.len().saturating_add(size);
+            if total > MAX_BODY_BYTES {
                 return Err(HttpError::TooLarge {
                     what: "body",
-                    size: body.len() + size,
+                    size: total,
                     limit: MAX_BODY_BYTES,
                 });
             }
             let start = body.len();
-            body.resize(start + size, 0);
-            r.read_exact(&mut body[start..]).await?;
+            body.resize(total, 0);
+            r.read_exact(body.get_mut(start..).unwrap_or_default())
+                .await?;
             let mut crlf = [0u8; 2];
             r.read_exact(&mut crlf).await?;
         }
@@ -223,7 +225,7 @@ async fn read_body<R: AsyncRead + Unpin>(
         None if to_eof => {
             let mut body = Vec::new();
             (&mut *r)
-                .take(MAX_BODY_BYTES as u64 + 1)
+                .take((MAX_BODY_BYTES as u64).saturating_add(1))
                 .read_to_end(&mut body)
                 .await?;
             if body.len() > MAX_BODY_BYTES {
@@ -277,7 +279,7 @@ pub async fn send(
             .and_then(|s| s.parse::<u16>().ok())
             .filter(|s| (100..600).contains(s))
             .ok_or_else(|| HttpError::Malformed(format!("bad status line: {status_line:.40}")))?;
-        let headers = parse_headers(&lines[1..])?;
+        let headers = parse_headers(lines.get(1..).unwrap_or_default())?;
         let body = read_body(&mut reader, &headers, true).await?;
         Ok(Response {
             status,
@@ -308,7 +310,7 @@ pub async fn read_request<S: AsyncRead + Unpin>(stream: S) -> Result<Request, Ht
                 "bad request line: {request_line:.40}"
             )));
         }
-        let headers = parse_headers(&lines[1..])?;
+        let headers = parse_headers(lines.get(1..).unwrap_or_default())?;
         let body = read_body(&mut reader, &headers, false).await?;
         Ok(Request {
             method: method.to_owned(),
@@ -388,5 +390,19 @@ mod tests {
             .expect("chunked");
         assert_eq!(ok.body, b"abc");
         assert_eq!(header(&ok.headers, "x-a"), Some("b"));
+    }
+
+    #[tokio::test]
+    async fn a_huge_chunk_size_is_refused_not_an_overflow() {
+        for size in ["FFFFFFFFFFFFFFFF", "FFFFFFFFFFFFFFFD", "10000000000000000"] {
+            let request = format!(
+                "POST /hook HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n{size}\r\nx\r\n0\r\n\r\n"
+            );
+            let r = read_request(request.as_bytes()).await;
+            assert!(
+                matches!(r, Err(HttpError::Malformed(_) | HttpError::TooLarge { .. })),
+                "{size}: {r:?}"
+            );
+        }
     }
 }

@@ -16,7 +16,7 @@ use super::http::{self, HttpError, Request, Response};
 use crate::settings::GateSettings;
 use crate::{conversation, route};
 use koine_api::{
-    Address, Command, ConnectionState, Content, ConversationKey, DeliveryState, Direction, Event,
+    Command, ConnectionState, Content, ConversationKey, DeliveryState, Direction, Event,
     InputSource, LocalId, Message, Notice, ProtocolError, RemoteId, Route, SecretStore, SendError,
     SessionContext, SessionError, SettingsError, Timestamp,
 };
@@ -355,7 +355,7 @@ impl Gate {
                 })
                 .await;
         }
-        let Ok(numbers) = conversation::numbers(&conversation, &self.settings.region) else {
+        let Ok(numbers) = conversation::addresses(&conversation, &self.settings.region) else {
             return self
                 .emit(Event::SendFailed {
                     local_id,
@@ -379,7 +379,7 @@ impl Gate {
                     id: Some(id.clone()),
                     text_message: Some(TextMessage { text: content.text }),
                     message: None,
-                    phone_numbers: numbers.iter().map(|n| n.as_str().to_owned()).collect(),
+                    phone_numbers: numbers.iter().map(|n| n.to_string()).collect(),
                     sim_number: self.settings.sim_number,
                     with_delivery_report: true,
                 };
@@ -510,7 +510,7 @@ impl Gate {
                 return Ok(400);
             }
         };
-        let ts = timestamp.parse::<i64>().unwrap_or(now) * 1000;
+        let ts = timestamp.parse::<i64>().unwrap_or(now).saturating_mul(1000);
         let payload = call.payload.clone();
         let bad = |e: serde_json::Error| format!("{} payload: {e}", call.event);
         let outcome: Result<(), String> = match call.event.as_str() {
@@ -570,15 +570,17 @@ impl Gate {
         text: String,
         ts: i64,
     ) -> Result<(), SessionError> {
-        let Ok(sender) = crate::phone::normalize(from, &self.settings.region) else {
+        // A number becomes E.164; an alphanumeric sender or a short code is
+        // kept as the phone gives it.
+        let Ok(sender) = crate::phone::sms_address(from, &self.settings.region) else {
             return self
                 .emit(Event::Notice(Notice::MalformedInput {
                     source: InputSource::Device,
-                    detail: format!("sender {from:.40} is not a phone number"),
+                    detail: format!("sender {from:.40} is not an SMS address"),
                 }))
                 .await;
         };
-        let key = ConversationKey::new(sender.as_str());
+        let key = ConversationKey::new(sender.to_string());
         if self.known_conversations.insert(key.clone()) {
             let conv = conversation::upsert(&key, self.route(), &self.settings.region);
             self.emit(Event::ConversationUpserted(conv)).await?;
@@ -593,7 +595,7 @@ impl Gate {
                 // de-duplicates them.
                 remote_id: RemoteId::new(format!("in-{call_id}")),
                 local_id: None,
-                sender: Address::Phone(sender),
+                sender,
                 sender_name: None,
                 direction: Direction::Incoming,
                 timestamp: Timestamp(ts),

@@ -42,17 +42,29 @@ impl KdeRig {
         accept: bool,
         skew: i64,
     ) -> Self {
+        let config = KdeConfig {
+            device_id: format!("sim_{}", number.trim_start_matches('+')),
+            protocol_version: version,
+            accept_pairing: accept,
+        };
+        Self::start_with(carrier, number, skew, config, false, false).await
+    }
+
+    /// A phone with its KDE Connect side configured by hand: `tls12_only`
+    /// like the Android app, `pair_on_connect` asking to pair right after
+    /// TLS.
+    pub async fn start_with(
+        carrier: &Arc<Carrier>,
+        number: &str,
+        skew: i64,
+        config: KdeConfig,
+        tls12_only: bool,
+        pair_on_connect: bool,
+    ) -> Self {
         let phone = phone(carrier, number, skew);
-        let kde = KdePhone::new(
-            phone.clone(),
-            KdeConfig {
-                device_id: format!("sim_{}", number.trim_start_matches('+')),
-                protocol_version: version,
-                accept_pairing: accept,
-            },
-            None,
-        )
-        .expect("phone identity");
+        let kde = KdePhone::new(phone.clone(), config, None).expect("phone identity");
+        kde.tls12_only(tls12_only);
+        kde.pair_on_connect(pair_on_connect);
         let server = kde
             .listen("127.0.0.1:0".parse().expect("addr"))
             .await
