@@ -10,6 +10,26 @@ mod xmpp;
 use common::{json_lines, koine, ok};
 use gk::{Tail, contains_text, is_online, is_type};
 
+/// `koine send` from a profile with no Koine running (it connects, sends and
+/// disconnects). Under a loaded CI machine the acknowledgement of a send
+/// from a resumed XMPP stream was once seen to take longer than the default
+/// 30 s wait: the wait is longer here, and a send that still times out
+/// prints the sender's log so the cause can be read.
+fn send(profile: &std::path::Path, from: &str, to: &str, text: &str) -> std::process::Output {
+    let out = koine(profile, &["send", "--wait", "120", from, to, text], None);
+    if !out.status.success() {
+        let log =
+            std::fs::read_to_string(profile.join("logs").join("koine.log")).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(60).collect();
+        eprintln!(
+            "log of {} (last lines, newest first):\n{}",
+            profile.display(),
+            tail.join("\n")
+        );
+    }
+    out
+}
+
 #[test]
 fn xmpp_strangers_land_in_requests_and_a_block_stops_them() {
     let server = xmpp::Prosody::start();
@@ -27,18 +47,12 @@ fn xmpp_strangers_land_in_requests_and_a_block_stops_them() {
     let id = std::process::id();
 
     let spam = format!("buy now {id}");
-    ok(
-        koine(&pm, &["send", &mallory, &alice, &spam], None),
-        "mallory",
-    );
+    ok(send(&pm, &mallory, &alice, &spam), "mallory");
     tail.wait_for("the stranger's message", |v| {
         is_type(v, "message_stored") && contains_text(v, &spam)
     });
     let hello = format!("hello, it's your friend {id}");
-    ok(
-        koine(&pf, &["send", &friend, &alice, &hello], None),
-        "friend",
-    );
+    ok(send(&pf, &friend, &alice, &hello), "friend");
     tail.wait_for("the friend's message", |v| {
         is_type(v, "message_stored") && contains_text(v, &hello)
     });
@@ -69,15 +83,9 @@ fn xmpp_strangers_land_in_requests_and_a_block_stops_them() {
     );
 
     let again = format!("still selling {id}");
-    ok(
-        koine(&pm, &["send", &mallory, &alice, &again], None),
-        "mallory again",
-    );
+    ok(send(&pm, &mallory, &alice, &again), "mallory again");
     let after = format!("are you there {id}");
-    ok(
-        koine(&pf, &["send", &friend, &alice, &after], None),
-        "friend again",
-    );
+    ok(send(&pf, &friend, &alice, &after), "friend again");
     tail.wait_for("the friend's next message", |v| {
         assert!(
             !contains_text(v, &again),
