@@ -54,8 +54,10 @@ pub struct AccountSettings {
     /// Where, when given explicitly.
     pub homeserver: Option<Url>,
     /// The user chose to start over with a new identity when the store's
-    /// key is missing ([`START_OVER`]).
-    pub start_over: bool,
+    /// key is missing ([`START_OVER`]): the id of the store to discard, as
+    /// the error named it. A stale id (from an earlier start-over) does
+    /// nothing, so a later loss of the key is refused again.
+    pub start_over: Option<String>,
 }
 
 impl AccountSettings {
@@ -95,7 +97,11 @@ impl AccountSettings {
         Ok(Self {
             user_id,
             homeserver,
-            start_over: settings.get(START_OVER).map(str::trim) == Some("true"),
+            start_over: settings
+                .get(START_OVER)
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned),
         })
     }
 }
@@ -167,6 +173,29 @@ async fn store_exists(data_dir: &Path) -> bool {
     }
 }
 
+/// The store's id: named in the error when its key is missing, and what
+/// the user writes in [`START_OVER`] to discard that store (and no other).
+fn store_id_file(data_dir: &Path) -> PathBuf {
+    data_dir.join("matrix-store.id")
+}
+
+/// The id of the store in `data_dir`, made now for a store from before ids.
+async fn store_id(data_dir: &Path) -> Result<String, MatrixError> {
+    match tokio::fs::read_to_string(store_id_file(data_dir)).await {
+        Ok(id) if !id.trim().is_empty() => Ok(id.trim().to_owned()),
+        _ => new_store_id(data_dir).await,
+    }
+}
+
+/// A new id for a new store.
+async fn new_store_id(data_dir: &Path) -> Result<String, MatrixError> {
+    let id = format!("store-{}", uuid::Uuid::new_v4().simple());
+    tokio::fs::write(store_id_file(data_dir), &id)
+        .await
+        .map_err(|e| MatrixError::Storage(e.to_string()))?;
+    Ok(id)
+}
+
 async fn wipe_store(data_dir: &Path) -> Result<(), MatrixError> {
     match tokio::fs::remove_dir_all(store_dir(data_dir)).await {
         Ok(()) => Ok(()),
@@ -225,16 +254,17 @@ pub(crate) async fn connect(
     // A store without its key in the keyring (another keyring, a restored
     // profile) holds this device's identity and message keys: it is wiped
     // only when the user chose to start over.
-    if !account.start_over
-        && keyring(secrets, |s| s.get(STORE_SECRET)).await?.is_none()
-        && store_exists(data_dir).await
-    {
-        return Err(MatrixError::StoreKeyMissing);
+    if keyring(secrets, |s| s.get(STORE_SECRET)).await?.is_none() && store_exists(data_dir).await {
+        let store_id = store_id(data_dir).await?;
+        if account.start_over.as_deref() != Some(store_id.as_str()) {
+            return Err(MatrixError::StoreKeyMissing { store_id });
+        }
     }
     let (passphrase, new_passphrase) = store_passphrase(secrets).await?;
     if new_passphrase {
         // A store from an earlier passphrase cannot be opened any more.
         wipe_store(data_dir).await?;
+        new_store_id(data_dir).await?;
     }
     if let Some(session) = saved_session(secrets).await? {
         if session.meta.user_id == account.user_id {
@@ -413,12 +443,12 @@ mod tests {
 
     /// An account whose homeserver is a closed loopback port: nothing is
     /// ever asked of a server before the store is opened.
-    fn account(start_over: bool) -> AccountSettings {
+    fn account(start_over: Option<&str>) -> AccountSettings {
         let mut settings = Settings::default();
         settings.set(USER_ID, "@alice:koine.test");
         settings.set(HOMESERVER, "http://127.0.0.1:9");
-        if start_over {
-            settings.set(START_OVER, "true");
+        if let Some(id) = start_over {
+            settings.set(START_OVER, id);
         }
         AccountSettings::parse(&settings).expect("settings")
     }
@@ -439,10 +469,10 @@ mod tests {
         let (dir, file) = orphaned_store();
         let secrets: Arc<dyn SecretStore> = Arc::new(MemorySecrets::default());
         let password = Secret::new("pw");
-        let result = connect(&account(false), Some(&password), &secrets, dir.path(), None).await;
+        let result = connect(&account(None), Some(&password), &secrets, dir.path(), None).await;
         assert!(file.exists(), "the store was wiped");
         assert!(
-            matches!(result, Err(MatrixError::StoreKeyMissing)),
+            matches!(result, Err(MatrixError::StoreKeyMissing { .. })),
             "{:?}",
             result.map(|_| ())
         );
@@ -450,20 +480,64 @@ mod tests {
             secrets.get(STORE_SECRET).expect("keyring").is_none(),
             "a new key was made for the old store"
         );
-        let error = SessionError::from(MatrixError::StoreKeyMissing);
+        let error = SessionError::from(MatrixError::StoreKeyMissing {
+            store_id: "store-1".into(),
+        });
         assert!(!error.is_retryable());
     }
 
     #[tokio::test]
-    async fn starting_over_is_an_explicit_choice() {
+    async fn starting_over_is_an_explicit_choice_for_one_store() {
         let (dir, file) = orphaned_store();
         let secrets: Arc<dyn SecretStore> = Arc::new(MemorySecrets::default());
         let password = Secret::new("pw");
+        // The error names the store; a wrong id (or "true") discards nothing.
+        let refused = connect(&account(None), Some(&password), &secrets, dir.path(), None).await;
+        let Err(MatrixError::StoreKeyMissing { store_id }) = refused else {
+            panic!("not refused: {:?}", refused.map(|_| ()));
+        };
+        let wrong = connect(
+            &account(Some("true")),
+            Some(&password),
+            &secrets,
+            dir.path(),
+            None,
+        )
+        .await;
+        assert!(matches!(wrong, Err(MatrixError::StoreKeyMissing { .. })));
+        assert!(file.exists());
         // The closed port fails the login; the start-over happened before.
-        let result = connect(&account(true), Some(&password), &secrets, dir.path(), None).await;
+        let result = connect(
+            &account(Some(&store_id)),
+            Some(&password),
+            &secrets,
+            dir.path(),
+            None,
+        )
+        .await;
         assert!(result.is_err());
         assert!(!file.exists(), "the old store was kept");
         assert!(secrets.get(STORE_SECRET).expect("keyring").is_some());
+        // The key of the new store is lost too, later: the setting still
+        // names the old store, so nothing is wiped without a new choice.
+        std::fs::create_dir_all(store_dir(dir.path())).expect("store dir");
+        let new_file = store_dir(dir.path()).join("new-device.marker");
+        std::fs::write(&new_file, b"the new identity").expect("store file");
+        secrets.delete(STORE_SECRET).expect("forget the key");
+        let again = connect(
+            &account(Some(&store_id)),
+            Some(&password),
+            &secrets,
+            dir.path(),
+            None,
+        )
+        .await;
+        assert!(
+            matches!(&again, Err(MatrixError::StoreKeyMissing { store_id: new }) if new != &store_id),
+            "{:?}",
+            again.map(|_| ())
+        );
+        assert!(new_file.exists(), "a stale choice wiped the new store");
     }
 
     #[tokio::test]
@@ -471,8 +545,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let secrets: Arc<dyn SecretStore> = Arc::new(MemorySecrets::default());
         let password = Secret::new("pw");
-        let result = connect(&account(false), Some(&password), &secrets, dir.path(), None).await;
-        assert!(!matches!(result, Err(MatrixError::StoreKeyMissing)));
+        let result = connect(&account(None), Some(&password), &secrets, dir.path(), None).await;
+        assert!(!matches!(result, Err(MatrixError::StoreKeyMissing { .. })));
         assert!(secrets.get(STORE_SECRET).expect("keyring").is_some());
     }
 }

@@ -57,13 +57,18 @@ pub enum MatrixError {
     /// keys) is not in the keyring, but the store is there: the keyring is
     /// another one, or the profile was restored without it. Nothing is
     /// wiped; the user may choose to start over with a new identity
-    /// (the account setting [`crate::account::START_OVER`]).
+    /// (the account setting [`crate::account::START_OVER`] set to
+    /// `store_id`).
     #[error(
         "the key of this account's encrypted store is missing from the keyring; \
-         its identity and message keys are kept: restore the keyring, or choose \
-         to start over with a new identity in the account's settings"
+         its identity and message keys are kept: restore the keyring, or start \
+         over with a new identity by setting start_over to {store_id} in the \
+         account's settings"
     )]
-    StoreKeyMissing,
+    StoreKeyMissing {
+        /// The store to discard, if the user chooses to.
+        store_id: String,
+    },
     /// Another session (another Koine process on the same profile) drives
     /// this device: it holds the crypto store's cross-process lock.
     #[error("this account's device is in use by another Koine process")]
@@ -141,7 +146,7 @@ impl From<MatrixError> for SessionError {
                 }
             }
             MatrixError::Build(b) => SessionError::Storage(b.to_string()),
-            e @ (MatrixError::StoreKeyMissing | MatrixError::DeviceInUse) => {
+            e @ (MatrixError::StoreKeyMissing { .. } | MatrixError::DeviceInUse) => {
                 SessionError::Storage(e.to_string())
             }
             MatrixError::Storage(s) => SessionError::Storage(s),
