@@ -9,29 +9,13 @@ mod common;
 mod gk;
 
 use common::koine;
-use gk::{
-    ALICE, BOB, Tail, add_account, contains_text, is_online, is_type, local_paths, start_server,
-};
-use koine_gatekeeper::server::db::Db;
-use koine_gatekeeper::wire::Peer;
-use koine_gatekeeper::wire::stanza::Folder;
+use gk::{ALICE, BOB, Tail, alice_and_bob, contains_text, is_online, is_type, local_paths};
 use std::time::Duration;
 
 #[test]
 fn two_profiles_exchange_text_image_and_file_through_the_reference_server() {
     let dir = tempfile::tempdir().expect("tmp");
-    let db_path = dir.path().join("gatekeeper.sqlite");
-    let ready = start_server(db_path.clone(), Duration::ZERO);
-    let db = Db::open(&db_path).expect("db");
-    let (alice, bob) = (Peer::parse(ALICE).expect("a"), Peer::parse(BOB).expect("b"));
-    db.add_user(&alice, "pw-a").expect("alice");
-    db.add_user(&bob, "pw-b").expect("bob");
-    db.set_optin(&bob, "koine", Folder::Separate, true)
-        .expect("opt-in");
-
-    let (pa, pb) = (dir.path().join("profile-a"), dir.path().join("profile-b"));
-    add_account(&pa, ALICE, "pw-a", &ready);
-    add_account(&pb, BOB, "pw-b", &ready);
+    let (_db, pa, pb) = alice_and_bob(dir.path(), Duration::ZERO);
     let image: Vec<u8> = (0..40_000u32).flat_map(|i| i.to_le_bytes()).collect();
     let file = b"%PDF-1.4 a small report\n".repeat(200);
     let (image_path, file_path) = (dir.path().join("photo.png"), dir.path().join("report.pdf"));

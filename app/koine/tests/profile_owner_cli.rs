@@ -12,10 +12,7 @@ mod common;
 mod gk;
 
 use common::koine;
-use gk::{ALICE, BOB, Tail, add_account, contains_text, is_online, is_type, start_server};
-use koine_gatekeeper::server::db::Db;
-use koine_gatekeeper::wire::Peer;
-use koine_gatekeeper::wire::stanza::Folder;
+use gk::{ALICE, BOB, Tail, alice_and_bob, contains_text, is_online, is_type};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -24,17 +21,7 @@ const MESSAGES: usize = 200;
 #[test]
 fn a_second_koine_hands_its_sends_to_the_running_one() {
     let dir = tempfile::tempdir().expect("tmp");
-    let db_path = dir.path().join("gatekeeper.sqlite");
-    let ready = start_server(db_path.clone(), Duration::ZERO);
-    let db = Db::open(&db_path).expect("db");
-    let (alice, bob) = (Peer::parse(ALICE).expect("a"), Peer::parse(BOB).expect("b"));
-    db.add_user(&alice, "pw-a").expect("alice");
-    db.add_user(&bob, "pw-b").expect("bob");
-    db.set_optin(&bob, "koine", Folder::Separate, true)
-        .expect("opt-in");
-    let (pa, pb) = (dir.path().join("profile-a"), dir.path().join("profile-b"));
-    add_account(&pa, ALICE, "pw-a", &ready);
-    add_account(&pb, BOB, "pw-b", &ready);
+    let (_db, pa, pb) = alice_and_bob(dir.path(), Duration::ZERO);
 
     let tail_b = Tail::start(&pb);
     tail_b.wait_for("Bob online", is_online);

@@ -625,10 +625,10 @@ impl Session {
                         conversation,
                         remote_id: RemoteId::new(target.as_str()),
                         change: MessageChange::ReactionAdded {
-                            by: Address::Mxid(reactor.clone()),
+                            by: Address::Mxid(reactor),
                             key,
                         },
-                        by: self.author_of(reactor),
+                        by: self.author_of_user(&by),
                         at,
                     },
                     Err(e) => malformed(InputSource::Server, e.to_string()),
@@ -859,28 +859,22 @@ impl Session {
         if user == &*self.own {
             return Author::Me;
         }
-        Mxid::parse(user.as_str())
-            .map(|m| Author::Other(Address::Mxid(m)))
-            .unwrap_or_else(|_| Author::Other(Address::Room(user.to_string())))
+        Author::Other(user_address(user))
     }
 
     /// A user whose power in the room lets them remove others' events
     /// (checked against the room's power levels before this is used).
     fn moderator(&self, user: &UserId) -> Author {
-        Author::Moderator(
-            Mxid::parse(user.as_str())
-                .map(Address::Mxid)
-                .unwrap_or_else(|_| Address::Room(user.to_string())),
-        )
+        Author::Moderator(user_address(user))
     }
+}
 
-    fn author_of(&self, user: Mxid) -> Author {
-        if user.as_str() == self.own.as_str() {
-            Author::Me
-        } else {
-            Author::Other(Address::Mxid(user))
-        }
-    }
+/// A user's address (their raw id should it not parse, which the server's
+/// checks rule out).
+fn user_address(user: &UserId) -> Address {
+    Mxid::parse(user.as_str())
+        .map(Address::Mxid)
+        .unwrap_or_else(|_| Address::Room(user.to_string()))
 }
 
 /// The sender of an event that an edit or a redaction names.

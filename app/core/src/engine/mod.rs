@@ -573,12 +573,9 @@ impl Engine {
             (store.conversation(id)?, store.newest_incoming(id)?)
         };
         let Some(up_to) = newest else { return Ok(()) };
-        let record = self.store().account(&conversation.account)?;
         let receipts = self
-            .inner
-            .registry
-            .get(&record.protocol)
-            .is_some_and(|p| p.info().capabilities.read_receipts);
+            .plugin_info(&conversation.account)?
+            .is_some_and(|i| i.capabilities.read_receipts);
         if conversation.is_request || !receipts {
             return Ok(());
         }
@@ -604,12 +601,9 @@ impl Engine {
     /// stopped, where the network has typing notices. Not in Requests.
     pub async fn set_typing(&self, id: ConversationId, typing: bool) -> Result<(), EngineError> {
         let conversation = self.store().conversation(id)?;
-        let record = self.store().account(&conversation.account)?;
         let supported = self
-            .inner
-            .registry
-            .get(&record.protocol)
-            .is_some_and(|p| p.info().capabilities.typing);
+            .plugin_info(&conversation.account)?
+            .is_some_and(|i| i.capabilities.typing);
         if conversation.is_request || conversation.read_only || !supported {
             return Ok(());
         }
@@ -653,10 +647,8 @@ impl Engine {
         key: &str,
         value: &str,
     ) -> Result<(), EngineError> {
-        let record = self.store().account(account)?;
-        let secret = self.inner.registry.get(&record.protocol).is_some_and(|p| {
-            p.info()
-                .account_fields
+        let secret = self.plugin_info(account)?.is_some_and(|i| {
+            i.account_fields
                 .iter()
                 .any(|f| f.key == key && f.kind == FieldKind::Secret)
         });
@@ -666,6 +658,16 @@ impl Engine {
             )));
         }
         Ok(self.store().set_account_setting(account, key, value)?)
+    }
+
+    /// What the plugin of an account's network offers (`None` when this
+    /// build has no plugin for it).
+    fn plugin_info(
+        &self,
+        account: &AccountId,
+    ) -> Result<Option<koine_api::ProtocolInfo>, EngineError> {
+        let record = self.store().account(account)?;
+        Ok(self.inner.registry.get(&record.protocol).map(|p| p.info()))
     }
 
     /// Keeps (or, with `None` or empty text, clears) a conversation's

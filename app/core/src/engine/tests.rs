@@ -405,8 +405,8 @@ async fn nothing_is_acknowledged_that_the_store_refused() {
     engine.start(&account).expect("start");
     wait_event(&mut events, "online", |e| is_online(e, &account)).await;
     // Someone we know, so the message lands in the inbox.
-    engine.with_store(|s| {
-        s.upsert_contact(
+    engine
+        .add_contact(
             &account,
             &Contact {
                 address: Address::parse_any("bob@mem.invalid").expect("bob"),
@@ -415,8 +415,7 @@ async fn nothing_is_acknowledged_that_the_store_refused() {
                 mutual: true,
             },
         )
-        .expect("contact")
-    });
+        .expect("contact");
 
     engine.with_store(|s| s.refuse_writes(true).expect("read-only"));
     let _ = fx.incoming.send((

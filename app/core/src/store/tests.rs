@@ -20,17 +20,21 @@ fn route() -> Route {
 fn store_with_account(id: &str) -> (Store, AccountId) {
     let store = Store::open_in_memory().expect("store");
     let account = AccountId::new(id);
+    add_account(&store, &account, "test", "me@example.org", 1);
+    (store, account)
+}
+
+fn add_account(store: &Store, id: &AccountId, protocol: &str, label: &str, created_at: i64) {
     store
         .insert_account(&AccountRecord {
-            id: account.clone(),
-            protocol: ProtocolId::new("test"),
-            label: "me@example.org".into(),
+            id: id.clone(),
+            protocol: ProtocolId::new(protocol),
+            label: label.into(),
             settings: Settings::default(),
             enabled: true,
-            created_at: Timestamp(1),
+            created_at: Timestamp(created_at),
         })
         .expect("account");
-    (store, account)
 }
 
 fn incoming(key: &str, remote: &str, text: &str, at: i64) -> Message {
@@ -258,16 +262,7 @@ fn delivery_states_only_advance_and_changes_apply() {
 fn another_account_cannot_claim_a_queued_message_by_its_local_id() {
     let (mut store, a) = store_with_account("a");
     let b = AccountId::new("b");
-    store
-        .insert_account(&AccountRecord {
-            id: b.clone(),
-            protocol: ProtocolId::new("test"),
-            label: "me2@example.net".into(),
-            settings: Settings::default(),
-            enabled: true,
-            created_at: Timestamp(2),
-        })
-        .expect("account b");
+    add_account(&store, &b, "test", "me2@example.net", 2);
     let conv_a = conversation(&store, &a, "bob@example.org");
     let conv_b = conversation(&store, &b, "eve@example.net");
     let local = LocalId::new("l-secret");
@@ -451,16 +446,7 @@ fn nobody_edits_or_deletes_a_message_they_did_not_write() {
 fn search_spans_accounts_and_ignores_accents_and_case() {
     let (mut store, a) = store_with_account("a");
     let b = AccountId::new("b");
-    store
-        .insert_account(&AccountRecord {
-            id: b.clone(),
-            protocol: ProtocolId::new("other"),
-            label: "me2".into(),
-            settings: Settings::default(),
-            enabled: true,
-            created_at: Timestamp(2),
-        })
-        .expect("account b");
+    add_account(&store, &b, "other", "me2", 2);
     let ca = conversation(&store, &a, "bob@example.org");
     let cb = conversation(&store, &b, "eve@example.net");
     store

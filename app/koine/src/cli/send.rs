@@ -3,7 +3,7 @@
 use anyhow::{Context, bail};
 use clap::Args;
 use koine_api::{
-    Attachment, ChatState, Command, Content, ConversationKey, DeliveryState, RemoteId,
+    Attachment, ChatState, Command, Content, ConversationKey, DeliveryState, LocalId, RemoteId,
 };
 use koine_core::{AccountStatus, Engine, EngineError, EngineEvent};
 use std::path::PathBuf;
@@ -93,14 +93,10 @@ pub async fn run(engine: &Engine, args: SendArgs) -> anyhow::Result<ExitCode> {
     loop {
         let event = match tokio::time::timeout_at(deadline, events.recv()).await {
             Err(_) => {
-                println!(
-                    "{}",
-                    serde_json::json!({"local_id": local_id, "state": "queued"})
-                );
-                eprintln!(
-                    "koine: not sent yet: kept in the outbox, it goes out the next time Koine connects"
-                );
-                return Ok(ExitCode::from(QUEUED));
+                return Ok(queued(
+                    &local_id,
+                    "kept in the outbox, it goes out the next time Koine connects",
+                ));
             }
             Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => continue,
             Ok(Err(_)) => bail!("the engine stopped"),
@@ -112,14 +108,7 @@ pub async fn run(engine: &Engine, args: SendArgs) -> anyhow::Result<ExitCode> {
                     && message.state >= DeliveryState::Sent
                     && message.state != DeliveryState::Failed =>
             {
-                println!(
-                    "{}",
-                    serde_json::json!({
-                        "local_id": local_id, "state": message.state,
-                        "remote_id": message.remote_id, "route": message.route,
-                    })
-                );
-                return Ok(ExitCode::SUCCESS);
+                return Ok(sent(&local_id, &message, None));
             }
             EngineEvent::SendFailed {
                 local_id: id,
@@ -127,21 +116,13 @@ pub async fn run(engine: &Engine, args: SendArgs) -> anyhow::Result<ExitCode> {
                 will_retry: false,
                 ..
             } if id == local_id => {
-                println!(
-                    "{}",
-                    serde_json::json!({"local_id": local_id, "state": "failed", "error": error})
-                );
-                eprintln!("koine: error: not sent: {error}");
-                return Ok(ExitCode::from(REFUSED));
+                return Ok(refused(&local_id, &error));
             }
             EngineEvent::AccountStatus {
                 account: a,
                 status: AccountStatus::Failed { reason },
             } if a == account.id => {
-                println!(
-                    "{}",
-                    serde_json::json!({"local_id": local_id, "state": "queued"})
-                );
+                print_queued(&local_id);
                 bail!(
                     "{} cannot connect: {reason} (the message stays in the outbox)",
                     account.label
@@ -190,48 +171,69 @@ async fn handed_off(
     let (local_id, id) = engine
         .send(account, key, content, args.reply_to.map(RemoteId::new))
         .await?;
-    let queued = || {
-        println!(
-            "{}",
-            serde_json::json!({"local_id": local_id, "state": "queued"})
-        );
-    };
     if let Err(e) = engine.hand_off(account).await {
-        queued();
-        eprintln!(
-            "koine: not sent yet: another Koine runs this profile and did not take it ({e}); it stays in the outbox"
-        );
-        return Ok(ExitCode::from(QUEUED));
+        return Ok(queued(
+            &local_id,
+            &format!(
+                "another Koine runs this profile and did not take it ({e}); it stays in the outbox"
+            ),
+        ));
     }
     loop {
         let message = engine.message(id)?;
         if message.state == DeliveryState::Failed {
-            let error = message.error.unwrap_or_default();
-            println!(
-                "{}",
-                serde_json::json!({"local_id": local_id, "state": "failed", "error": error})
-            );
-            eprintln!("koine: error: not sent: {error}");
-            return Ok(ExitCode::from(REFUSED));
+            return Ok(refused(&local_id, &message.error.unwrap_or_default()));
         }
         if message.state >= DeliveryState::Sent {
-            println!(
-                "{}",
-                serde_json::json!({
-                    "local_id": local_id, "state": message.state,
-                    "remote_id": message.remote_id, "route": message.route,
-                    "sent_by": "the running Koine",
-                })
-            );
-            return Ok(ExitCode::SUCCESS);
+            return Ok(sent(&local_id, &message, Some("the running Koine")));
         }
         if tokio::time::Instant::now() >= deadline {
-            queued();
-            eprintln!(
-                "koine: not sent yet: the running Koine has it in the outbox and sends it when the account is online"
-            );
-            return Ok(ExitCode::from(QUEUED));
+            return Ok(queued(
+                &local_id,
+                "the running Koine has it in the outbox and sends it when the account is online",
+            ));
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+fn print_queued(local_id: &LocalId) {
+    println!(
+        "{}",
+        serde_json::json!({"local_id": local_id, "state": "queued"})
+    );
+}
+
+/// Not sent yet, safely in the outbox: exit code 3.
+fn queued(local_id: &LocalId, why: &str) -> ExitCode {
+    print_queued(local_id);
+    eprintln!("koine: not sent yet: {why}");
+    ExitCode::from(QUEUED)
+}
+
+/// The network refused it: exit code 2.
+fn refused(local_id: &LocalId, error: &(impl serde::Serialize + std::fmt::Display)) -> ExitCode {
+    println!(
+        "{}",
+        serde_json::json!({"local_id": local_id, "state": "failed", "error": error})
+    );
+    eprintln!("koine: error: not sent: {error}");
+    ExitCode::from(REFUSED)
+}
+
+/// Accepted by the network (sent by this process or, `sent_by`, another).
+fn sent(
+    local_id: &LocalId,
+    message: &koine_core::StoredMessage,
+    sent_by: Option<&str>,
+) -> ExitCode {
+    let mut out = serde_json::json!({
+        "local_id": local_id, "state": message.state,
+        "remote_id": message.remote_id, "route": message.route,
+    });
+    if let Some(by) = sent_by {
+        out["sent_by"] = by.into();
+    }
+    println!("{out}");
+    ExitCode::SUCCESS
 }

@@ -130,6 +130,35 @@ pub fn start_server(
         .expect("server ready")
 }
 
+/// The reference server on loopback with Alice (a third-party user) and
+/// Bob (a gatekeeper user who opted in to Koine), each with an account in
+/// a profile of their own under `dir`: the server's database (to look into
+/// its queues), and the two profiles.
+pub fn alice_and_bob(
+    dir: &Path,
+    ack_delay: Duration,
+) -> (
+    koine_gatekeeper::server::db::Db,
+    std::path::PathBuf,
+    std::path::PathBuf,
+) {
+    use koine_gatekeeper::server::db::Db;
+    use koine_gatekeeper::wire::Peer;
+    use koine_gatekeeper::wire::stanza::Folder;
+    let db_path = dir.join("gatekeeper.sqlite");
+    let ready = start_server(db_path.clone(), ack_delay);
+    let db = Db::open(&db_path).expect("db");
+    let (alice, bob) = (Peer::parse(ALICE).expect("a"), Peer::parse(BOB).expect("b"));
+    db.add_user(&alice, "pw-a").expect("alice");
+    db.add_user(&bob, "pw-b").expect("bob");
+    db.set_optin(&bob, "koine", Folder::Separate, true)
+        .expect("opt-in");
+    let (pa, pb) = (dir.join("profile-a"), dir.join("profile-b"));
+    add_account(&pa, ALICE, "pw-a", &ready);
+    add_account(&pb, BOB, "pw-b", &ready);
+    (db, pa, pb)
+}
+
 pub fn add_account(
     profile: &Path,
     user: &str,
