@@ -36,7 +36,7 @@ pub struct Args {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Add, list or remove accounts.
+    /// Add, list, change or remove accounts.
     #[command(subcommand)]
     Account(account::AccountCommand),
     /// List the networks this build supports and their account fields.
