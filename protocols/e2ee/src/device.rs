@@ -205,6 +205,21 @@ fn malformed(what: &'static str, e: impl std::fmt::Display) -> E2eeError {
     }
 }
 
+/// How long a signed prekey stays current before it is rotated (a week).
+pub const SIGNED_PRE_KEY_ROTATION_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// How long a replaced signed prekey is kept, so that a peer who fetched a
+/// bundle before the rotation (or whose first message waits on the server)
+/// can still start a session: 30 days, long enough for a first message that
+/// waited on a server while this device was away.
+pub const SIGNED_PRE_KEY_GRACE_MS: i64 = 30 * 24 * 3600 * 1000;
+
+/// When a signed prekey was made (zero when the record does not say).
+fn stamp(r: &SignedPreKeyRecord) -> koine_api::Timestamp {
+    let ms = r.timestamp().map(|t| t.epoch_millis()).unwrap_or(0);
+    koine_api::Timestamp(i64::try_from(ms).unwrap_or(i64::MAX))
+}
+
 impl Device {
     /// A new device kept only in memory.
     pub fn ephemeral() -> Result<Self, E2eeError> {
@@ -406,10 +421,95 @@ impl Device {
     }
 
     /// Makes a new signed prekey and keeps it (old ones stay, so sessions
-    /// started from them still open).
+    /// started from them still open, until [`Device::refresh_signed_pre_key`]
+    /// drops those replaced more than [`SIGNED_PRE_KEY_GRACE_MS`] ago).
     pub fn rotate_signed_pre_key(&mut self) -> Result<SignedPreKey, E2eeError> {
+        self.rotate_signed_pre_key_at(koine_api::Timestamp::now())
+    }
+
+    /// Rotates the signed prekey when the current one is older than
+    /// [`SIGNED_PRE_KEY_ROTATION_MS`] at `now`, and drops the previous ones
+    /// that were replaced more than [`SIGNED_PRE_KEY_GRACE_MS`] ago (a peer
+    /// that fetched a bundle before the rotation can still start a session
+    /// during the grace period). Returns the new key to publish, if any.
+    pub fn refresh_signed_pre_key(
+        &mut self,
+        now: koine_api::Timestamp,
+    ) -> Result<Option<SignedPreKey>, E2eeError> {
+        let created = self.signed_pre_key_created()?;
+        let rotated = if now.0.saturating_sub(created.0) >= SIGNED_PRE_KEY_ROTATION_MS {
+            Some(self.rotate_signed_pre_key_at(now)?)
+        } else {
+            None
+        };
+        self.prune_signed_pre_keys(now)?;
+        Ok(rotated)
+    }
+
+    /// When the current signed prekey was made.
+    pub fn signed_pre_key_created(&self) -> Result<koine_api::Timestamp, E2eeError> {
+        let r = self
+            .signed
+            .records
+            .get(&self.signed_id)
+            .ok_or_else(|| E2eeError::Store("no signed prekey".into()))?;
+        Ok(stamp(r))
+    }
+
+    /// The ids of the signed prekeys kept (the current one and those still
+    /// in their grace period), oldest first.
+    pub fn kept_signed_pre_key_ids(&self) -> Vec<u32> {
+        let mut ids: Vec<u32> = self.signed.records.keys().copied().collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// Drops every signed prekey whose successor was made more than the
+    /// grace period before `now`. The current key is never dropped.
+    fn prune_signed_pre_keys(&mut self, now: koine_api::Timestamp) -> Result<(), E2eeError> {
+        let drop: Vec<u32> = self
+            .signed
+            .records
+            .keys()
+            .copied()
+            .filter(|&id| id != self.signed_id)
+            .filter(|&id| {
+                // The successor is the next id kept (ids only grow).
+                let successor = self
+                    .signed
+                    .records
+                    .iter()
+                    .filter(|(k, _)| **k > id)
+                    .min_by_key(|(k, _)| **k)
+                    .map(|(_, r)| stamp(r));
+                successor.is_some_and(|t| now.0.saturating_sub(t.0) > SIGNED_PRE_KEY_GRACE_MS)
+            })
+            .collect();
+        if drop.is_empty() {
+            return Ok(());
+        }
+        for id in drop {
+            self.signed.records.remove(&id);
+            self.identities
+                .dirty
+                .0
+                .push(Change::Delete("signed", id.to_string()));
+        }
+        self.flush()
+    }
+
+    /// [`Device::rotate_signed_pre_key`] as if made at `at` (tests age keys
+    /// with it).
+    #[doc(hidden)]
+    pub fn rotate_signed_pre_key_at(
+        &mut self,
+        at: koine_api::Timestamp,
+    ) -> Result<SignedPreKey, E2eeError> {
         let mut r = rng();
-        let id = self.signed_id + 1;
+        let id = self
+            .signed_id
+            .checked_add(1)
+            .ok_or_else(|| E2eeError::Store("signed prekey ids exhausted".into()))?;
         let kp = KeyPair::generate(&mut r);
         let sig = self
             .identities
@@ -419,7 +519,7 @@ impl Device {
             .map_err(|e| E2eeError::Store(e.to_string()))?;
         let record = SignedPreKeyRecord::new(
             id.into(),
-            Timestamp::from_epoch_millis(koine_api::Timestamp::now().0.max(0) as u64),
+            Timestamp::from_epoch_millis(u64::try_from(at.0).unwrap_or(0)),
             &kp,
             &sig,
         );

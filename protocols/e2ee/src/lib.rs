@@ -14,6 +14,14 @@
 //! - Publishing: [`Device::signed_pre_key`], [`Device::generate_one_time_pre_keys`]
 //!   and [`Device::identity_key`] give what a prekey server stores; a
 //!   [`PreKeyBundle`] is a plain struct the caller carries in its own format.
+//!   [`Device::refresh_signed_pre_key`] rotates the signed prekey weekly and
+//!   keeps replaced ones for a 30-day grace period; callers run it at login
+//!   and daily, and publish the new key when it returns one.
+//! - Post-quantum prekeys: `wacore-libsignal` 0.7 speaks X3DH only. Its
+//!   bundles have no Kyber prekey and its session setup has no PQXDH key
+//!   agreement (Kyber fields appear only in its session records, for reading
+//!   other clients' state), so post-quantum sessions cannot be offered yet;
+//!   the gatekeeper protocol reserves the fields for them (its `PROTOCOL.md`).
 //! - Sessions: [`Device::start_session`] from a peer's bundle, then
 //!   [`Device::encrypt`] / [`Device::decrypt`]. Out-of-order and lost
 //!   messages are handled by the ratchet.
@@ -56,7 +64,10 @@ mod safety;
 mod store;
 mod types;
 
-pub use device::{Device, STORE_KEY_NAME, verify_signed_pre_key};
+pub use device::{
+    Device, SIGNED_PRE_KEY_GRACE_MS, SIGNED_PRE_KEY_ROTATION_MS, STORE_KEY_NAME,
+    verify_signed_pre_key,
+};
 pub use error::E2eeError;
 pub use safety::{SafetyNumber, safety_number};
 pub use types::{

@@ -1,7 +1,7 @@
-//! One peer cannot drain a user's one-time prekeys on the reference server:
-//! past a small burst, the bundles it fetches carry no one-time prekey
-//! (X3DH still works with the signed prekey), while another peer still
-//! gets one.
+//! Prekeys on the reference server. One peer cannot drain a user's one-time
+//! prekeys: past a small burst, the bundles it fetches carry no one-time
+//! prekey (X3DH still works with the signed prekey), while another peer
+//! still gets one. A week-old signed prekey is replaced at login.
 
 mod common;
 
@@ -76,6 +76,11 @@ impl Raw {
 
     /// Fetches `of`'s bundle; whether it carried a one-time prekey.
     async fn bundle_has_one_time_key(&mut self, of: &str) -> anyhow::Result<bool> {
+        Ok(self.bundle(of).await?.one_time_pre_key.is_some())
+    }
+
+    /// Fetches `of`'s bundle.
+    async fn bundle(&mut self, of: &str) -> anyhow::Result<PreKeyBundle> {
         self.next += 1;
         let id = format!("b{}", self.next);
         self.send(&Stanza::Iq {
@@ -93,8 +98,7 @@ impl Raw {
                 let IqPayload::Bundle(_, bytes) = payload else {
                     anyhow::bail!("no bundle: {payload:?}");
                 };
-                let b: PreKeyBundle = proto::decode("PreKeyBundle", &bytes)?;
-                return Ok(b.one_time_pre_key.is_some());
+                return Ok(proto::decode("PreKeyBundle", &bytes)?);
             }
         }
     }
@@ -129,5 +133,45 @@ async fn one_peer_cannot_drain_a_users_one_time_prekeys() -> anyhow::Result<()> 
     // Another peer is not held back by Bob.
     let mut carol = Raw::login(&server, "+4930123456789", "pw-c").await?;
     assert!(carol.bundle_has_one_time_key(ALICE).await?);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_week_old_signed_prekey_is_replaced_when_the_account_logs_in() -> anyhow::Result<()> {
+    let server = Server::start()?;
+    server.admin(&["add-user", ALICE, "pw-a"])?;
+    server.admin(&["add-user", "+4915112345678", "pw-b"])?;
+    server.admin(&["opt-in", "+4915112345678", "koine"])?;
+    let dirs = tempfile::tempdir()?;
+    let dir = dirs.path().join("a");
+    let mut a = Live::start(&server.account(ALICE, "pw-a"), &dir)?;
+    a.online().await?;
+    a.ended().await??;
+
+    // While the account is away, its signed prekey turns eight days old.
+    let aged = {
+        let secrets = common::keyring(&dir);
+        let mut device = koine_e2ee::Device::open(&dir.join("e2ee.sqlite"), &secrets)?;
+        let eight_days = 8 * 24 * 3600 * 1000;
+        device
+            .rotate_signed_pre_key_at(koine_api::Timestamp(
+                koine_api::Timestamp::now().0 - eight_days,
+            ))?
+            .id
+    };
+
+    let mut a = Live::start(&server.account(ALICE, "pw-a"), &dir)?;
+    a.online().await?;
+    let mut bob = Raw::login(&server, "+4915112345678", "pw-b").await?;
+    let published = bob
+        .bundle(ALICE)
+        .await?
+        .signed_pre_key
+        .ok_or_else(|| anyhow::anyhow!("no signed prekey"))?;
+    assert!(
+        published.id > aged,
+        "the server still hands out the week-old signed prekey {aged} (got {})",
+        published.id
+    );
     Ok(())
 }

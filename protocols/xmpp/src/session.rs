@@ -412,6 +412,9 @@ impl Session {
     }
 
     async fn keepalive(&mut self) -> Result<(), XmppError> {
+        if self.omemo.as_ref().is_some_and(|o| o.signed_pre_key_due()) {
+            self.omemo_publish(true, true).await?;
+        }
         if self.sm.is_some() {
             self.stream
                 .feed(&XmppStreamElement::SM(sm::Nonza::Req(sm::R)))

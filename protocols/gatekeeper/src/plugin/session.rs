@@ -28,6 +28,8 @@ use std::collections::HashMap;
 const NOISE_KEY: &str = "noise-static-key";
 const KEEP_PREKEYS: u32 = 50;
 const UPLOAD_BELOW: u32 = 20;
+/// How often a long session checks whether the signed prekey is due.
+const ROTATION_CHECK: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 /// Identity-change prompts are `identity-<peer>`: answerable after a restart.
 const IDENTITY_PROMPT: &str = "identity-";
 
@@ -354,6 +356,10 @@ impl Session {
         } else {
             Vec::new()
         };
+        // A week-old signed prekey is replaced before it is published.
+        self.device
+            .refresh_signed_pre_key(Timestamp::now())
+            .map_err(e2ee_err)?;
         let spk = self.device.signed_pre_key().map_err(e2ee_err)?;
         let upload = KeyUpload {
             identity_key: self.device.identity_key(),
@@ -386,11 +392,15 @@ impl Session {
     }
 
     async fn serve(&mut self) -> Result<(), SessionError> {
+        // A session may last longer than a signed prekey: look daily.
+        let mut rotation =
+            tokio::time::interval_at(tokio::time::Instant::now() + ROTATION_CHECK, ROTATION_CHECK);
         loop {
             while let Some(s) = self.link.backlog.pop_front() {
                 self.on_stanza(s).await?;
             }
             tokio::select! {
+                _ = rotation.tick() => self.rotate_if_due().await?,
                 command = self.cx.commands.recv() => match command {
                     Some(c) => self.on_command(c).await?,
                     None => return Ok(()),
@@ -408,6 +418,19 @@ impl Session {
                 }
             }
         }
+    }
+
+    /// Publishes a new signed prekey when the current one is a week old
+    /// (without adding one-time prekeys).
+    async fn rotate_if_due(&mut self) -> Result<(), SessionError> {
+        let due = Timestamp::now()
+            .0
+            .saturating_sub(self.device.signed_pre_key_created().map_err(e2ee_err)?.0)
+            >= koine_e2ee::SIGNED_PRE_KEY_ROTATION_MS;
+        if due {
+            self.publish_keys(u32::MAX).await?;
+        }
+        Ok(())
     }
 
     async fn notice_malformed(

@@ -62,8 +62,14 @@ impl Session {
         bundle: bool,
         options: bool,
     ) -> Result<(), XmppError> {
-        let Some(o) = &self.omemo else { return Ok(()) };
+        let Some(o) = &mut self.omemo else {
+            return Ok(());
+        };
         let (node, item) = if bundle {
+            // A week-old signed prekey is replaced before it is published.
+            o.device
+                .refresh_signed_pre_key(koine_api::Timestamp::now())
+                .map_err(|e| XmppError::Storage(e.to_string()))?;
             let b = o.bundle().map_err(|e| XmppError::Storage(e.to_string()))?;
             (wire::bundle_node(o.id), b)
         } else {

@@ -184,6 +184,15 @@ impl Omemo {
         ))
     }
 
+    /// Whether the signed prekey is a week old: the bundle is then published
+    /// again with a new one (a session may last longer than a week).
+    pub fn signed_pre_key_due(&self) -> bool {
+        self.device.signed_pre_key_created().is_ok_and(|t| {
+            koine_api::Timestamp::now().0.saturating_sub(t.0)
+                >= koine_e2ee::SIGNED_PRE_KEY_ROTATION_MS
+        })
+    }
+
     /// Tops the one-time prekeys up to [`PREKEYS`].
     pub fn replenish(&mut self) -> Result<(), OmemoError> {
         let have = self.device.one_time_pre_key_count();
