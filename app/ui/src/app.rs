@@ -368,6 +368,7 @@ impl App {
             }
             Message::Setup(action) => self.on_setup(action),
             Message::AnswerPrompt(answer) => self.answer_prompt(answer),
+            Message::CopyPromptDetail => self.copy_prompt_detail(),
             Message::ChatScrolled(scroll) => self.scrolled(scroll),
             Message::OlderLoaded(id, older) => {
                 self.older_loaded(id, older);

@@ -255,6 +255,7 @@ fn perform(engine: &Engine, effect: Effect) -> Task<Message> {
             Task::batch([lists, people])
         }
         Effect::Focus(id) => iced::widget::operation::focus(id),
+        Effect::Copy(contents) => iced::clipboard::write(contents),
         other => Task::perform(tasks::run(engine, other), |m| m),
     }
 }

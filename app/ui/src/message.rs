@@ -64,6 +64,8 @@ pub enum Message {
     Setup(crate::account_setup::Action),
     /// The user answered the question on screen.
     AnswerPrompt(koine_api::PromptAnswer),
+    /// Copy the recovery key of the question on screen.
+    CopyPromptDetail,
     /// The window gained (true) or lost (false) the focus.
     WindowFocus(bool),
     /// The chat was scrolled.
@@ -131,6 +133,8 @@ pub enum Effect {
     ReadFiles(Vec<std::path::PathBuf>),
     /// Open a web page in the user's browser.
     OpenUrl(String),
+    /// Put text on the clipboard.
+    Copy(String),
     /// Keep (or clear) a conversation's draft.
     SaveDraft(ConversationId, Option<String>),
     /// Mark a conversation read.

@@ -1,6 +1,6 @@
 //! Questions from plugins (`EngineEvent::PromptRaised`) as modal dialogs:
 //! a certificate to pin, emoji or a safety number to compare, a device to
-//! pair, a contact's changed identity key. One at a time, in arrival order;
+//! pair, a contact's changed identity key, a recovery key to save. One at a time, in arrival order;
 //! the answer goes back as `Command::AnswerPrompt`.
 
 use crate::app::{App, Effect, Message};
@@ -14,6 +14,21 @@ impl App {
     pub(crate) fn prompt_raised(&mut self, account: AccountId, prompt: Prompt) {
         if !self.prompts.iter().any(|(_, p)| p.id == prompt.id) {
             self.prompts.push((account, prompt));
+        }
+    }
+
+    /// Copies the recovery key on screen to the clipboard (the only detail
+    /// worth copying: the others are compared, not kept).
+    pub(crate) fn copy_prompt_detail(&self) -> Vec<Effect> {
+        match self.prompts.first() {
+            Some((
+                _,
+                Prompt {
+                    kind: PromptKind::SaveRecoveryKey { key, .. },
+                    ..
+                },
+            )) => vec![Effect::Copy(key.expose().to_owned())],
+            _ => Vec::new(),
         }
     }
 
@@ -110,6 +125,13 @@ fn texts(kind: &PromptKind) -> Texts {
             confirm: fl!("prompt-browser-confirm"),
             reject: fl!("prompt-browser-reject"),
         },
+        PromptKind::SaveRecoveryKey { account, key } => Texts {
+            title: fl!("prompt-recovery-title", account = account.to_string()),
+            body: fl!("prompt-recovery-body"),
+            detail: Some(key.expose().to_owned()),
+            confirm: fl!("prompt-recovery-confirm"),
+            reject: fl!("prompt-recovery-reject"),
+        },
         _ => Texts {
             title: fl!("prompt-other-title"),
             body: String::new(),
@@ -156,6 +178,13 @@ pub fn view<'a>(app: &'a App, base: Element<'a, Message>) -> Element<'a, Message
             container(text(detail).size(15).font(Font::MONOSPACE))
                 .padding(8)
                 .style(container::rounded_box),
+        );
+    }
+    if matches!(prompt.kind, PromptKind::SaveRecoveryKey { .. }) {
+        card = card.push(
+            button(text(fl!("prompt-copy")))
+                .style(button::secondary)
+                .on_press(Message::CopyPromptDetail),
         );
     }
     card = card.push(

@@ -123,6 +123,22 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// A [`Secret`] as plain text in serialized form, for the one place that
+/// must carry it to the user (a recovery key shown once). Use only with
+/// `#[serde(with)]` on a field the user asked to see.
+pub(crate) mod secret_text {
+    use super::Secret;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(s: &Secret, ser: S) -> Result<S::Ok, S::Error> {
+        ser.serialize_str(s.expose())
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(de: D) -> Result<Secret, D::Error> {
+        String::deserialize(de).map(Secret::new)
+    }
+}
+
 /// Errors of a [`SecretStore`].
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]

@@ -1,6 +1,7 @@
 //! Requests from people the user does not know yet, and prompts that need an
 //! answer from the user.
 
+use crate::account::Secret;
 use crate::address::Address;
 use crate::ids::{ConversationKey, PromptId, RequestId};
 use crate::message::Timestamp;
@@ -121,6 +122,19 @@ pub enum PromptKind {
         to: Address,
         /// Why it cannot be encrypted, for the details.
         reason: String,
+    },
+    /// Key backup was just set up: show the recovery key once so the user
+    /// can copy or save it somewhere safe (it restores the encrypted history
+    /// on a new device, even if this computer and its keyring are lost).
+    /// `Confirm` means "I have saved it"; until then the question comes back
+    /// at each login. The engine keeps prompts in memory only: the key is
+    /// never written to the store or a log.
+    SaveRecoveryKey {
+        /// The account whose key it is.
+        account: Address,
+        /// The recovery key, formatted for reading.
+        #[serde(with = "crate::account::secret_text")]
+        key: Secret,
     },
     /// Sign in on the server's web page: open `url` in a browser. The
     /// plugin learns the outcome from the page itself; `Reject` cancels.

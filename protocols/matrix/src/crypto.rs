@@ -6,7 +6,10 @@
 //!   authorised with the account password (user-interactive auth).
 //! - **Key backup**: recovery is enabled once; the recovery key goes to the
 //!   account's keyring scope (`matrix-recovery-key`), from which a later
-//!   device of the same account recovers its secrets and backup.
+//!   device of the same account recovers its secrets and backup. The key is
+//!   also shown to the user ([`PromptKind::SaveRecoveryKey`]) at each login
+//!   until they confirm they saved it: a key kept only in this computer's
+//!   keyring would be lost with it.
 //! - **Verification**: a [`Command::SetVerified`](koine_api::Command) with
 //!   `verified: true` starts a SAS verification with that user; an incoming
 //!   request is accepted. Either way, once the keys are exchanged the seven
@@ -34,6 +37,8 @@ use tokio::sync::oneshot;
 
 /// Keyring entry holding the recovery key.
 const RECOVERY_SECRET: &str = "matrix-recovery-key";
+/// Keyring entry set once the user said the recovery key is saved.
+const RECOVERY_SAVED: &str = "matrix-recovery-key-saved";
 /// How long a verification waits for the user.
 const PROMPT_TIMEOUT: Duration = Duration::from_secs(600);
 
@@ -48,17 +53,67 @@ pub(crate) enum Internal {
 }
 
 /// Starts the account's encryption housekeeping after the first sync.
-pub(crate) fn start(client: &Client, cx: &SessionContext, account: &AccountSettings) {
+pub(crate) fn start(
+    client: &Client,
+    cx: &SessionContext,
+    account: &AccountSettings,
+    prompts: &Prompts,
+) {
     let client = client.clone();
     let user = account.user_id.clone();
     let password = cx.secret.clone();
     let secrets = Arc::clone(&cx.secrets);
+    let events = cx.events.clone();
+    let prompts = Arc::clone(prompts);
     tokio::spawn(async move {
         bootstrap_cross_signing(&client, &user, password.as_ref()).await;
         if let Err(e) = key_backup(&client, &secrets).await {
             tracing::debug!("key backup set-up failed: {e}");
         }
+        if let Err(e) = show_recovery_key(&user, &secrets, &events, &prompts).await {
+            tracing::debug!("recovery key not shown: {e}");
+        }
     });
+}
+
+/// Shows the recovery key in the keyring once, until the user says it is
+/// saved (a keyring entry remembers that). A key that only the keyring
+/// holds is lost with this computer: the user must have it too.
+async fn show_recovery_key(
+    user: &UserId,
+    secrets: &Arc<dyn SecretStore>,
+    events: &EventSink,
+    prompts: &Prompts,
+) -> Result<(), crate::MatrixError> {
+    let Some(key) = keyring(secrets, |s| s.get(RECOVERY_SECRET)).await? else {
+        return Ok(());
+    };
+    if keyring(secrets, |s| s.get(RECOVERY_SAVED)).await?.is_some() {
+        return Ok(());
+    }
+    let Ok(account) = Mxid::parse(user.as_str()) else {
+        return Ok(());
+    };
+    let id = PromptId::new("matrix-recovery-key");
+    let (tx, rx) = oneshot::channel();
+    if let Ok(mut p) = prompts.lock() {
+        p.insert(id.clone(), tx);
+    }
+    let prompt = Prompt {
+        id: id.clone(),
+        kind: PromptKind::SaveRecoveryKey {
+            account: Address::Mxid(account),
+            key,
+        },
+    };
+    if events.emit(Event::PromptRaised(prompt)).await.is_err() {
+        return Ok(());
+    }
+    // The question stays open as long as the session: the user may be away.
+    if let Ok(PromptAnswer::Confirm) = rx.await {
+        keyring(secrets, |s| s.set(RECOVERY_SAVED, &Secret::new("yes"))).await?;
+    }
+    Ok(())
 }
 
 async fn bootstrap_cross_signing(client: &Client, user: &UserId, password: Option<&Secret>) {

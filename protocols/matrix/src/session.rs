@@ -146,7 +146,7 @@ pub(crate) async fn run(mut cx: SessionContext) -> Result<(), SessionError> {
             link: session.link_hop(),
         }))
         .await?;
-    crate::crypto::start(&session.client, &cx, &account);
+    crate::crypto::start(&session.client, &cx, &account, &session.prompts);
     // Commands that came while the user was signing in.
     for command in deferred {
         commands::handle(&mut session, command).await?;

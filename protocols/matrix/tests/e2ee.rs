@@ -127,3 +127,70 @@ async fn sas_emoji_verification_between_two_koine_accounts() -> anyhow::Result<(
     b.wait_for("bob's route verified", verified).await?;
     Ok(())
 }
+
+/// The recovery key of the key backup.
+fn recovery_prompt(e: &Event) -> Option<(koine_api::PromptId, String)> {
+    match e {
+        Event::PromptRaised(p) => match &p.kind {
+            PromptKind::SaveRecoveryKey { key, .. } => {
+                Some((p.id.clone(), key.expose().to_owned()))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_recovery_key_is_shown_until_the_user_says_it_is_saved() -> anyhow::Result<()> {
+    let server = Synapse::start().await?;
+    let alice = server.register("alice").await?;
+    let dirs = tempfile::tempdir()?;
+    let dir = dirs.path().join("a");
+
+    // Key backup is set up at the first login, and its key shown.
+    let mut session = koine_session(&server, &alice, &dir)?;
+    session.online().await?;
+    let (_, shown) = session
+        .wait_for("the recovery key shown to the user", recovery_prompt)
+        .await?;
+    let kept = keyring_scope(&dir)
+        .get("matrix-recovery-key")?
+        .expect("the recovery key is in the keyring");
+    assert_eq!(shown, kept.expose(), "the key shown is the backup's key");
+    session.stop().await?;
+
+    // Not confirmed: shown again at the next login.
+    let mut session = koine_session(&server, &alice, &dir)?;
+    session.online().await?;
+    let (id, again) = session
+        .wait_for("the recovery key shown again", recovery_prompt)
+        .await?;
+    assert_eq!(again, shown);
+    session
+        .command(Command::AnswerPrompt {
+            prompt: id,
+            answer: PromptAnswer::Confirm,
+        })
+        .await?;
+    for _ in 0..100 {
+        if keyring_scope(&dir)
+            .get("matrix-recovery-key-saved")?
+            .is_some()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    session.stop().await?;
+
+    // Saved: not shown any more.
+    let mut session = koine_session(&server, &alice, &dir)?;
+    session.online().await?;
+    let later = session.drain_for(Duration::from_secs(10)).await;
+    assert!(
+        later.iter().all(|e| recovery_prompt(e).is_none()),
+        "the recovery key was shown again after the user saved it"
+    );
+    Ok(())
+}

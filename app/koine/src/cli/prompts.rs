@@ -47,6 +47,10 @@ fn describe(kind: &PromptKind) -> String {
         PromptKind::PinCertificate {
             host, fingerprint, ..
         } => format!("trust the certificate of {host}? fingerprint {fingerprint}"),
+        PromptKind::SaveRecoveryKey { account, key } => format!(
+            "save the recovery key of {account} somewhere safe, then confirm: {}",
+            key.expose()
+        ),
         other => format!("{other:?}"),
     }
 }
