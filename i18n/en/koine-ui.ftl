@@ -44,6 +44,18 @@ message-attachments = { $count ->
    *[other] { $count } attachments
 }
 send-failed = Could not send: { $reason }
+send-error-not-opted-in = the recipient has not turned on chats from other apps
+send-error-blocked = blocked
+send-error-no-such-recipient = no such recipient
+send-error-too-large = too large for this network
+send-error-rate-limited = the server asks to slow down; Koine tries again later
+send-error-offline = not connected; Koine sends it when the account is back
+send-error-read-only = this conversation is read-only
+send-error-unsupported = this network cannot do that ({ $what })
+send-error-not-paired = the phone that relays it is not paired
+send-error-identity-changed = the security key of { $with } changed since you verified it. Compare the new safety number and accept it before sending.
+send-error-cannot-encrypt = it cannot be end-to-end encrypted now, so it was not sent unencrypted ({ $reason })
+send-error-rejected = the server refused it ({ $why })
 
 ## The route line
 route-unknown = route not known yet

@@ -44,6 +44,18 @@ message-attachments = { $count ->
    *[other] { $count } pièces jointes
 }
 send-failed = Envoi impossible : { $reason }
+send-error-not-opted-in = le destinataire n’a pas activé les discussions avec d’autres applications
+send-error-blocked = bloqué
+send-error-no-such-recipient = destinataire inconnu
+send-error-too-large = trop volumineux pour ce réseau
+send-error-rate-limited = le serveur demande de ralentir ; Koine réessaiera plus tard
+send-error-offline = hors connexion ; Koine l’enverra quand le compte sera de retour
+send-error-read-only = cette conversation est en lecture seule
+send-error-unsupported = ce réseau ne permet pas cela ({ $what })
+send-error-not-paired = le téléphone qui le relaie n’est pas appairé
+send-error-identity-changed = la clé de sécurité de { $with } a changé depuis que vous l’avez vérifiée. Comparez le nouveau numéro de sécurité et acceptez-le avant d’envoyer.
+send-error-cannot-encrypt = il ne peut pas être chiffré de bout en bout pour l’instant, il n’a donc pas été envoyé en clair ({ $reason })
+send-error-rejected = le serveur l’a refusé ({ $why })
 
 ## La ligne de route
 route-unknown = route encore inconnue

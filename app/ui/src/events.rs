@@ -74,7 +74,10 @@ impl App {
             EngineEvent::SendFailed {
                 error, will_retry, ..
             } if !will_retry => {
-                self.error = Some(crate::fl!("send-failed", reason = error.to_string()));
+                self.error = Some(crate::fl!(
+                    "send-failed",
+                    reason = crate::send_errors::text(&error)
+                ));
                 Vec::new()
             }
             _ => Vec::new(),

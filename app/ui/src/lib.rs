@@ -39,6 +39,7 @@ pub mod prompts;
 mod refresh;
 pub mod requests;
 pub mod route;
+pub mod send_errors;
 pub mod settings;
 pub mod settings_screen;
 pub mod tasks;

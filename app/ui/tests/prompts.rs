@@ -220,3 +220,39 @@ fn a_browser_sign_in_shows_the_page_and_opens_only_web_addresses() {
         "{effects:?}"
     );
 }
+
+#[test]
+fn a_recovery_key_is_shown_with_a_copy_button_and_saved_on_confirm() {
+    let mut app = app();
+    let key = "EsTc 1234 abcd EFGH";
+    raise(
+        &mut app,
+        "acct-m",
+        "matrix-recovery-key",
+        PromptKind::SaveRecoveryKey {
+            account: bob(),
+            key: koine_api::Secret::new(key),
+        },
+    );
+    assert!(
+        shows(&app, "Save your recovery key for"),
+        "{:?}",
+        texts(&app)
+    );
+    assert!(shows(&app, key), "the key itself is shown");
+    let messages = click(&app, "Copy");
+    let effects = apply(&mut app, messages);
+    assert_eq!(effects, [Effect::Copy(key.into())]);
+    assert!(shows(&app, key), "copying does not close the question");
+    let messages = click(&app, "I have saved it");
+    let effects = apply(&mut app, messages);
+    assert_eq!(
+        effects,
+        [Effect::AnswerPrompt {
+            account: AccountId::new("acct-m"),
+            prompt: PromptId::new("matrix-recovery-key"),
+            answer: PromptAnswer::Confirm,
+        }]
+    );
+    assert!(!shows(&app, key));
+}

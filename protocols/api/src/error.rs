@@ -105,6 +105,20 @@ pub enum SendError {
     /// The device that relays it (phone) is not paired.
     #[error("the relay device is not paired")]
     NotPaired,
+    /// The contact's identity key changed since the user verified it: no
+    /// message goes to the new key until the user accepts it.
+    #[error("the identity key of {with} changed since you verified it: accept the new key first")]
+    IdentityChanged {
+        /// Whose key changed.
+        with: crate::address::Address,
+    },
+    /// The conversation is end-to-end encrypted and this message cannot be
+    /// encrypted now; it was not sent unencrypted.
+    #[error("it cannot be encrypted now, so it was not sent: {reason}")]
+    CannotEncrypt {
+        /// Why, for the details.
+        reason: String,
+    },
     /// Anything else the server said.
     #[error("rejected by the server: {0}")]
     Rejected(String),

@@ -172,7 +172,7 @@ async fn a_verified_contacts_new_key_blocks_sends_until_the_user_accepts_it() ->
     // Sends to the new key wait for the user.
     a.send(text(BOB, "blocked one", "x1")).await?;
     match outcome(&mut a, "x1").await? {
-        Err(SendError::Rejected(why)) => assert!(why.contains("changed"), "{why}"),
+        Err(SendError::IdentityChanged { with }) => assert_eq!(with.to_string(), BOB),
         other => anyhow::bail!("a send to the unaccepted key went out: {other:?}"),
     }
     // Rejecting the new key keeps them blocked.
@@ -184,7 +184,7 @@ async fn a_verified_contacts_new_key_blocks_sends_until_the_user_accepts_it() ->
     a.send(text(BOB, "blocked two", "x2")).await?;
     assert!(matches!(
         outcome(&mut a, "x2").await?,
-        Err(SendError::Rejected(_))
+        Err(SendError::IdentityChanged { .. })
     ));
     // Opening the chat asks again; accepting lets sends go.
     a.send(Command::OpenConversation {

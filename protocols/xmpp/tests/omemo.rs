@@ -413,7 +413,7 @@ async fn an_identity_change_is_told_and_asked_about() {
     // Nothing goes to the changed key before the user accepts it.
     a.send(send(jb.as_str(), "a0", "too early")).await;
     a.wait_for("refused", |e| {
-        matches!(e, Event::SendFailed { local_id, error: koine_api::SendError::Rejected(_) }
+        matches!(e, Event::SendFailed { local_id, error: koine_api::SendError::IdentityChanged { .. } }
             if local_id.as_str() == "a0")
     })
     .await;

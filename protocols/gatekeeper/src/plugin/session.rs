@@ -392,9 +392,9 @@ impl Session {
     }
 
     async fn serve(&mut self) -> Result<(), SessionError> {
-        // A session may last longer than a signed prekey: look daily.
-        let mut rotation =
-            tokio::time::interval_at(tokio::time::Instant::now() + ROTATION_CHECK, ROTATION_CHECK);
+        // A session may last longer than a signed prekey: look daily (the
+        // first tick, at once, finds the key just refreshed at login).
+        let mut rotation = tokio::time::interval(ROTATION_CHECK);
         loop {
             while let Some(s) = self.link.backlog.pop_front() {
                 self.on_stanza(s).await?;
@@ -731,10 +731,9 @@ impl Session {
             return Ok(self
                 .cx
                 .events
-                .emit(fail(SendError::Rejected(format!(
-                    "the identity key of {peer} changed since you verified it: \
-                     accept the new key first"
-                ))))
+                .emit(fail(SendError::IdentityChanged {
+                    with: peer.to_address(),
+                }))
                 .await?);
         }
         let ct = match self
@@ -747,7 +746,9 @@ impl Session {
                 return Ok(self
                     .cx
                     .events
-                    .emit(fail(SendError::Rejected(e.to_string())))
+                    .emit(fail(SendError::CannotEncrypt {
+                        reason: e.to_string(),
+                    }))
                     .await?);
             }
         };

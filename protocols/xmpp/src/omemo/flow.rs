@@ -353,8 +353,13 @@ impl Session {
             );
             o.plaintext_asked
                 .insert(prompt.clone(), (local_id.clone(), message));
-            self.fail(local_id, SendError::Rejected(why.clone()))
-                .await?;
+            self.fail(
+                local_id,
+                SendError::CannotEncrypt {
+                    reason: why.clone(),
+                },
+            )
+            .await?;
             if let Ok(to) = koine_api::Jid::parse(&jid) {
                 self.events
                     .emit(koine_api::Event::PromptRaised(koine_api::Prompt {
@@ -380,19 +385,27 @@ impl Session {
                 .lists
                 .get(&jid)
                 .is_some_and(|l| l.iter().any(|d| o.trust.is_changed(&jid, *d)));
-            let why = if changed {
-                format!("the OMEMO identity of {jid} changed: accept the new key first")
-            } else {
-                format!("no OMEMO device of {jid} could be reached")
+            let error = match koine_api::Jid::parse(&jid) {
+                Ok(with) if changed => SendError::IdentityChanged {
+                    with: koine_api::Address::Jid(with),
+                },
+                _ => SendError::CannotEncrypt {
+                    reason: format!("no OMEMO device of {jid} could be reached"),
+                },
             };
-            return self.fail(local_id, SendError::Rejected(why)).await;
+            return self.fail(local_id, error).await;
         }
         let all: Vec<PeerId> = peer.into_iter().chain(own).collect();
         let encrypted = match o.encrypt(&body, &all).await {
             Ok(e) => e,
             Err(e) => {
                 return self
-                    .fail(local_id, SendError::Rejected(format!("OMEMO: {e}")))
+                    .fail(
+                        local_id,
+                        SendError::CannotEncrypt {
+                            reason: format!("OMEMO: {e}"),
+                        },
+                    )
                     .await;
             }
         };
