@@ -364,3 +364,78 @@ fn an_unknown_sms_sender_lands_in_requests_and_a_local_block_drops_them() {
     );
     tail.stop();
 }
+
+/// With a Koine running on the profile (here `koine tail`, as the window
+/// would), answering a request and sending to a person from the command
+/// line go through it: neither starts a second session.
+#[test]
+fn a_second_koine_hands_request_answers_and_person_sends_to_the_running_one() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let ready = gatekeeper(dir.path());
+    let (pa, pb, pm) = (
+        dir.path().join("alice"),
+        dir.path().join("bob"),
+        dir.path().join("mallory"),
+    );
+    add_account(&pa, ALICE, "pw-a", &ready);
+    add_account(&pb, BOB, "pw-b", &ready);
+    add_account(&pm, MALLORY, "pw-m", &ready);
+
+    let tail_b = Tail::start(&pb);
+    tail_b.wait_for("Bob online", is_online);
+    let first = format!("hello from a stranger {}", std::process::id());
+    ok(
+        koine(&pm, &["send", MALLORY, BOB, &first], None),
+        "first message",
+    );
+    tail_b.wait_for("the request", |v| {
+        is_type(v, "request_received") && contains_text(v, MALLORY)
+    });
+    let out = ok(
+        koine(&pb, &["requests", "block", MALLORY], None),
+        "block through the running Koine",
+    );
+    assert_eq!(json_lines(&out)[0]["network_answered"], true, "{out:?}");
+    let again = koine(&pm, &["send", MALLORY, BOB, "let me in"], None);
+    assert_eq!(
+        again.status.code(),
+        Some(2),
+        "the network refuses Mallory now: {}",
+        text(&again.stderr)
+    );
+
+    let tail_a = Tail::start(&pa);
+    tail_a.wait_for("Alice online", is_online);
+    let vcf = dir.path().join("bob.vcf");
+    std::fs::write(
+        &vcf,
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Bob\r\nTEL;TYPE=CELL:+4915112345678\r\nEND:VCARD\r\n",
+    )
+    .expect("vcf");
+    ok(
+        koine(&pa, &["people", "import", vcf.to_str().expect("p")], None),
+        "import",
+    );
+    let body = format!("to a person, handed {}", std::process::id());
+    let out = ok(
+        koine(&pa, &["people", "send", "Bob", &body], None),
+        "people send through the running Koine",
+    );
+    assert_eq!(
+        json_lines(&out)[0]["by"],
+        "the running Koine",
+        "{}",
+        text(&out.stdout)
+    );
+    tail_b.wait_for("Bob gets it", |v| {
+        is_type(v, "message_stored") && contains_text(v, &body)
+    });
+    let reconnects = tail_a
+        .lines_so_far()
+        .iter()
+        .filter(|l| l.contains("account_status") && l.contains("connecting"))
+        .count();
+    assert_eq!(reconnects, 0, "Alice's account reconnected");
+    tail_a.stop();
+    tail_b.stop();
+}

@@ -36,7 +36,7 @@ pub struct InboxRequest {
 }
 
 /// What answering a request did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct AnswerOutcome {
     /// The network's own mechanism was asked (XMPP blocking, Matrix
     /// ignore/report, the gatekeeper's block/report).

@@ -19,7 +19,11 @@
 //! - `prompts`: one `prompt {"account":…,"prompt":…}` line per open
 //!   question of the sessions (pair this phone, pin this certificate…);
 //! - `answer {"account":…,"prompt":…,"answer":"confirm"|"reject"}`:
-//!   answers one of them.
+//!   answers one of them;
+//! - `request {"request":…,"decision":"accept"|"decline"|"block"|"report"}`:
+//!   answers a request of the Requests inbox (through the network, whose
+//!   session runs in the owner) and waits for the network to confirm; the
+//!   answer is one `outcome {…}` line.
 
 use super::{Engine, EngineError};
 use std::collections::HashMap;
@@ -32,6 +36,9 @@ const LOCK_FILE: &str = "owner.lock";
 /// The hand-off socket's name in the profile.
 #[cfg(unix)]
 const SOCKET: &str = "owner.sock";
+/// How long the owner waits for the network to confirm a handed request.
+#[cfg(unix)]
+const HANDED_REQUEST_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// An exclusive hold on a profile, released when the last engine of this
 /// process that uses it is dropped (or the process ends).
@@ -170,6 +177,13 @@ impl Engine {
             .trim_end()
             .strip_prefix("answer ")
             .map(serde_json::from_str::<Answer>);
+        if let Some(request) = line.trim_end().strip_prefix("request ") {
+            match self.answer_handed_request(request).await {
+                Ok(outcome) => reply.push_str(&format!("outcome {outcome}\nok\n")),
+                Err(e) => reply.push_str(&format!("error {}\n", e.replace('\n', " "))),
+            }
+            return write.write_all(reply.as_bytes()).await;
+        }
         let result = match (words.as_slice(), answer) {
             (_, Some(Err(e))) => Err(format!("malformed answer: {e}")),
             (
@@ -219,6 +233,69 @@ impl Engine {
             Err(e) => reply.push_str(&format!("error {}\n", e.replace('\n', " "))),
         }
         write.write_all(reply.as_bytes()).await
+    }
+
+    /// Answers a request of the Requests inbox for another process: the
+    /// network's own answer needs the session, which runs here. Waits (a
+    /// bounded time) for the network to confirm, as `koine requests` does.
+    #[cfg(unix)]
+    async fn answer_handed_request(&self, json: &str) -> Result<String, String> {
+        #[derive(serde::Deserialize)]
+        struct Handed {
+            request: String,
+            decision: koine_api::Decision,
+        }
+        let handed: Handed =
+            serde_json::from_str(json).map_err(|e| format!("malformed request: {e}"))?;
+        let request = self
+            .find_request(&handed.request)
+            .map_err(|e| e.to_string())?;
+        let mut events = self.subscribe();
+        let outcome = self
+            .answer_request(&request, handed.decision)
+            .await
+            .map_err(|e| e.to_string())?;
+        if outcome.network_answered {
+            let deadline = tokio::time::Instant::now() + HANDED_REQUEST_WAIT;
+            loop {
+                match tokio::time::timeout_at(deadline, events.recv()).await {
+                    Ok(Ok(super::EngineEvent::RequestResolved { account, .. }))
+                        if account == request.account =>
+                    {
+                        break;
+                    }
+                    Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
+                    Ok(Err(_)) | Err(_) => {
+                        return Err("the network did not confirm the answer".to_owned());
+                    }
+                }
+            }
+        }
+        serde_json::to_string(&outcome).map_err(|e| e.to_string())
+    }
+
+    /// Answers a request of the Requests inbox through the process that owns
+    /// the profile (`request` as `koine requests` takes it).
+    pub async fn owner_answer_request(
+        &self,
+        request: &str,
+        decision: koine_api::Decision,
+    ) -> Result<super::AnswerOutcome, EngineError> {
+        #[cfg(unix)]
+        {
+            let line = serde_json::json!({"request": request, "decision": decision});
+            let lines = self.ask_owner(&format!("request {line}")).await?;
+            let outcome = lines
+                .iter()
+                .find_map(|l| l.strip_prefix("outcome "))
+                .ok_or_else(|| EngineError::HandOff("no outcome".into()))?;
+            serde_json::from_str(outcome).map_err(|e| EngineError::HandOff(e.to_string()))
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = (request, decision);
+            Err(EngineError::ProfileInUse)
+        }
     }
 
     /// Sends one request line to the owner and returns the lines of its

@@ -91,7 +91,12 @@ pub async fn run(engine: &Engine, command: RequestsCommand) -> anyhow::Result<Ex
     let deadline = tokio::time::Instant::now() + Duration::from_secs(args.wait);
     let mut events = engine.subscribe();
     if request.network_request.is_some() {
-        engine.start(&request.account)?;
+        if let Err(koine_core::EngineError::ProfileInUse) = engine.start(&request.account) {
+            // Another Koine runs the sessions: it answers on the network.
+            let outcome = engine.owner_answer_request(&args.request, decision).await?;
+            println!("{}", serde_json::to_string(&outcome)?);
+            return Ok(ExitCode::SUCCESS);
+        }
         wait_for(&mut events, deadline, "the account to connect", |e| {
             matches!(e, EngineEvent::AccountStatus { account, status: AccountStatus::Online { .. } } if account == &request.account)
         })

@@ -39,8 +39,10 @@ pub(super) async fn run(
         }
         other => other?,
     };
-    engine.start(&sent.route.account)?;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
+    if let Err(EngineError::ProfileInUse) = engine.start(&sent.route.account) {
+        return handed_off(engine, &sent, deadline).await;
+    }
     loop {
         let event = match tokio::time::timeout_at(deadline, events.recv()).await {
             Err(_) => {
@@ -76,5 +78,46 @@ pub(super) async fn run(
             }
             _ => {}
         }
+    }
+}
+
+/// Another Koine (the window, `koine tail`) runs the sessions: the message
+/// queued here in the shared store is sent by that process, and this
+/// command follows its state in the store.
+async fn handed_off(
+    engine: &Engine,
+    sent: &koine_core::PersonSend,
+    deadline: tokio::time::Instant,
+) -> anyhow::Result<ExitCode> {
+    if let Err(e) = engine.hand_off(&sent.route.account).await {
+        eprintln!("koine: another Koine runs this profile and did not take it ({e})");
+        print_json(
+            &serde_json::json!({"local_id": sent.local_id, "state": "queued", "via": sent.route.account}),
+        )?;
+        return Ok(ExitCode::from(QUEUED));
+    }
+    loop {
+        let message = engine.message(sent.message)?;
+        if message.state == DeliveryState::Failed {
+            eprintln!(
+                "koine: error: not sent: {}",
+                message.error.unwrap_or_default()
+            );
+            return Ok(ExitCode::from(REFUSED));
+        }
+        if message.state >= DeliveryState::Sent {
+            print_json(&serde_json::json!({
+                "local_id": sent.local_id, "state": message.state, "via": sent.route.account,
+                "protocol": sent.route.protocol, "route": message.route, "by": "the running Koine",
+            }))?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            print_json(
+                &serde_json::json!({"local_id": sent.local_id, "state": "queued", "via": sent.route.account}),
+            )?;
+            return Ok(ExitCode::from(QUEUED));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
