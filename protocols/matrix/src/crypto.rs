@@ -2,8 +2,13 @@
 //! backup with a recovery key, and interactive SAS verification surfaced as
 //! a [`PromptKind::CompareEmoji`] prompt.
 //!
-//! - **Cross-signing** is bootstrapped on the account's first device,
-//!   authorised with the account password (user-interactive auth).
+//! - **Cross-signing** is bootstrapped on the account's first device. A
+//!   server may take the first upload of an account's cross-signing keys
+//!   without user-interactive auth (MSC3967; Synapse does), which is how an
+//!   account signed in by SSO, with no password, gets its identity (checked
+//!   in `tests/sso.rs`). Where the server asks for auth, the account
+//!   password answers it; an SSO account on such a server gets no identity
+//!   yet (answering through the server's fallback page is open work).
 //! - **Key backup**: recovery is enabled once; the recovery key goes to the
 //!   account's keyring scope (`matrix-recovery-key`), from which a later
 //!   device of the same account recovers its secrets and backup. The key is

@@ -94,6 +94,8 @@ async fn signs_in_through_the_browser_and_restores_without_it() -> anyhow::Resul
     let device = saved["device_id"].as_str().expect("device").to_owned();
     let someone = server.register("someone").await?;
     assert_eq!(someone.whoami_with(&token).await?, Ok(user_id.clone()));
+    // An account without a password gets a cross-signing identity too.
+    someone.wait_master_key(&user_id).await?;
     assert!(matches!(
         session.stop().await?,
         SessionEnd::Returned(Ok(()))
