@@ -38,6 +38,7 @@ mod session;
 mod sso;
 pub mod timeline;
 mod transport;
+mod unstored;
 
 pub use error::MatrixError;
 

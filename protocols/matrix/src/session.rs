@@ -134,6 +134,7 @@ pub(crate) async fn run(mut cx: SessionContext) -> Result<(), SessionError> {
     // The first sync comes before Online: the engine replays its outbox on
     // Online, and sends need the room list.
     let since = session.load_since().await?;
+    let since = crate::unstored::recover(&mut session, since).await?;
     let first = client
         .sync_once(sync_settings(since.clone(), Duration::ZERO))
         .await
@@ -312,7 +313,7 @@ impl Session {
         Ok(raw.and_then(|v| String::from_utf8(v).ok()))
     }
 
-    async fn store_since(&self, token: &str) -> Result<(), MatrixError> {
+    pub(crate) async fn store_since(&self, token: &str) -> Result<(), MatrixError> {
         self.client
             .state_store()
             .set_custom_value(SINCE_KEY, token.as_bytes().to_vec())
