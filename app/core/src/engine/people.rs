@@ -253,8 +253,9 @@ impl Engine {
             }
         }
         // A profile is self-asserted: anyone can put your mother's number
-        // in their vCard. What it names is a weak signal, like a display
-        // name; only what the networks or the user vouch for is strong.
+        // in their vCard; so is an SMS sender name. What they name is a
+        // weak signal, like a display name; only what the networks or the
+        // user vouch for is strong.
         // Each pair keeps its strongest reason.
         let mut best: BTreeMap<(PersonId, PersonId), (Strength, SuggestionReason)> =
             BTreeMap::new();
@@ -265,7 +266,7 @@ impl Engine {
                     if pa == pb || apart.contains(&pair) {
                         continue;
                     }
-                    let strength = if matches!(ka, Known::Profile) || matches!(kb, Known::Profile) {
+                    let strength = if ka.self_asserted() || kb.self_asserted() {
                         Strength::Weak
                     } else {
                         Strength::Strong
@@ -356,6 +357,14 @@ enum Known {
     Profile,
     Typed,
     AddressBook,
+}
+
+impl Known {
+    /// Whether nobody vouches for it: a contact's own profile, or an SMS
+    /// sender name (any sender may put "MyBank" there).
+    fn self_asserted(&self) -> bool {
+        matches!(self, Known::Profile | Known::Address(Address::SmsSender(_)))
+    }
 }
 
 fn strong_reason(key: &str, a: &Known, b: &Known) -> SuggestionReason {

@@ -300,3 +300,25 @@ fn a_profile_a_plugin_reports_suggests_merging_with_the_number_it_lists() {
         assert_eq!(keys.len(), 2, "the malformed e-mail is skipped: {keys:?}");
     });
 }
+
+#[test]
+fn an_sms_sender_name_is_only_a_weak_signal() {
+    rt().block_on(async {
+        let n = Nets::new();
+        let one = n.account("sms", "phone one").await;
+        let two = n.account("sms", "phone two").await;
+        // "MyBank" on two phones: anyone can send an SMS under that name.
+        n.contact_at(&one, Address::SmsSender("MyBank".into()), "MyBank");
+        n.contact_at(&two, Address::SmsSender("MyBank".into()), "MyBank 2");
+        let e = &n.engine;
+        let people = e.people().expect("people");
+        assert_eq!(people.len(), 2, "no auto-merge");
+        let suggestions = e.suggestions().expect("suggestions");
+        assert_eq!(suggestions.len(), 1, "{suggestions:?}");
+        assert_eq!(
+            suggestions[0].strength,
+            Strength::Weak,
+            "an unverified sender name is not a strong signal: {suggestions:?}"
+        );
+    });
+}

@@ -201,6 +201,19 @@ impl Nets {
             .expect("contact");
     }
 
+    /// Like [`Nets::contact`], with an address of any form.
+    pub fn contact_at(&self, account: &AccountId, address: Address, name: &str) {
+        let contact = Contact {
+            address,
+            name: Some(name.into()),
+            groups: Vec::new(),
+            mutual: true,
+        };
+        self.engine
+            .with_store(|s| s.upsert_contact(account, &contact))
+            .expect("contact");
+    }
+
     /// Starts an account and waits until it is online.
     pub async fn start(&self, account: &AccountId) {
         let mut rx = self.engine.subscribe();
