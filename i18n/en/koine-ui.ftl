@@ -260,10 +260,12 @@ people-merge-picked = Merge the { $count } picked
 people-undone-merge = The merge was undone.
 people-undone-split = The split was undone.
 people-nothing-to-undo = Nothing to undo.
-people-vcard-path = vCard file path (.vcf)
-people-import = Import vCard
-people-export = Export vCard
-people-vcard-no-path = Type the path of a vCard file first.
+people-import = Import vCard…
+people-drop-hint = or drop a vCard file here
+people-import-title = Import a vCard address book
+people-export-title = Export everyone as vCard
+people-vcard-too-large = the file is too large for an address book (over 32 MiB)
+people-export = Export vCard…
 people-imported = Imported: { $created } new, { $updated } updated, { $skipped } values skipped.
 people-exported = { $count ->
     [one] One person exported.

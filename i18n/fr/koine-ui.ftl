@@ -260,10 +260,12 @@ people-merge-picked = Fusionner les { $count } choisies
 people-undone-merge = La fusion a été annulée.
 people-undone-split = La séparation a été annulée.
 people-nothing-to-undo = Rien à annuler.
-people-vcard-path = Chemin du fichier vCard (.vcf)
-people-import = Importer un vCard
-people-export = Exporter en vCard
-people-vcard-no-path = Saisissez d’abord le chemin d’un fichier vCard.
+people-import = Importer un vCard…
+people-drop-hint = ou déposez un fichier vCard ici
+people-import-title = Importer un carnet d’adresses vCard
+people-export-title = Exporter tout le monde en vCard
+people-vcard-too-large = le fichier est trop gros pour un carnet d’adresses (plus de 32 Mio)
+people-export = Exporter en vCard…
 people-imported = Importé : { $created } nouvelles, { $updated } mises à jour, { $skipped } valeurs ignorées.
 people-exported = { $count ->
     [one] Une personne exportée.

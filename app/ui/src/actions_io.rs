@@ -18,6 +18,52 @@ pub async fn pick_files() -> Result<Vec<Attachment>, String> {
     read(paths).await
 }
 
+/// The largest vCard file read (an address book of tens of thousands of
+/// people is a few MiB; a bigger file is refused, not read into memory).
+const MAX_VCARD: u64 = 32 * 1024 * 1024;
+
+/// Asks the desktop for a vCard file to import.
+pub async fn pick_vcard() -> Option<PathBuf> {
+    rfd::AsyncFileDialog::new()
+        .set_title(crate::fl!("people-import-title"))
+        .add_filter("vCard", &["vcf", "vcard"])
+        .pick_file()
+        .await
+        .map(|f| f.path().to_path_buf())
+}
+
+/// Asks the desktop where to export the people.
+pub async fn pick_export() -> Option<PathBuf> {
+    rfd::AsyncFileDialog::new()
+        .set_title(crate::fl!("people-export-title"))
+        .set_file_name("koine-people.vcf")
+        .add_filter("vCard", &["vcf"])
+        .save_file()
+        .await
+        .map(|f| f.path().to_path_buf())
+}
+
+/// Whether a file looks like a vCard by its name (a dropped file).
+pub fn is_vcard(path: &std::path::Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("vcf") || e.eq_ignore_ascii_case("vcard"))
+}
+
+/// Reads a vCard file, refusing one larger than [`MAX_VCARD`].
+pub fn read_vcard(path: &std::path::Path) -> Result<String, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut text = String::new();
+    file.take(MAX_VCARD.saturating_add(1))
+        .read_to_string(&mut text)
+        .map_err(|e| e.to_string())?;
+    if text.len() as u64 > MAX_VCARD {
+        return Err(crate::fl!("people-vcard-too-large"));
+    }
+    Ok(text)
+}
+
 /// Reads the files' names, types and sizes (off the window's thread).
 pub async fn read(paths: Vec<PathBuf>) -> Result<Vec<Attachment>, String> {
     tokio::task::spawn_blocking(move || {

@@ -1,7 +1,8 @@
 //! The People screen: everyone the engine knows, each with their addresses
 //! per network; merge suggestions (strong or weak, with the reason) to merge
 //! or dismiss; a manual merge of picked people; an address split out; Undo
-//! after each change; vCard import and export (a file path); and a person's
+//! after each change; vCard import and export (the desktop's file chooser, or a
+//! file dropped on the screen); and a person's
 //! history across all their networks, each message with its route line.
 //! The state and its update; the look is in [`crate::people_view`].
 
@@ -41,8 +42,6 @@ pub struct People {
     pub history: Vec<PersonMessage>,
     /// Whether a change was made that Undo can take back.
     pub can_undo: bool,
-    /// The vCard file path typed by the user.
-    pub vcard_path: String,
     /// What the last action did (or why it failed).
     pub notice: Option<String>,
     /// The person being renamed and the name typed so far.
@@ -94,12 +93,14 @@ pub enum Action {
     CloseHistory,
     /// Their history arrived.
     HistoryLoaded(PersonId, Vec<PersonMessage>),
-    /// The vCard path field changed.
-    VcardPath(String),
-    /// Import the vCard file at the path.
+    /// Choose a vCard file to import (the desktop's file chooser).
     Import,
-    /// Export everyone to the path.
+    /// Choose where to export everyone (the desktop's file chooser).
     Export,
+    /// Import this vCard file (chosen, or dropped on the People screen).
+    ImportFrom(PathBuf),
+    /// Export everyone to this file (chosen).
+    ExportTo(PathBuf),
     /// An import finished.
     Imported(ImportReport),
     /// An export was written (how many people).
@@ -127,6 +128,10 @@ pub enum Job {
     AddAddress(PersonId, Option<AccountId>, Address),
     /// Read a person's history.
     History(PersonId),
+    /// Ask the desktop for a vCard file to import.
+    PickImport,
+    /// Ask the desktop where to export.
+    PickExport,
     /// Import a vCard file.
     Import(PathBuf),
     /// Export everyone to a vCard file.
@@ -255,20 +260,10 @@ impl App {
                     p.history = history;
                 }
             }
-            Action::VcardPath(path) => p.vcard_path = path,
-            Action::Import | Action::Export => {
-                let path = p.vcard_path.trim();
-                if path.is_empty() {
-                    p.notice = Some(fl!("people-vcard-no-path"));
-                    return Vec::new();
-                }
-                let path = PathBuf::from(path);
-                return vec![Effect::People(if matches!(action, Action::Import) {
-                    Job::Import(path)
-                } else {
-                    Job::Export(path)
-                })];
-            }
+            Action::Import => return vec![Effect::People(Job::PickImport)],
+            Action::Export => return vec![Effect::People(Job::PickExport)],
+            Action::ImportFrom(path) => return vec![Effect::People(Job::Import(path))],
+            Action::ExportTo(path) => return vec![Effect::People(Job::Export(path))],
             Action::Imported(report) => {
                 p.notice = Some(fl!(
                     "people-imported",

@@ -258,12 +258,9 @@ pub fn view(app: &App) -> Element<'_, Message> {
     };
     top = top.push(merge);
     let vcard = row![
-        text_input(&fl!("people-vcard-path"), &p.vcard_path)
-            .on_input(|s| Message::People(Action::VcardPath(s)))
-            .size(13)
-            .width(Fill),
         button(text(fl!("people-import")).size(13)).on_press(Message::People(Action::Import)),
         button(text(fl!("people-export")).size(13)).on_press(Message::People(Action::Export)),
+        text(fl!("people-drop-hint")).size(12),
     ]
     .spacing(6)
     .align_y(Alignment::Center);

@@ -104,11 +104,19 @@ async fn people_job(engine: Engine, job: Job) -> Message {
             )
             .await
         }
+        Job::PickImport => match crate::actions_io::pick_vcard().await {
+            Some(path) => Message::People(PeopleAction::ImportFrom(path)),
+            None => Message::Done,
+        },
+        Job::PickExport => match crate::actions_io::pick_export().await {
+            Some(path) => Message::People(PeopleAction::ExportTo(path)),
+            None => Message::Done,
+        },
         Job::Import(path) => {
             people_call(
                 engine,
                 move |e| {
-                    let vcard = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+                    let vcard = crate::actions_io::read_vcard(&path)?;
                     e.import_vcard(&vcard).map_err(text)
                 },
                 |report| Message::People(PeopleAction::Imported(report)),

@@ -227,26 +227,36 @@ fn a_persons_history_joins_their_networks_each_with_its_route() {
 }
 
 #[test]
-fn vcard_import_and_export_use_the_typed_path() {
+fn vcard_import_and_export_use_the_desktops_file_chooser_and_a_dropped_file() {
     let mut app = people_app();
-    let messages = click(&app, "Import vCard");
+    let messages = click(&app, "Import vCard…");
     let effects = apply(&mut app, messages);
-    assert!(effects.is_empty());
-    assert!(shows(&app, "Type the path of a vCard file first."));
-    let _ = app.update(Message::People(Action::VcardPath(
-        " /home/me/contacts.vcf ".into(),
+    assert_eq!(effects, [Effect::People(Job::PickImport)]);
+    let effects = app.update(Message::People(Action::ImportFrom(
+        "/home/me/contacts.vcf".into(),
     )));
-    let messages = click(&app, "Import vCard");
-    let effects = apply(&mut app, messages);
     assert_eq!(
         effects,
         [Effect::People(Job::Import("/home/me/contacts.vcf".into()))]
     );
-    let messages = click(&app, "Export vCard");
+    let messages = click(&app, "Export vCard…");
     let effects = apply(&mut app, messages);
+    assert_eq!(effects, [Effect::People(Job::PickExport)]);
+    let effects = app.update(Message::People(Action::ExportTo("/home/me/out.vcf".into())));
     assert_eq!(
         effects,
-        [Effect::People(Job::Export("/home/me/contacts.vcf".into()))]
+        [Effect::People(Job::Export("/home/me/out.vcf".into()))]
+    );
+    assert!(shows(&app, "or drop a vCard file here"));
+    // A vCard dropped on the People screen is imported.
+    let effects = app.update(Message::Act(koine_ui::actions::Action::Dropped(
+        "/home/me/Downloads/Lena.VCF".into(),
+    )));
+    assert_eq!(
+        effects,
+        [Effect::People(Job::Import(
+            "/home/me/Downloads/Lena.VCF".into()
+        ))]
     );
     let _ = app.update(Message::People(Action::Imported(
         koine_core::ImportReport {

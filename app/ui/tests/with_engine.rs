@@ -137,11 +137,8 @@ async fn a_vcard_file_is_imported_and_everyone_exported() {
     let effects = apply(&mut app, messages);
     drive(&mut app, &engine, &mut rx, effects).await;
 
-    let _ = app.update(Message::People(Action::VcardPath(
-        input.display().to_string(),
-    )));
-    let messages = click(&app, "Import vCard");
-    let effects = apply(&mut app, messages);
+    // The file the desktop's chooser returned.
+    let effects = app.update(Message::People(Action::ImportFrom(input.clone())));
     drive(&mut app, &engine, &mut rx, effects).await;
     assert!(
         shows(&app, "Imported: 1 new, 0 updated"),
@@ -151,24 +148,30 @@ async fn a_vcard_file_is_imported_and_everyone_exported() {
     assert!(shows(&app, "Lena Berg"), "the list is re-read");
 
     let output = dir.path().join("out.vcf");
-    let _ = app.update(Message::People(Action::VcardPath(
-        output.display().to_string(),
-    )));
-    let messages = click(&app, "Export vCard");
-    let effects = apply(&mut app, messages);
+    let effects = app.update(Message::People(Action::ExportTo(output.clone())));
     drive(&mut app, &engine, &mut rx, effects).await;
     assert!(shows(&app, "One person exported."), "{:?}", texts(&app));
     let written = std::fs::read_to_string(&output).expect("exported file");
     assert!(written.contains("Lena Berg") && written.contains("+4915112345678"));
 
     // A file that is not there says so.
-    let _ = app.update(Message::People(Action::VcardPath(
-        dir.path().join("missing.vcf").display().to_string(),
+    let effects = app.update(Message::People(Action::ImportFrom(
+        dir.path().join("missing.vcf"),
     )));
-    let messages = click(&app, "Import vCard");
-    let effects = apply(&mut app, messages);
     drive(&mut app, &engine, &mut rx, effects).await;
     assert!(shows(&app, "That did not work:"), "{:?}", texts(&app));
+
+    // A file far too big for an address book is refused, not read whole.
+    let big = dir.path().join("big.vcf");
+    let f = std::fs::File::create(&big).expect("big");
+    f.set_len(40 * 1024 * 1024).expect("sparse file");
+    let effects = app.update(Message::People(Action::ImportFrom(big)));
+    drive(&mut app, &engine, &mut rx, effects).await;
+    assert!(
+        shows(&app, "too large for an address book"),
+        "{:?}",
+        texts(&app)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
