@@ -30,6 +30,7 @@ pub async fn run(engine: &Engine, args: TailArgs) -> anyhow::Result<ExitCode> {
             _ = &mut stop => break,
             event = events.recv() => match event {
                 Ok(event) => {
+                    let event = without_secrets(event);
                     if args.json {
                         serde_json::to_writer(&mut out, &event)?;
                         writeln!(out)?;
@@ -54,6 +55,32 @@ pub async fn run(engine: &Engine, args: TailArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The event with any secret a prompt carries replaced: `tail` output is
+/// often kept in files. The recovery key is shown by `koine prompts list`,
+/// which the user runs to see it.
+fn without_secrets(event: EngineEvent) -> EngineEvent {
+    match event {
+        EngineEvent::PromptRaised {
+            account,
+            prompt:
+                koine_api::Prompt {
+                    id,
+                    kind: koine_api::PromptKind::SaveRecoveryKey { account: whose, .. },
+                },
+        } => EngineEvent::PromptRaised {
+            account,
+            prompt: koine_api::Prompt {
+                id,
+                kind: koine_api::PromptKind::SaveRecoveryKey {
+                    account: whose,
+                    key: koine_api::Secret::new("(hidden here: see `koine prompts list`)"),
+                },
+            },
+        },
+        other => other,
+    }
 }
 
 async fn shutdown_signal() {
