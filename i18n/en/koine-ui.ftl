@@ -56,6 +56,7 @@ route-not-e2e = not end-to-end encrypted
 route-provisional-e2e = provisional route: end-to-end encrypted if the network sends it as planned
 route-provisional = provisional route: { $summary }, until the network says how it went
 route-provisional-unknown = route not known until the network sends it
+route-settled-weaker = Your message went less protected than this chat promised: { $summary }
 route-details = Route details
 
 ## The route inspector

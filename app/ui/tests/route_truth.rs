@@ -67,3 +67,31 @@ fn a_message_that_went_another_way_than_the_chat_says_shows_its_own_route() {
     let _ = app.update(Message::MessagesLoaded(ALICE, vec![mine]));
     assert!(shows(&app, "not end-to-end encrypted"), "{:?}", texts(&app));
 }
+
+#[test]
+fn a_message_that_went_less_protected_than_promised_is_said_at_once() {
+    let mut app = app();
+    let messages = click(&app, "Alice");
+    let _ = apply(&mut app, messages);
+    let mine = message(
+        32,
+        ALICE,
+        Direction::Outgoing,
+        0,
+        "Promised encrypted",
+        DeliveryState::Queued,
+    );
+    let _ = app.update(Message::Engine(Box::new(EngineEvent::RouteSettled {
+        account: AccountId::new("acct-m"),
+        local_id: mine.local_id.clone().expect("local id"),
+        message: Some(MessageId(32)),
+        subject: RouteSubject::Message,
+        provisional: Some(matrix_verified()),
+        route: sms_route(),
+    })));
+    assert!(
+        shows(&app, "less protected than this chat promised"),
+        "{:?}",
+        texts(&app)
+    );
+}
