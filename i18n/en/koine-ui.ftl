@@ -65,6 +65,10 @@ route-e2e-unverified = end-to-end encrypted, not verified
 route-e2e-identity-changed = end-to-end encrypted, but their key changed: verify again
 route-not-e2e-readers = not end-to-end encrypted: { $readers } can read your messages
 route-not-e2e = not end-to-end encrypted
+route-provisional-e2e = provisional route: end-to-end encrypted if the network sends it as planned
+route-provisional = provisional route: { $summary }, until the network says how it went
+route-provisional-unknown = route not known until the network sends it
+route-settled-weaker = Your message went less protected than this chat promised: { $summary }
 route-details = Route details
 
 ## The route inspector

@@ -65,6 +65,10 @@ route-e2e-unverified = chiffré de bout en bout, non vérifié
 route-e2e-identity-changed = chiffré de bout en bout, mais sa clé a changé : vérifiez à nouveau
 route-not-e2e-readers = pas chiffré de bout en bout : { $readers } peut lire vos messages
 route-not-e2e = pas chiffré de bout en bout
+route-provisional-e2e = route provisoire : chiffré de bout en bout si le réseau l’envoie comme prévu
+route-provisional = route provisoire : { $summary }, jusqu’à ce que le réseau dise comment il est parti
+route-provisional-unknown = route inconnue tant que le réseau ne l’a pas envoyé
+route-settled-weaker = Votre message est parti moins protégé que cette conversation ne le promettait : { $summary }
 route-details = Détails de la route
 
 ## L’inspecteur de route

@@ -32,4 +32,4 @@ pub use people::{Person, PersonId, StrangerPolicy, Strength, Suggestion};
 
 pub use model::{AccountRecord, ConversationId, ConversationRecord, MessageId, StoredMessage};
 pub use paths::Profile;
-pub use store::{SearchHit, Store, StoreError};
+pub use store::{RouteSubject, RouteUse, SearchHit, Store, StoreError};

@@ -95,8 +95,13 @@ pub struct StoredMessage {
     pub state: DeliveryState,
     /// Why it failed, for failed messages.
     pub error: Option<String>,
-    /// The route it travelled (outgoing: once acknowledged).
+    /// The route it travelled. For an outgoing message not yet sent, the
+    /// route its conversation had when it was queued, marked provisional.
     pub route: Option<Route>,
+    /// Whether `route` is only what is expected: the plugin has not yet
+    /// reported how the message actually went.
+    #[serde(default)]
+    pub route_provisional: bool,
     /// Reactions as (sender, emoji).
     pub reactions: Vec<(String, String)>,
 }

@@ -71,6 +71,19 @@ impl App {
                 effects.extend(self.people_changed());
                 effects
             }
+            EngineEvent::RouteSettled {
+                provisional: Some(expected),
+                route,
+                ..
+            } if route.protection() < expected.protection() => {
+                // The network sent it less protected than the chat promised:
+                // said at once, never only in the inspector.
+                self.error = Some(crate::fl!(
+                    "route-settled-weaker",
+                    summary = crate::route::protection_text(&route)
+                ));
+                Vec::new()
+            }
             EngineEvent::SendFailed {
                 error, will_retry, ..
             } if !will_retry => {

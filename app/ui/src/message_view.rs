@@ -173,6 +173,14 @@ pub fn view<'a>(app: &App, m: &'a StoredMessage, highlighted: bool) -> Element<'
         meta = meta.push(text(format!("{symbol} {words}")).size(11));
     }
     let mut bubble = column![meta].spacing(2);
+    if let Some(words) = crate::route::message_route_text(m, app.current_route()) {
+        let words = text(words).size(11);
+        bubble = bubble.push(if crate::route::is_end_to_end(m.route.as_ref()) {
+            words
+        } else {
+            words.style(text::danger)
+        });
+    }
     if let Some(q) = quote(app, m) {
         bubble = bubble.push(q);
     }

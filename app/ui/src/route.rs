@@ -54,6 +54,27 @@ pub fn protection_text(route: &Route) -> String {
     }
 }
 
+/// The route line of one message, when it differs from what the chat
+/// header says: a provisional route (queued, not yet reported by the
+/// network) in words that say so, or a route whose protection differs from
+/// the conversation's (the chat changed route). `None` when the header
+/// already tells the truth about it, and for failed messages (they went
+/// nowhere).
+pub fn message_route_text(m: &koine_core::StoredMessage, header: Option<&Route>) -> Option<String> {
+    if m.state == koine_api::DeliveryState::Failed {
+        return None;
+    }
+    if m.route_provisional {
+        return Some(match &m.route {
+            None => fl!("route-provisional-unknown"),
+            Some(r) if r.is_end_to_end() => fl!("route-provisional-e2e"),
+            Some(r) => fl!("route-provisional", summary = protection_text(r)),
+        });
+    }
+    let route = m.route.as_ref()?;
+    (header.map(Route::protection) != Some(route.protection())).then(|| protection_text(route))
+}
+
 /// Whether the route protects content end to end (for colouring).
 pub fn is_end_to_end(route: Option<&Route>) -> bool {
     route.is_some_and(Route::is_end_to_end)

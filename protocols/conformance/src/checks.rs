@@ -288,6 +288,35 @@ pub async fn reports_the_real_route<H: Harness>(harness: &H) -> anyhow::Result<(
     Ok(())
 }
 
+/// The route of a sent message, and of the same message received, agree
+/// with what the server observed of it (see [`crate::route_truth`]).
+pub async fn route_matches_what_the_server_saw<H: Harness>(harness: &H) -> anyhow::Result<()> {
+    let fx = Fixture::new(harness).await?;
+    let acc_b = fx.server.account(1);
+    let mut a = fx.online(0, "a").await?;
+    let mut b = fx.online(1, "b").await?;
+    let canary = unique_text("route canary");
+    let id = new_local_id();
+    a.command(send(
+        fx.server.conversation_key(&acc_b),
+        &canary,
+        id.clone(),
+    ))
+    .await?;
+    let (_, sent_route) = acked(&mut a, &id).await?;
+    let got = received(&mut b, &canary).await?;
+    let Some(seen) = fx.server.observe(&canary) else {
+        eprintln!("route truth: this harness observes nothing of its server; skipped");
+        return Ok(());
+    };
+    eprintln!("route truth: the server observed {seen:?}; sent route {sent_route:?}");
+    for (label, route) in [("sent", &sent_route), ("received", &got.route)] {
+        crate::route_truth::compare(route, &seen)
+            .with_context(|| format!("the {label} route {route:?} against {seen:?}"))?;
+    }
+    Ok(())
+}
+
 /// Garbage from the server ends the session with a typed error: no panic,
 /// never `Online`.
 pub async fn survives_malformed_server_input<H: Harness>(harness: &H) -> anyhow::Result<()> {

@@ -25,6 +25,7 @@
 //! | `delivers_to_an_offline_recipient` | a message sent while B is offline reaches B when B connects |
 //! | `suppresses_duplicates` | the same local id sent twice is acknowledged twice and seen once by B |
 //! | `reports_the_real_route` | routes validate, name the real host, and never claim an unknown transport |
+//! | `route_matches_what_the_server_saw` | the routes of a sent and a received message agree with what the server observed ([`TestServer::observe`]: the TLS version it negotiated, whether its storage holds the text in the clear); claiming more fails, and so does claiming less |
 //! | `survives_malformed_server_input` | garbage from the server ends the session with a typed error: no panic, no `Online` |
 //!
 //! Incoming messages are always reported as [`Event::MessageReceived`], also
@@ -32,6 +33,7 @@
 
 mod checks;
 mod garbage;
+pub mod route_truth;
 mod session;
 
 pub use checks::*;
@@ -90,6 +92,14 @@ pub trait TestServer: Send + Sync {
         ConversationKey::new(to.address.to_string())
     }
 
+    /// What the server observed of the message whose text is `canary`
+    /// (from its logs and storage), for the route-truth check. `None` when
+    /// this harness cannot observe its server: the check is then skipped.
+    fn observe(&self, canary: &str) -> Option<route_truth::Observation> {
+        let _ = canary;
+        None
+    }
+
     /// How long to wait for any one expected event.
     fn timeout(&self) -> Duration {
         Duration::from_secs(30)
@@ -108,6 +118,7 @@ macro_rules! suite {
             delivers_to_an_offline_recipient,
             suppresses_duplicates,
             reports_the_real_route,
+            route_matches_what_the_server_saw,
             survives_malformed_server_input,
         );
     };

@@ -155,11 +155,20 @@ async fn durable(s: &mut Session, local_id: LocalId, command: Command) -> Result
     let client = s.client.clone();
     let store = client.state_store();
     if let Ok(Some(previous)) = store.get_custom_value(&sent_key(&local_id)).await
-        && let (Ok(remote), Some(conversation)) =
+        && let (Ok(previous), Some(conversation)) =
             (String::from_utf8(previous), conversation_of(&command))
     {
+        // `event id` and, since route truth, `\n` and whether it went
+        // encrypted (`1`) or in the clear (`0`).
+        let (remote, encrypted) = match previous.split_once('\n') {
+            Some((id, flag)) => (id.to_owned(), Some(flag == "1")),
+            None => (previous, None),
+        };
         let route = match room_of(s, conversation).await {
-            Ok(room) => s.room_route(&room).await,
+            Ok(room) => match encrypted {
+                Some(encrypted) => s.room_route_as(&room, encrypted).await,
+                None => s.room_route(&room).await,
+            },
             Err(_) => Route {
                 hops: vec![s.link_hop()],
                 end_to_end: koine_api::EndToEnd::none(),
@@ -204,8 +213,12 @@ async fn durable(s: &mut Session, local_id: LocalId, command: Command) -> Result
     };
     match result {
         Ok((remote_id, route)) => {
+            let encrypted = u8::from(route.end_to_end.scheme != koine_api::E2eScheme::None);
             let _ = store
-                .set_custom_value(&sent_key(&local_id), remote_id.as_str().as_bytes().to_vec())
+                .set_custom_value(
+                    &sent_key(&local_id),
+                    format!("{remote_id}\n{encrypted}").into_bytes(),
+                )
                 .await;
             s.events
                 .emit(Event::SendAcked {
@@ -246,12 +259,16 @@ async fn send_message(
     reply_to: Option<&RemoteId>,
 ) -> Result<(RemoteId, Route), SendError> {
     let room = room_of(s, conversation).await?;
-    let route = s
-        .report_conversation(&room, false)
+    s.report_conversation(&room, false)
         .await
         .map_err(|_| SendError::Offline)?;
     let reply = reply_to.map(event_id).transpose()?;
     let mut last = None;
+    // Whether every event of the message went Megolm-encrypted: the SDK
+    // decides at send time, from the room's state as the server has it
+    // (a direct chat created by this very send is encrypted from its first
+    // event, before the sync tells this client).
+    let mut encrypted = true;
     for (index, attachment) in content.attachments.iter().enumerate() {
         let AttachmentSource::LocalPath(path) = &attachment.source else {
             return Err(SendError::Unsupported("remote attachment".into()));
@@ -274,6 +291,8 @@ async fn send_message(
             .send_attachment(&attachment.name, &mime, data, config)
             .await
             .map_err(|e| send_error(&e))?;
+        // send_attachment asked the server for the room's encryption first.
+        encrypted &= room.encryption_state().is_encrypted();
         last = Some(response.event_id);
     }
     if !content.text.is_empty() {
@@ -286,9 +305,13 @@ async fn send_message(
             .with_transaction_id(txn(local_id))
             .await
             .map_err(|e| send_error(&e))?;
+        encrypted &= result.encryption_info.is_some();
         last = Some(result.response.event_id);
     }
     let event_id = last.ok_or_else(|| SendError::Rejected("empty message".into()))?;
+    // The conversation's route follows what the room turned out to be.
+    let _ = s.report_conversation(&room, false).await;
+    let route = s.room_route_as(&room, encrypted).await;
     Ok((RemoteId::new(event_id.as_str()), route))
 }
 
@@ -300,7 +323,6 @@ async fn edit(
     text: &str,
 ) -> Result<(RemoteId, Route), SendError> {
     let room = room_of(s, conversation).await?;
-    let route = s.room_route(&room).await;
     let content = RoomMessageEventContent::text_plain(text)
         .make_replacement(ReplacementMetadata::new(event_id(target)?, None));
     let result = room
@@ -308,6 +330,9 @@ async fn edit(
         .with_transaction_id(txn(local_id))
         .await
         .map_err(|e| send_error(&e))?;
+    let route = s
+        .room_route_as(&room, result.encryption_info.is_some())
+        .await;
     Ok((RemoteId::new(result.response.event_id.as_str()), route))
 }
 
@@ -320,7 +345,9 @@ async fn react(
     remove: bool,
 ) -> Result<(RemoteId, Route), SendError> {
     let room = room_of(s, conversation).await?;
-    let route = s.room_route(&room).await;
+    // Reactions and redactions are not encrypted by Matrix clients, even
+    // in an encrypted room: the servers read them.
+    let route = s.room_route_as(&room, false).await;
     let target_id = event_id(target)?;
     if remove {
         let own = s
@@ -341,6 +368,11 @@ async fn react(
         .with_transaction_id(txn(local_id))
         .await
         .map_err(|e| send_error(&e))?;
+    let route = if result.encryption_info.is_some() {
+        s.room_route_as(&room, true).await
+    } else {
+        route
+    };
     // Known at once, so a removal right after does not wait for the sync.
     s.reactions.insert(
         result.response.event_id.clone(),
@@ -356,7 +388,8 @@ async fn delete(
     target: &RemoteId,
 ) -> Result<(RemoteId, Route), SendError> {
     let room = room_of(s, conversation).await?;
-    let route = s.room_route(&room).await;
+    // A redaction is never encrypted: the servers read which event it removes.
+    let route = s.room_route_as(&room, false).await;
     let response = room
         .redact(&event_id(target)?, None, Some(txn(local_id)))
         .await

@@ -332,6 +332,13 @@ impl Session {
 
     /// The route of a room, from the store (no network round trip).
     pub(crate) async fn room_route(&self, room: &Room) -> Route {
+        self.room_route_as(room, room.encryption_state().is_encrypted())
+            .await
+    }
+
+    /// The route of an event in a room that was, or was not, Megolm-encrypted
+    /// on the wire: what it actually took, whatever the room's state says.
+    pub(crate) async fn room_route_as(&self, room: &Room, encrypted: bool) -> Route {
         let members = room
             .members_no_sync(RoomMemberships::JOIN | RoomMemberships::INVITE)
             .await
@@ -340,7 +347,6 @@ impl Session {
             .iter()
             .map(|m| m.user_id().server_name().as_str().to_ascii_lowercase())
             .collect();
-        let encrypted = room.encryption_state().is_encrypted();
         let mut verified = encrypted && members.len() <= 50;
         if verified {
             let encryption = self.client.encryption();
@@ -731,6 +737,16 @@ impl Session {
                 .await;
         }
         let sender_name = self.display_name(room, &m.sender).await;
+        // The event itself says how it travelled: a plaintext event in an
+        // encrypted room was readable by the servers, and an encrypted one
+        // is end to end even before the room's state is known here.
+        let encrypted = event.encryption_info().is_some();
+        let claims = route.end_to_end.scheme != koine_api::E2eScheme::None;
+        let route = if claims == encrypted {
+            route.clone()
+        } else {
+            self.room_route_as(room, encrypted).await
+        };
         Some(Message {
             conversation: ConversationKey::new(room.room_id().as_str()),
             remote_id: RemoteId::new(m.event_id.as_str()),
@@ -741,7 +757,7 @@ impl Session {
             timestamp: m.timestamp,
             content: m.content,
             reply_to: m.reply_to,
-            route: route.clone(),
+            route,
         })
     }
 

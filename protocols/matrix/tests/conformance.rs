@@ -73,6 +73,17 @@ impl TestServer for Server {
     fn conversation_key(&self, _to: &TestAccount) -> ConversationKey {
         ConversationKey::new(&self.room)
     }
+
+    /// Synapse keeps every event it can read in its database: a plaintext
+    /// event's text is there, a Megolm one's is not.
+    fn observe(&self, canary: &str) -> Option<koine_conformance::route_truth::Observation> {
+        use koine_conformance::route_truth::{Observation, bytes_under, holds};
+        Some(Observation {
+            tls: None,
+            plaintext_stored: Some(holds(&bytes_under(self.synapse.dir()), canary)),
+            keeps_what_it_reads: true,
+        })
+    }
 }
 
 koine_conformance::suite!(MatrixHarness);

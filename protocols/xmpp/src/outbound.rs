@@ -74,13 +74,30 @@ impl Session {
         to_domain: Option<String>,
     ) -> Result<(), XmppError> {
         let domain = to_domain.unwrap_or_else(|| self.cfg.domain());
+        let e2e = self
+            .omemo
+            .as_ref()
+            .and_then(|o| o.sent.get(local_id.as_str()))
+            .cloned();
         if self
             .acked
             .insert(local_id.as_str().to_owned(), domain.clone())
             .is_none()
             && let Some(f) = &mut self.acked_log
         {
-            let _ = writeln!(f, "{}\t{domain}", local_id.as_str());
+            // Whether it went sealed survives a restart: a replay is then
+            // acknowledged on the route it took.
+            match e2e.as_ref().and_then(|e| serde_json::to_string(e).ok()) {
+                Some(json) => {
+                    let _ = writeln!(f, "{}\t{domain}\t{json}", local_id.as_str());
+                }
+                None => {
+                    let _ = writeln!(f, "{}\t{domain}", local_id.as_str());
+                }
+            }
+        }
+        if let Some(e2e) = e2e {
+            self.sealed.insert(local_id.as_str().to_owned(), e2e);
         }
         if let Some(held) = self.probing.get_mut(&domain) {
             // The route waits for what the domain says it is.
@@ -100,11 +117,11 @@ impl Session {
         if let Some(hops) = self.uploads.media.remove(local_id.as_str()) {
             route.hops.extend(hops);
         }
-        if let Some(e2e) = self
+        let sent = self
             .omemo
             .as_mut()
-            .and_then(|o| o.sent.remove(local_id.as_str()))
-        {
+            .and_then(|o| o.sent.remove(local_id.as_str()));
+        if let Some(e2e) = sent.or_else(|| self.sealed.get(local_id.as_str()).cloned()) {
             crate::omemo::protect(&mut route, e2e);
         }
         self.events

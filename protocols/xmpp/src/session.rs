@@ -77,6 +77,8 @@ pub(crate) struct Session {
     pub(crate) roster: HashMap<String, roster::Item>,
     pub(crate) presences: HashMap<String, HashMap<String, Availability>>,
     pub(crate) acked: HashMap<String, String>,
+    /// The OMEMO layer of acknowledged commands that were sealed with it.
+    pub(crate) sealed: HashMap<String, koine_api::EndToEnd>,
     pub(crate) acked_log: Option<std::fs::File>,
     pub(crate) conversations: HashSet<String>,
     pub(crate) requests: HashSet<String>,
@@ -281,6 +283,7 @@ impl Session {
             }
         };
         let acked = load_acked(&cx.data_dir);
+        let sealed = load_sealed(&cx.data_dir);
         let acked_log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -300,6 +303,7 @@ impl Session {
             roster: HashMap::new(),
             presences: HashMap::new(),
             acked,
+            sealed,
             acked_log,
             conversations: HashSet::new(),
             requests: HashSet::new(),
@@ -541,11 +545,37 @@ impl Session {
 
 /// Reads the log of acknowledged local ids: one `local-id<TAB>domain` a line.
 pub(crate) fn load_acked(dir: &std::path::Path) -> HashMap<String, String> {
+    acked_lines(dir)
+        .into_iter()
+        .map(|(id, domain, _)| (id, domain))
+        .collect()
+}
+
+/// The end-to-end layer each acknowledged command was sealed with, from
+/// the log's third column: a replay after a restart is acknowledged on the
+/// route it took, not on the plaintext one.
+pub(crate) fn load_sealed(dir: &std::path::Path) -> HashMap<String, koine_api::EndToEnd> {
+    acked_lines(dir)
+        .into_iter()
+        .filter_map(|(id, _, e2e)| Some((id, serde_json::from_str(&e2e?).ok()?)))
+        .collect()
+}
+
+/// `local id \t domain [\t end-to-end layer as JSON]` lines.
+fn acked_lines(dir: &std::path::Path) -> Vec<(String, String, Option<String>)> {
     std::fs::read_to_string(dir.join(ACKED_LOG))
         .map(|s| {
             s.lines()
-                .filter_map(|l| l.split_once('\t'))
-                .map(|(id, domain)| (id.to_owned(), domain.to_owned()))
+                .filter_map(|l| {
+                    let mut parts = l.splitn(3, '\t');
+                    let id = parts.next()?;
+                    let domain = parts.next()?;
+                    Some((
+                        id.to_owned(),
+                        domain.to_owned(),
+                        parts.next().map(str::to_owned),
+                    ))
+                })
                 .collect()
         })
         .unwrap_or_default()

@@ -69,6 +69,21 @@ impl TestServer for Server {
             ..account.clone()
         }
     }
+
+    /// Prosody's own account of the message: the TLS version its log says
+    /// the client streams negotiated, and whether its archive (every chat
+    /// message is archived here) holds the text in the clear.
+    fn observe(&self, canary: &str) -> Option<koine_conformance::route_truth::Observation> {
+        use koine_conformance::route_truth::{Observation, bytes_under, holds};
+        Some(Observation {
+            tls: support::negotiated_tls(&self.prosody.log()),
+            plaintext_stored: Some(holds(
+                &bytes_under(&self.prosody.dir().join("data")),
+                canary,
+            )),
+            keeps_what_it_reads: true,
+        })
+    }
 }
 
 koine_conformance::suite!(XmppHarness);

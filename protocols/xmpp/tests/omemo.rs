@@ -526,3 +526,54 @@ async fn a_contact_who_used_omemo_never_gets_plaintext_when_the_list_is_gone() {
     );
     alice.stop().await.expect("stop");
 }
+
+/// A message sealed with OMEMO, then replayed by the engine after a
+/// restart (the app stopped before it stored the acknowledgement), is
+/// acknowledged again on the OMEMO route it took, not on a plaintext one.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_replay_after_a_restart_is_acknowledged_on_the_route_it_took() {
+    let server = Prosody::start();
+    let (sa, pa, _ja) = server.account("alice");
+    let password_b = format!("pw-{}", uuid::Uuid::new_v4());
+    let jb = server.register("bob", support::DOMAIN, &password_b);
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut bob = Peer::start(
+        &server,
+        jb.as_str(),
+        &password_b,
+        dir.path().join("bob.json"),
+    );
+    bob.wait_for("ready", |v| v.get("ready").is_some()).await;
+    let account = format!("xmpp-{}", uuid::Uuid::new_v4());
+    let adir = dir.path().join("a");
+    let mut alice = client::start_as(&account, sa.clone(), pa.clone(), adir.clone());
+    alice.online().await;
+    alice
+        .send(send(jb.as_str(), "r1", "sealed before the restart"))
+        .await;
+    let acked =
+        |e: &Event| matches!(e, Event::SendAcked { local_id, .. } if local_id.as_str() == "r1");
+    let Event::SendAcked { route, .. } = alice.wait_for("ack", acked).await else {
+        unreachable!()
+    };
+    assert_eq!(route.end_to_end.scheme, E2eScheme::Omemo, "{route:?}");
+    let got = bob.received("sealed before the restart").await;
+    assert_eq!(got["encrypted"], true, "{got}");
+    alice.stop().await.expect("stop");
+
+    let mut alice = client::start_as(&account, sa, pa, adir);
+    alice.online().await;
+    alice
+        .send(send(jb.as_str(), "r1", "sealed before the restart"))
+        .await;
+    let Event::SendAcked { route, .. } = alice.wait_for("the replay's ack", acked).await else {
+        unreachable!()
+    };
+    assert_eq!(
+        route.end_to_end.scheme,
+        E2eScheme::Omemo,
+        "the replay is acknowledged on the route the message took: {route:?}"
+    );
+    assert!(route.is_end_to_end(), "{route:?}");
+    alice.stop().await.expect("stop");
+}

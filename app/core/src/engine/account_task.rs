@@ -428,7 +428,21 @@ impl Engine {
                 route,
             } => {
                 shared.answered(&local_id);
-                let id = self.store().ack(&local_id, &remote_id, &route)?;
+                let (id, provisional) = {
+                    let mut store = self.store();
+                    let provisional = store.provisional_route(&account, &local_id)?;
+                    (store.ack(&local_id, &remote_id, &route)?, provisional)
+                };
+                if let Some(p) = provisional {
+                    self.emit(EngineEvent::RouteSettled {
+                        account: account.clone(),
+                        local_id,
+                        message: p.message,
+                        subject: p.subject,
+                        provisional: p.route,
+                        route,
+                    });
+                }
                 self.emit_updated(&account, id)?;
             }
             Event::SendFailed { local_id, error } => {

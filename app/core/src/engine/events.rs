@@ -2,7 +2,8 @@
 
 use crate::model::{ConversationId, StoredMessage};
 use koine_api::{
-    AccountId, Address, Availability, ChatState, Hop, LocalId, Notice, Prompt, Request, SendError,
+    AccountId, Address, Availability, ChatState, Hop, LocalId, Notice, Prompt, Request, Route,
+    SendError,
 };
 use serde::Serialize;
 
@@ -59,6 +60,24 @@ pub enum EngineEvent {
         account: AccountId,
         /// The message as stored now.
         message: StoredMessage,
+    },
+    /// The plugin reported the route a message (or an edit, a reaction, a
+    /// deletion) sent from here actually took; it replaced the provisional
+    /// route stored when it was queued. Comes before the `MessageUpdated`
+    /// that carries the message with its new route.
+    RouteSettled {
+        /// Which account.
+        account: AccountId,
+        /// The command's local id.
+        local_id: LocalId,
+        /// The message it is, or the message it changed (when known).
+        message: Option<crate::model::MessageId>,
+        /// What went: a message or a change to one.
+        subject: crate::store::RouteSubject,
+        /// The route expected when it was queued (`None`: nothing known).
+        provisional: Option<Route>,
+        /// The route it took, as the plugin reports it.
+        route: Route,
     },
     /// A conversation was created or changed.
     ConversationChanged {

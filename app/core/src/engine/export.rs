@@ -30,6 +30,17 @@ pub struct ExportedConversation {
 }
 
 impl Engine {
+    /// Each distinct route a conversation's messages took, with how many and
+    /// when first and last, oldest first (`koine routes check`).
+    pub fn route_uses(
+        &self,
+        conversation: ConversationId,
+    ) -> Result<Vec<crate::store::RouteUse>, EngineError> {
+        let store = self.store();
+        store.conversation(conversation)?;
+        Ok(store.route_uses(conversation)?)
+    }
+
     /// Exports one conversation, or all of them.
     pub fn export(&self, only: Option<ConversationId>) -> Result<Export, EngineError> {
         let store = self.store();

@@ -729,6 +729,8 @@ mod people_tests;
 #[cfg(test)]
 mod route_tests;
 #[cfg(test)]
+mod route_truth_tests;
+#[cfg(test)]
 mod test_net;
 #[cfg(test)]
 mod tests;

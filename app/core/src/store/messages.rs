@@ -11,7 +11,7 @@ use koine_api::{
 };
 use rusqlite::{OptionalExtension, Row, params};
 
-pub(super) const COLUMNS: &str = "m.id, m.conversation_id, m.remote_id, m.local_id, m.sender, m.sender_name, m.direction, m.timestamp, m.body, m.attachments, m.reply_to, m.edited_at, m.deleted, m.state, m.error, m.route";
+pub(super) const COLUMNS: &str = "m.id, m.conversation_id, m.remote_id, m.local_id, m.sender, m.sender_name, m.direction, m.timestamp, m.body, m.attachments, m.reply_to, m.edited_at, m.deleted, m.state, m.error, m.route, m.route_provisional";
 
 pub(super) struct RawMessage {
     id: i64,
@@ -30,6 +30,7 @@ pub(super) struct RawMessage {
     state: String,
     error: Option<String>,
     route: Option<String>,
+    route_provisional: bool,
 }
 
 pub(super) fn raw(row: &Row<'_>) -> rusqlite::Result<RawMessage> {
@@ -50,6 +51,7 @@ pub(super) fn raw(row: &Row<'_>) -> rusqlite::Result<RawMessage> {
         state: row.get(13)?,
         error: row.get(14)?,
         route: row.get(15)?,
+        route_provisional: row.get(16)?,
     })
 }
 
@@ -75,6 +77,7 @@ impl RawMessage {
             state: enum_from(&self.state)?,
             error: self.error,
             route: opt_from_json(self.route)?,
+            route_provisional: self.route_provisional,
             reactions,
         })
     }
@@ -97,6 +100,8 @@ pub struct Outgoing<'a> {
 impl Store {
     /// Stores an outgoing message as queued and puts its command in the
     /// outbox, in one transaction: after this returns, a crash cannot lose it.
+    /// Its route is the one its conversation has now, marked provisional
+    /// until the plugin reports how it actually went ([`Store::ack`]).
     pub fn queue_message(&mut self, out: &Outgoing<'_>) -> Result<MessageId> {
         let Command::SendMessage {
             local_id,
@@ -116,8 +121,8 @@ impl Store {
             Some(to_json(&content.attachments)?)
         };
         let id: i64 = tx.query_row(
-            "INSERT INTO messages (conversation_id, local_id, sender, direction, timestamp, body, attachments, reply_to, state)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
+            "INSERT INTO messages (conversation_id, local_id, sender, direction, timestamp, body, attachments, reply_to, state, route, route_provisional)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, (SELECT route FROM conversations WHERE id = ?1), 1) RETURNING id",
             params![
                 out.conversation.0,
                 local_id.as_str(),
@@ -223,7 +228,9 @@ impl Store {
     }
 
     /// The plugin accepted a durable command: the message gets its remote id,
-    /// state and route, and the command leaves the outbox. Idempotent.
+    /// state and route (the one the plugin reports replaces the provisional
+    /// one), and the command leaves the outbox. For an edit, a reaction or a
+    /// deletion, the route is kept with the change. Idempotent.
     pub fn ack(
         &mut self,
         local_id: &LocalId,
@@ -234,6 +241,10 @@ impl Store {
         tx.execute(
             "DELETE FROM outbox WHERE local_id = ?1",
             [local_id.as_str()],
+        )?;
+        tx.execute(
+            "UPDATE change_routes SET route = ?2, provisional = 0 WHERE local_id = ?1",
+            params![local_id.as_str(), to_json(route)?],
         )?;
         let id: Option<i64> = tx
             .query_row(
@@ -251,7 +262,7 @@ impl Store {
                 params![id, remote_id.as_str()],
             )?;
             tx.execute(
-                "UPDATE messages SET remote_id = ?2, route = ?3, error = NULL,
+                "UPDATE messages SET remote_id = ?2, route = ?3, route_provisional = 0, error = NULL,
                    state = CASE WHEN state IN ('queued', 'failed') THEN 'sent' ELSE state END
                  WHERE id = ?1",
                 params![id, remote_id.as_str(), to_json(route)?],

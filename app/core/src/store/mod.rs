@@ -12,8 +12,10 @@ pub mod messages;
 mod outbox;
 mod people;
 mod people_log;
+mod routes;
 mod search;
 
+pub use routes::{Provisional, RouteSubject, RouteUse};
 pub use search::SearchHit;
 
 use rusqlite::Connection;
@@ -24,6 +26,7 @@ use thiserror::Error;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/001_init.sql"),
     include_str!("../../migrations/002_people.sql"),
+    include_str!("../../migrations/003_route_truth.sql"),
 ];
 
 /// Errors of the store.
@@ -133,5 +136,7 @@ impl Store {
     }
 }
 
+#[cfg(test)]
+mod routes_tests;
 #[cfg(test)]
 mod tests;

@@ -19,6 +19,7 @@ pub(super) fn insert_outbox_on(
          VALUES (?1, ?2, ?3, ?4, (SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox))",
         params![local_id.as_str(), account.as_str(), to_json(command)?, at.0],
     )?;
+    super::routes::insert_change_route_on(conn, account, command, at)?;
     Ok(())
 }
 

@@ -53,7 +53,7 @@ impl Store {
         ))?;
         let rows = stmt
             .query_map(rusqlite::params![query, limit], |r| {
-                Ok((raw(r)?, r.get::<_, String>(16)?, r.get::<_, String>(17)?))
+                Ok((raw(r)?, r.get::<_, String>(17)?, r.get::<_, String>(18)?))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         rows.into_iter()

@@ -64,10 +64,10 @@ fn migrations_set_the_schema_version_and_reopen_cleanly() {
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("k.sqlite3");
     let store = Store::open(&path).expect("open");
-    assert_eq!(store.schema_version().expect("version"), 2);
+    assert_eq!(store.schema_version().expect("version"), 3);
     drop(store);
     let store = Store::open(&path).expect("reopen");
-    assert_eq!(store.schema_version().expect("version"), 2);
+    assert_eq!(store.schema_version().expect("version"), 3);
 }
 
 #[test]

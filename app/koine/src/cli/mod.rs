@@ -5,6 +5,7 @@ mod people;
 mod prompts;
 mod query;
 mod requests;
+mod routes;
 mod safe;
 mod send;
 mod tail;
@@ -64,6 +65,10 @@ enum Command {
     /// Who may write to you directly on each network.
     #[command(subcommand)]
     Policy(requests::PolicyCommand),
+    /// The routes messages took: `routes check CONVERSATION` lists each
+    /// distinct route with how many messages took it.
+    #[command(subcommand)]
+    Routes(routes::RoutesCommand),
 }
 
 /// Runs the command line.
@@ -140,6 +145,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Command::Prompts(c) => prompts::run(&engine, c).await?,
             Command::Requests(c) => requests::run(&engine, c).await?,
             Command::Policy(c) => requests::policy(&engine, c)?,
+            Command::Routes(c) => routes::run(&engine, c)?,
         };
         engine.shutdown().await;
         Ok(code)

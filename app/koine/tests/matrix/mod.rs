@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub const SERVER_NAME: &str = "koine.test";
-const PASSWORD: &str = "correct horse battery staple";
+pub const PASSWORD: &str = "correct horse battery staple";
 
 pub struct Synapse {
     dir: tempfile::TempDir,
@@ -20,7 +20,7 @@ pub struct Synapse {
     port: u16,
 }
 
-fn venv_bin() -> PathBuf {
+pub fn venv_bin() -> PathBuf {
     if let Ok(bin) = std::env::var("KOINE_MATRIX_VENV_BIN") {
         return PathBuf::from(bin);
     }
@@ -48,6 +48,23 @@ fn ready(port: u16) -> bool {
 }
 
 impl Synapse {
+    /// The homeserver's URL.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Every byte Synapse's database holds (the SQLite file and its
+    /// write-ahead log), to search for plaintext.
+    pub fn database_bytes(&self) -> Vec<u8> {
+        let mut all = Vec::new();
+        for name in ["homeserver.db", "homeserver.db-wal"] {
+            if let Ok(bytes) = std::fs::read(self.dir.path().join(name)) {
+                all.extend(bytes);
+            }
+        }
+        all
+    }
+
     pub fn start() -> Self {
         let dir = tempfile::tempdir().expect("tmp");
         let d = dir.path().display();

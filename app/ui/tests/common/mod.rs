@@ -149,6 +149,7 @@ pub fn message(
         state,
         error: None,
         route: None,
+        route_provisional: false,
         reactions: Vec::new(),
     }
 }

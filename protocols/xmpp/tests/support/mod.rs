@@ -355,3 +355,19 @@ impl Drop for Prosody {
         let _ = self.child.wait();
     }
 }
+
+/// The TLS version Prosody's log says its client streams negotiated
+/// (`Stream encrypted (TLSv1.3 with …)`), when they all agree.
+pub fn negotiated_tls(log: &str) -> Option<koine_api::TlsVersion> {
+    let mut versions = log
+        .lines()
+        .filter(|l| l.contains("c2s"))
+        .filter_map(|l| l.split("Stream encrypted (").nth(1))
+        .filter_map(|rest| match rest.split_whitespace().next() {
+            Some("TLSv1.3") => Some(koine_api::TlsVersion::Tls13),
+            Some("TLSv1.2") => Some(koine_api::TlsVersion::Tls12),
+            _ => None,
+        });
+    let first = versions.next()?;
+    versions.all(|v| v == first).then_some(first)
+}
