@@ -431,6 +431,12 @@ impl Engine {
                 let id = self.store().ack(&local_id, &remote_id, &route)?;
                 self.emit_updated(&account, id)?;
             }
+            Event::SendHanded { local_id } => {
+                // Not an answer: the command stays in flight and in the
+                // outbox until the phone confirms or fails it.
+                let id = self.store().hand_over(&account, &local_id)?;
+                self.emit_updated(&account, id)?;
+            }
             Event::SendFailed { local_id, error } => {
                 shared.answered(&local_id);
                 let will_retry = error.is_retryable();
