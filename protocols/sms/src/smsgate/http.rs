@@ -460,9 +460,22 @@ mod tests {
         let u = Url::parse("http://127.0.0.1:8080/api/").expect("url");
         assert_eq!(u.port, 8080);
         assert_eq!(u.prefix, "/api");
-        assert!(Url::parse("https://x").is_err());
+        assert!(!u.https);
+        let tls = Url::parse("https://x").expect("https url");
+        assert!(tls.https);
+        assert_eq!(tls.port, 443);
+        assert_eq!(tls.to_string(), "https://x:443");
+        assert!(Url::parse("ftp://x").is_err());
         assert!(Url::parse("http://x:99999").is_err());
         assert_eq!(Url::parse("http://phone").expect("url").port, 80);
+    }
+
+    #[tokio::test]
+    async fn plain_send_refuses_an_https_url() {
+        // An https:// URL goes only through send_pinned: never in clear.
+        let u = Url::parse("https://127.0.0.1:9").expect("url");
+        let r = send(&u, "GET", "/", &[], b"").await;
+        assert!(matches!(r, Err(HttpError::BadUrl(_))), "{r:?}");
     }
 
     #[tokio::test]
