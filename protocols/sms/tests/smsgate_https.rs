@@ -212,3 +212,61 @@ fn plain_http_says_the_lan_sees_the_password_and_the_webhook_key() {
     let hop = koine_sms::route::phone_hop_http(PHONE_NAME);
     assert_eq!(hop.transport, TransportSecurity::Plaintext);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_changed_during_a_session_ends_it_as_untrusted() {
+    let carrier = Carrier::new();
+    let mut gate = https_gate(&carrier).await;
+    let pin = gate.certificate.fingerprint().expect("fp");
+    let dirs = tempfile::tempdir().expect("tmp");
+    let mut s = start(&account(&gate, Some(&pin)), &dirs.path().join("changed"));
+    s.online()
+        .await
+        .expect("online with the pin from the settings");
+    // Someone else answers on the app's address now.
+    let addr = gate.server.addr();
+    let impostor = LocalIdentity::generate("impostor").expect("cert");
+    gate.server = gate
+        .gate
+        .listen_tls("127.0.0.1:0".parse().expect("addr"), &impostor)
+        .await
+        .expect("listen");
+    // The old listener closes once its task is dropped: retry the bind.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    gate.server = loop {
+        match gate.gate.listen_tls(addr, &impostor).await {
+            Ok(server) => break server,
+            Err(e) => {
+                assert!(tokio::time::Instant::now() < deadline, "rebind: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    let before = gate.gate.requests().len();
+    s.command(Command::SendMessage {
+        local_id: LocalId::new("tls-2"),
+        conversation: ConversationKey::new("+33612345602"),
+        content: Content::text("to whom?"),
+        reply_to: None,
+    })
+    .await
+    .expect("cmd");
+    let end = s.ended().await.expect("end");
+    s.drain_for(Duration::from_millis(300)).await;
+    assert!(
+        matches!(end, SessionEnd::Returned(Err(SessionError::Untrusted(_)))),
+        "{end:?}"
+    );
+    assert!(
+        s.log
+            .iter()
+            .any(|e| matches!(e, Event::Notice(Notice::CertificateRejected { .. }))),
+        "{:?}",
+        s.log
+    );
+    assert_eq!(
+        gate.gate.requests().len(),
+        before,
+        "the impostor got no request"
+    );
+}

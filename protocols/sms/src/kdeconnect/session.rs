@@ -50,6 +50,10 @@ const UNKNOWN_PHONE: &str = "unknown_phone";
 /// How many messages of a long list (the phone's conversation list) are
 /// ingested before the session looks at commands and new packets again.
 const INGEST_BATCH: usize = 100;
+/// While this many messages wait to be ingested, no more packets are read
+/// (a phone that sends lists faster than they are stored is slowed down,
+/// not buffered without end).
+const MAX_BACKLOG: usize = 50_000;
 /// The largest MMS accepted for sending.
 pub const MAX_MMS_BYTES: u64 = 1024 * 1024;
 
@@ -551,7 +555,7 @@ impl Session {
                         return Ok(());
                     }
                 },
-                packet = self.link.reader.next() => match packet {
+                packet = self.link.reader.next(), if self.backlog.len() < MAX_BACKLOG => match packet {
                     Ok(p) => self.on_packet(p).await?,
                     Err(LinkError::Packet(e)) => self.malformed(e.to_string()).await?,
                     Err(e) => return Err(self.lost(e).await),
@@ -1005,7 +1009,7 @@ impl Session {
                 })
                 .await;
         }
-        if messages.len() > INGEST_BATCH || !self.backlog.is_empty() && messages.len() > 1 {
+        if messages.len() > INGEST_BATCH || (!self.backlog.is_empty() && messages.len() > 1) {
             // A long list (the conversation list of a phone with many
             // threads): ingested in batches between commands and packets.
             self.backlog.extend(messages);

@@ -325,10 +325,17 @@ async fn tls_connect(
     let tcp = TcpStream::connect(base.authority()).await?;
     let name = rustls::pki_types::ServerName::try_from(base.host.clone())
         .unwrap_or_else(|_| crate::kdeconnect::tls::server_name());
-    let stream = connector
-        .connect(name, tcp)
-        .await
-        .map_err(|e| HttpError::Tls(e.to_string()))?;
+    let stream = connector.connect(name, tcp).await.map_err(|e| {
+        // A refused certificate or a failed handshake is TLS; a reset
+        // connection is the network's (retried later).
+        if e.get_ref()
+            .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
+        {
+            HttpError::Tls(e.to_string())
+        } else {
+            HttpError::Io(e)
+        }
+    })?;
     let cert = stream
         .get_ref()
         .1

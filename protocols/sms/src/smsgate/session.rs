@@ -225,16 +225,21 @@ impl Gate {
             SessionError::Network(_) => Notice::DeviceUnreachable {
                 device: self.settings.phone_label.clone(),
             },
+            // The app's certificate changed since it was pinned.
+            SessionError::Untrusted(reason) => Notice::CertificateRejected {
+                host: self.settings.base.authority(),
+                reason: reason.clone(),
+            },
             other => Notice::MalformedInput {
                 source: InputSource::Device,
                 detail: other.to_string(),
             },
         };
         let _ = self.emit(Event::Notice(notice)).await;
-        let reason = if matches!(e, SessionError::Network(_)) {
-            "network"
-        } else {
-            "protocol"
+        let reason = match e {
+            SessionError::Network(_) => "network",
+            SessionError::Untrusted(_) => "untrusted",
+            _ => "protocol",
         };
         let _ = self.emit(offline(reason)).await;
         e
