@@ -68,6 +68,7 @@ const FIELD_LABELS: &[&str] = &[
     "sms-field-phone-address",
     "sms-field-device-name",
     "sms-field-url",
+    "sms-field-certificate-fingerprint",
     "sms-field-username",
     "sms-field-password",
     "sms-field-region",

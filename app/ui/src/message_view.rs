@@ -13,6 +13,7 @@ use koine_core::StoredMessage;
 fn ticks(state: DeliveryState) -> (&'static str, String) {
     match state {
         DeliveryState::Queued => ("◷", fl!("delivery-queued")),
+        DeliveryState::Handed => ("→", fl!("delivery-handed")),
         DeliveryState::Sent => ("✓", fl!("delivery-sent")),
         DeliveryState::Delivered => ("✓✓", fl!("delivery-delivered")),
         DeliveryState::Read => ("✓✓", fl!("delivery-read")),

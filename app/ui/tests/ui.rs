@@ -367,6 +367,41 @@ fn ones_own_message_appears_once_stored_and_when_the_network_takes_it() {
 }
 
 #[test]
+fn an_sms_handed_to_the_phone_says_it_is_not_confirmed_then_sent() {
+    let mut app = app();
+    let messages = click(&app, "Mum");
+    let _ = apply(&mut app, messages);
+    let _ = app.update(Message::MessagesLoaded(MUM_SMS, Vec::new()));
+    let mut m = message(
+        31,
+        MUM_SMS,
+        Direction::Outgoing,
+        0,
+        "Coming Sunday",
+        DeliveryState::Handed,
+    );
+    let update = |app: &mut koine_ui::app::App, m: &koine_core::StoredMessage| {
+        let _ = app.update(Message::Engine(Box::new(
+            koine_core::EngineEvent::MessageUpdated {
+                account: koine_api::AccountId::new("acct-s"),
+                message: m.clone(),
+            },
+        )));
+    };
+    update(&mut app, &m);
+    assert!(
+        shows(&app, "→ Handed to the phone, not confirmed sent"),
+        "{:?}",
+        texts(&app)
+    );
+    assert!(!shows(&app, "✓ Sent"));
+    // The phone's sent box confirms it later.
+    m.state = DeliveryState::Sent;
+    update(&mut app, &m);
+    assert!(shows(&app, "✓ Sent"), "{:?}", texts(&app));
+}
+
+#[test]
 fn a_direct_chat_with_a_known_person_shows_their_name_everywhere() {
     use koine_core::people::{AddressSource, PersonAddress};
     let mut app = app();

@@ -56,6 +56,15 @@ pub enum Event {
         /// The route it took.
         route: Route,
     },
+    /// A message was handed to the next hop (the user's phone), which has
+    /// not confirmed sending it yet: it is [`DeliveryState::Handed`] until
+    /// a `SendAcked` or `SendFailed` for the same local id. It stays in the
+    /// outbox, so a later session hands it again (plugins make that
+    /// idempotent).
+    SendHanded {
+        /// The command's local id.
+        local_id: LocalId,
+    },
     /// A durable command failed.
     SendFailed {
         /// The command's local id.

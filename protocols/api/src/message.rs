@@ -72,6 +72,9 @@ pub enum AttachmentSource {
 pub enum DeliveryState {
     /// Stored locally, waiting to be handed to the network.
     Queued,
+    /// Handed to the next hop (the user's phone, for SMS), which has not
+    /// confirmed sending it: not "sent", and not waiting here either.
+    Handed,
     /// Accepted by the first server.
     Sent,
     /// Reached the recipient's device.
@@ -92,7 +95,10 @@ impl DeliveryState {
             (DeliveryState::Failed, DeliveryState::Failed) => false,
             (DeliveryState::Failed, _) => true,
             (_, DeliveryState::Failed) => {
-                matches!(self, DeliveryState::Queued | DeliveryState::Sent)
+                matches!(
+                    self,
+                    DeliveryState::Queued | DeliveryState::Handed | DeliveryState::Sent
+                )
             }
             _ => next > self,
         }
@@ -221,5 +227,18 @@ mod tests {
         assert!(Queued.advances_to(Failed));
         assert!(!Delivered.advances_to(Failed));
         assert!(Failed.advances_to(Sent));
+    }
+
+    #[test]
+    fn handed_to_the_phone_is_between_queued_and_sent() {
+        use DeliveryState::*;
+        // Handed to the phone, not confirmed: later than queued, and the
+        // phone's echo (sent) or its failure replaces it.
+        assert!(Queued.advances_to(Handed));
+        assert!(Handed.advances_to(Sent));
+        assert!(Handed.advances_to(Failed));
+        assert!(!Sent.advances_to(Handed));
+        assert!(!Handed.advances_to(Queued));
+        assert_eq!(serde_json::to_string(&Handed).expect("json"), "\"handed\"");
     }
 }

@@ -122,7 +122,22 @@ impl Protocol for SmsRelay {
                     false,
                     Some("Koine"),
                 ),
-                field("url", "SMSGate URL", FieldKind::Text, false, None),
+                // The form says it: with http://, the password and the
+                // webhook key cross the LAN unencrypted.
+                field(
+                    "url",
+                    "SMSGate URL (with http://, the password and webhook key cross your network unencrypted; use https://)",
+                    FieldKind::Text,
+                    false,
+                    None,
+                ),
+                field(
+                    "certificate_fingerprint",
+                    "SMSGate certificate SHA-256 (https://; asked on first connection if empty)",
+                    FieldKind::Text,
+                    false,
+                    None,
+                ),
                 field(
                     "username",
                     "SMSGate user",

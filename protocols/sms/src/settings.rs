@@ -10,7 +10,8 @@
 //! | `phone_name` | both | the phone's name until it tells its own |
 //! | `sub_id` | kdeconnect | SIM subscription id for dual-SIM phones (default -1: the phone's default) |
 //! | `phone_device_id`, `phone_fingerprint`, `phone_protocol_version` | kdeconnect | a pairing made elsewhere (the pin is public data; the desktop's key is then the account secret) |
-//! | `url` | smsgate | the local API's base URL, e.g. `http://192.168.1.20:8080` |
+//! | `url` | smsgate | the local API's base URL, e.g. `http://192.168.1.20:8080`, or `https://…` for the app's HTTPS mode |
+//! | `certificate_fingerprint` | smsgate | with `https://`: SHA-256 of the app's self-signed certificate (else the user is asked to compare it on the first connection) |
 //! | `username` | smsgate | the local API's user (default `sms`); the password is the account secret |
 //! | `sim_number` | smsgate | SIM slot (1, 2...) to send with |
 //! | `webhook_listen` | smsgate | `ip:port` where this computer receives the phone's webhooks |
@@ -177,6 +178,8 @@ pub struct GateSettings {
     pub webhook_url: Option<String>,
     /// The phone's own number.
     pub own_number: Option<String>,
+    /// With `https://`: the pin of the app's certificate, when given here.
+    pub certificate_pin: Option<String>,
 }
 
 impl GateSettings {
@@ -208,7 +211,18 @@ impl GateSettings {
             ),
             _ => None,
         };
+        let certificate_pin = match s.get("certificate_fingerprint") {
+            Some(fp) if !fp.is_empty() => {
+                let fp = fp.replace(':', "").to_ascii_lowercase();
+                if fp.len() != 64 || !fp.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(invalid("certificate_fingerprint", "not a SHA-256 in hex"));
+                }
+                Some(fp)
+            }
+            _ => None,
+        };
         Ok(Self {
+            certificate_pin,
             phone_label: s.get("phone_name").unwrap_or(&base.host).to_owned(),
             base,
             username: s.get("username").unwrap_or("sms").to_owned(),

@@ -916,7 +916,9 @@ async fn an_mms_part_named_dot_dot_is_stored_safely() {
     let path = std::path::Path::new(path);
     assert!(path.is_file(), "{path:?}");
     assert_eq!(std::fs::read(path).expect("file"), b"payload");
-    s.wait_for("the next message", |e| match e {
+    // The part is fetched off the session loop: the next message may come
+    // before the MMS.
+    s.wait_for_seen("the next message", |e| match e {
         Event::MessageReceived(m) if m.content.text == "still alive" => Some(()),
         _ => None,
     })
@@ -1037,6 +1039,14 @@ async fn a_send_the_phone_never_confirms_is_not_reported_sent() {
     })
     .await
     .expect("marker");
+    // Written to the phone, never confirmed: handed over, not sent.
+    assert!(
+        s.log
+            .iter()
+            .any(|e| matches!(e, Event::SendHanded { local_id } if local_id.as_str() == "void-1")),
+        "the send written to the phone is reported handed over: {:?}",
+        s.log
+    );
     assert!(matches!(
         s.stop().await.expect("stop"),
         SessionEnd::Returned(Ok(()))
@@ -1069,6 +1079,14 @@ async fn a_send_the_phone_never_confirms_is_not_reported_sent() {
             |e| matches!(e, Event::SendAcked { local_id, .. } if local_id.as_str() == "void-1")
         ),
         "an unconfirmed send was reported sent: {:?}",
+        again.log
+    );
+    assert!(
+        again
+            .log
+            .iter()
+            .any(|e| matches!(e, Event::SendHanded { local_id } if local_id.as_str() == "void-1")),
+        "the retry of an unconfirmed send is still handed over: {:?}",
         again.log
     );
     // The phone may not have logged the first connection's request yet;

@@ -445,6 +445,12 @@ impl Engine {
                 }
                 self.emit_updated(&account, id)?;
             }
+            Event::SendHanded { local_id } => {
+                // Not an answer: the command stays in flight and in the
+                // outbox until the phone confirms or fails it.
+                let id = self.store().hand_over(&account, &local_id)?;
+                self.emit_updated(&account, id)?;
+            }
             Event::SendFailed { local_id, error } => {
                 shared.answered(&local_id);
                 let will_retry = error.is_retryable();

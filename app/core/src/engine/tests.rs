@@ -133,6 +133,11 @@ impl Protocol for MemNet {
                         if mode == "deliver-no-ack" {
                             continue;
                         }
+                        if mode == "hand-over" {
+                            // Like an SMS relay whose phone has not confirmed.
+                            cx.events.emit(Event::SendHanded { local_id: local_id.clone() }).await?;
+                            continue;
+                        }
                         cx.events.emit(Event::SendAcked {
                             local_id: local_id.clone(),
                             remote_id: RemoteId::new(format!("srv-{local_id}")),
@@ -391,6 +396,55 @@ fn a_retry_after_a_lost_acknowledgement_is_delivered_once() {
         "handed to the plugin twice (once per session)"
     );
     assert_eq!(fx.delivered().len(), 1, "but on the wire once");
+}
+
+/// A message handed to the next hop that never confirmed it shows as
+/// handed over, stays in the outbox, and becomes sent when a later session
+/// gets the confirmation.
+#[test]
+fn a_message_handed_over_stays_in_the_outbox_until_confirmed() {
+    let fx = Fixture::new();
+    let rt = runtime();
+    let (account, local_id) = rt.block_on(async {
+        let engine = fx.engine();
+        let account = add(&engine, "me@mem.invalid", "hand-over", "right password").await;
+        let mut events = engine.subscribe();
+        engine.start(&account).expect("start");
+        wait_event(&mut events, "online", |e| is_online(e, &account)).await;
+        let (local_id, _) = engine
+            .send(
+                &account,
+                &ConversationKey::new("bob@mem.invalid"),
+                Content::text("handed"),
+                None,
+            )
+            .await
+            .expect("send");
+        wait_event(&mut events, "handed over", |e| {
+            matches!(e, EngineEvent::MessageUpdated { message, .. }
+                if message.local_id.as_ref() == Some(&local_id) && message.state == DeliveryState::Handed)
+        })
+        .await;
+        assert_eq!(engine.outbox_len().expect("outbox"), 1, "not confirmed: still in the outbox");
+        engine.shutdown().await;
+        (account, local_id)
+    });
+    rt.shutdown_background();
+
+    let rt = runtime();
+    rt.block_on(async {
+        let engine = fx.engine();
+        set_mode(&engine, &account, "normal");
+        let mut events = engine.subscribe();
+        engine.start(&account).expect("restart");
+        wait_event(&mut events, "the confirmation", |e| {
+            matches!(e, EngineEvent::MessageUpdated { message, .. }
+                if message.local_id.as_ref() == Some(&local_id) && message.state == DeliveryState::Sent)
+        })
+        .await;
+        assert_eq!(engine.outbox_len().expect("outbox"), 0);
+        engine.shutdown().await;
+    });
 }
 
 /// A store that refuses a write (a full disk): the message is not

@@ -263,13 +263,32 @@ impl Store {
             )?;
             tx.execute(
                 "UPDATE messages SET remote_id = ?2, route = ?3, route_provisional = 0, error = NULL,
-                   state = CASE WHEN state IN ('queued', 'failed') THEN 'sent' ELSE state END
+                   state = CASE WHEN state IN ('queued', 'handed', 'failed') THEN 'sent' ELSE state END
                  WHERE id = ?1",
                 params![id, remote_id.as_str(), to_json(route)?],
             )?;
         }
         tx.commit()?;
         Ok(id.map(MessageId))
+    }
+
+    /// A message was handed to the next hop, which has not confirmed it:
+    /// `handed` while it was `queued`. The outbox keeps it, so a later
+    /// session hands it again.
+    pub fn hand_over(
+        &mut self,
+        account: &AccountId,
+        local_id: &LocalId,
+    ) -> Result<Option<MessageId>> {
+        let changed = self.conn.execute(
+            "UPDATE messages SET state = 'handed' WHERE local_id = ?1 AND state = 'queued'
+               AND conversation_id IN (SELECT id FROM conversations WHERE account_id = ?2)",
+            params![local_id.as_str(), account.as_str()],
+        )?;
+        if changed == 0 {
+            return Ok(None);
+        }
+        self.message_id_by_local(account, local_id)
     }
 
     /// A durable command failed. Retryable failures stay in the outbox;
@@ -292,7 +311,8 @@ impl Store {
                 [local_id.as_str()],
             )?;
             tx.execute(
-                "UPDATE messages SET state = 'failed', error = ?2 WHERE local_id = ?1 AND state = 'queued'",
+                "UPDATE messages SET state = 'failed', error = ?2
+                   WHERE local_id = ?1 AND state IN ('queued', 'handed')",
                 params![local_id.as_str(), error],
             )?;
         }

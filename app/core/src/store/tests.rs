@@ -519,3 +519,69 @@ fn timeline_pages_backwards() {
     assert_eq!(older.last().map(|m| m.content.text.as_str()), Some("m14"));
     assert_eq!(older.first().map(|m| m.content.text.as_str()), Some("m5"));
 }
+
+#[test]
+fn a_message_handed_to_the_phone_stays_in_the_outbox_until_confirmed_or_failed() {
+    let (mut store, account) = store_with_account("a");
+    let conv = conversation(&store, &account, "+33612345678");
+    let me = Address::parse_any("me@example.org").expect("me");
+    let mut ids = Vec::new();
+    for n in ["h1", "h2"] {
+        let command = Command::SendMessage {
+            local_id: LocalId::new(n),
+            conversation: ConversationKey::new("+33612345678"),
+            content: Content::text(n),
+            reply_to: None,
+        };
+        ids.push(
+            store
+                .queue_message(&messages::Outgoing {
+                    account: &account,
+                    conversation: conv,
+                    sender: &me,
+                    command: &command,
+                    timestamp: Timestamp(5),
+                })
+                .expect("queue"),
+        );
+    }
+    for n in ["h1", "h2"] {
+        store
+            .hand_over(&account, &LocalId::new(n))
+            .expect("hand over");
+    }
+    assert_eq!(
+        store.message(ids[0]).expect("m").state,
+        DeliveryState::Handed
+    );
+    // Not confirmed: a later session hands both again.
+    assert_eq!(store.pending(&account).expect("pending").len(), 2);
+    // Another account's session cannot touch this account's messages.
+    let other = AccountId::new("b");
+    assert_eq!(
+        store
+            .hand_over(&other, &LocalId::new("h1"))
+            .expect("other account"),
+        None
+    );
+    // The phone's sent box confirms one, its failed box fails the other.
+    store
+        .ack(&LocalId::new("h1"), &RemoteId::new("7"), &route())
+        .expect("ack");
+    store
+        .fail(&LocalId::new("h2"), "the phone could not send it", false)
+        .expect("fail");
+    assert_eq!(store.message(ids[0]).expect("m").state, DeliveryState::Sent);
+    assert_eq!(
+        store.message(ids[1]).expect("m").state,
+        DeliveryState::Failed
+    );
+    assert!(store.pending(&account).expect("pending").is_empty());
+    // A confirmed message is not handed back.
+    assert_eq!(
+        store
+            .hand_over(&account, &LocalId::new("h1"))
+            .expect("again"),
+        None
+    );
+}

@@ -32,7 +32,7 @@ use koine_api::{
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,6 +47,13 @@ const PAIR_CHECK_WINDOW: Duration = Duration::from_secs(3);
 /// The device id once recorded for a phone whose id was not known (before
 /// it was read from the certificate).
 const UNKNOWN_PHONE: &str = "unknown_phone";
+/// How many messages of a long list (the phone's conversation list) are
+/// ingested before the session looks at commands and new packets again.
+const INGEST_BATCH: usize = 100;
+/// While this many messages wait to be ingested, no more packets are read
+/// (a phone that sends lists faster than they are stored is slowed down,
+/// not buffered without end).
+const MAX_BACKLOG: usize = 50_000;
 /// The largest MMS accepted for sending.
 pub const MAX_MMS_BYTES: u64 = 1024 * 1024;
 
@@ -203,6 +210,28 @@ struct Session {
     history: HashMap<i64, (ConversationKey, u32)>,
     held: Vec<Held>,
     seen_outgoing: HashSet<i64>,
+    /// Messages of a long list not ingested yet: taken a batch at a time
+    /// between commands and packets, so a phone with tens of thousands of
+    /// conversations does not hold up a new SMS or a send.
+    backlog: VecDeque<SmsMessage>,
+    /// MMS parts being fetched, off the session loop: a payload port that
+    /// never answers holds up only its own message.
+    fetches: tokio::task::JoinSet<(String, Result<SavedPart, PartError>)>,
+}
+
+/// Why a part is not in the data dir.
+enum PartError {
+    /// The phone's payload transfer failed (its input: a notice).
+    Fetch(String),
+    /// Writing it here failed (ours: the session ends, the engine retries).
+    Store(String),
+}
+
+/// A part fetched and written to the data dir.
+struct SavedPart {
+    path: PathBuf,
+    size: u64,
+    sha256: String,
 }
 
 fn offline(reason: &str) -> Event {
@@ -322,6 +351,8 @@ pub async fn run(cx: SessionContext, settings: KdeSettings) -> Result<(), Sessio
         history: HashMap::new(),
         held: Vec::new(),
         seen_outgoing: HashSet::new(),
+        backlog: VecDeque::new(),
+        fetches: tokio::task::JoinSet::new(),
     };
     session.start().await?;
     session.serve().await
@@ -514,6 +545,9 @@ impl Session {
     async fn serve(&mut self) -> Result<(), SessionError> {
         loop {
             tokio::select! {
+                // Commands and packets first; a long list is ingested when
+                // neither is waiting, a batch at a time.
+                biased;
                 command = self.cx.commands.recv() => match command {
                     Some(c) => self.on_command(c).await?,
                     None => {
@@ -521,11 +555,22 @@ impl Session {
                         return Ok(());
                     }
                 },
-                packet = self.link.reader.next() => match packet {
+                packet = self.link.reader.next(), if self.backlog.len() < MAX_BACKLOG => match packet {
                     Ok(p) => self.on_packet(p).await?,
                     Err(LinkError::Packet(e)) => self.malformed(e.to_string()).await?,
                     Err(e) => return Err(self.lost(e).await),
                 },
+                Some(done) = self.fetches.join_next(), if !self.fetches.is_empty() => {
+                    match done {
+                        Ok((name, result)) => self.part_fetched(name, result).await?,
+                        Err(e) => self.malformed(format!("part fetch: {e}")).await?,
+                    }
+                }
+                () = std::future::ready(()), if !self.backlog.is_empty() => {
+                    let n = INGEST_BATCH.min(self.backlog.len());
+                    let batch: Vec<SmsMessage> = self.backlog.drain(..n).collect();
+                    self.ingest(batch).await?;
+                }
             }
         }
     }
@@ -597,9 +642,13 @@ impl Session {
                     .await;
             }
             // Handed to the phone, never confirmed: not sent twice (an SMS
-            // costs money), and not reported as sent either; it stays queued
-            // until the phone's sent or failed box shows it.
+            // costs money), and not reported as sent either; it stays
+            // handed over until the phone's sent or failed box shows it.
             Some(None) => {
+                self.emit(Event::SendHanded {
+                    local_id: local_id.clone(),
+                })
+                .await?;
                 if !self.pending.iter().any(|p| p.local_id == local_id) {
                     let texts: Vec<String> =
                         conversation::addresses(&conversation, &self.settings.region)
@@ -690,6 +739,12 @@ impl Session {
         self.sent.record(&local_id, None)?;
         self.send_packet(&Packet::new(kind::SMS_REQUEST, &request))
             .await?;
+        // On the phone now, not confirmed: its sent box acknowledges it,
+        // its failed box fails it.
+        self.emit(Event::SendHanded {
+            local_id: local_id.clone(),
+        })
+        .await?;
         let numbers: Vec<String> = numbers.iter().map(|n| n.to_string()).collect();
         let conversation =
             conversation::key_for(&numbers, &self.settings.region).unwrap_or(conversation);
@@ -954,6 +1009,16 @@ impl Session {
                 })
                 .await;
         }
+        if messages.len() > INGEST_BATCH || (!self.backlog.is_empty() && messages.len() > 1) {
+            // A long list (the conversation list of a phone with many
+            // threads): ingested in batches between commands and packets.
+            self.backlog.extend(messages);
+            return Ok(());
+        }
+        self.ingest(messages).await
+    }
+
+    async fn ingest(&mut self, messages: Vec<SmsMessage>) -> Result<(), SessionError> {
         for m in &messages {
             let Some((mut message, key)) = self.message_from(m) else {
                 self.malformed(format!("message {} has no usable address", m.uid))
@@ -1067,43 +1132,73 @@ impl Session {
         else {
             return Ok(());
         };
+        if self.held.get(index).is_none() {
+            return Ok(());
+        }
+        // Fetched off the session loop: a payload port that never answers
+        // holds up only this message, until the transfer times out.
         let addr = std::net::SocketAddr::new(self.link.peer_addr.ip(), info.port);
-        let fetched =
-            payload::fetch(addr, &self.identity, self.fingerprint.clone(), info.size).await;
-        let saved = match fetched {
-            Ok(bytes) => {
-                let dir = self.cx.data_dir.join("attachments");
-                let path = dir.join(attachment_file_name(&file.filename));
-                let write = async {
-                    tokio::fs::create_dir_all(&dir).await?;
-                    tokio::fs::write(&path, &bytes).await
-                };
-                match write.await {
-                    Ok(()) => Some((path, bytes)),
-                    Err(e) => return Err(SessionError::Storage(e.to_string())),
-                }
+        let identity = self.identity.clone();
+        let pin = self.fingerprint.clone();
+        let dir = self.cx.data_dir.join("attachments");
+        let name = file.filename;
+        self.fetches.spawn(async move {
+            let result = async {
+                let bytes = payload::fetch(addr, &identity, pin, info.size)
+                    .await
+                    .map_err(|e| PartError::Fetch(format!("payload of {name}: {e}")))?;
+                let path = dir.join(attachment_file_name(&name));
+                tokio::fs::create_dir_all(&dir)
+                    .await
+                    .map_err(|e| PartError::Store(format!("storing {name}: {e}")))?;
+                tokio::fs::write(&path, &bytes)
+                    .await
+                    .map_err(|e| PartError::Store(format!("storing {name}: {e}")))?;
+                Ok(SavedPart {
+                    path,
+                    size: bytes.len() as u64,
+                    sha256: hex::encode(Sha256::digest(&bytes)),
+                })
             }
-            Err(e) => {
-                self.malformed(format!("payload of {}: {e}", file.filename))
-                    .await?;
+            .await;
+            (name, result)
+        });
+        Ok(())
+    }
+
+    /// A part's fetch ended: its message is reported once all its parts
+    /// are in (a part that could not be fetched is reported as remote).
+    async fn part_fetched(
+        &mut self,
+        name: String,
+        result: Result<SavedPart, PartError>,
+    ) -> Result<(), SessionError> {
+        let saved = match result {
+            Ok(saved) => Some(saved),
+            Err(PartError::Fetch(detail)) => {
+                self.malformed(detail).await?;
                 None
             }
+            Err(PartError::Store(detail)) => return Err(SessionError::Storage(detail)),
+        };
+        let Some(index) = self.held.iter().position(|h| h.waiting.contains(&name)) else {
+            return Ok(());
         };
         let Some(held) = self.held.get_mut(index) else {
             return Ok(());
         };
-        held.waiting.remove(&file.filename);
-        if let Some((path, bytes)) = saved
+        held.waiting.remove(&name);
+        if let Some(saved) = saved
             && let Some(a) = held
                 .message
                 .content
                 .attachments
                 .iter_mut()
-                .find(|a| a.name == file.filename)
+                .find(|a| a.name == name)
         {
-            a.size = bytes.len() as u64;
-            a.sha256 = Some(hex::encode(Sha256::digest(&bytes)));
-            a.source = AttachmentSource::LocalPath(path.to_string_lossy().into_owned());
+            a.size = saved.size;
+            a.sha256 = Some(saved.sha256);
+            a.source = AttachmentSource::LocalPath(saved.path.to_string_lossy().into_owned());
         }
         if held.waiting.is_empty() {
             let held = self.held.remove(index);

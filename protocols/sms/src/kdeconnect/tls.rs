@@ -247,7 +247,7 @@ const VERSIONS: &[&rustls::SupportedProtocolVersion] =
 
 /// ring's suites, keeping for TLS 1.2 only ECDHE key exchange with an AEAD
 /// cipher (which is all rustls implements; the filter keeps it so).
-fn provider() -> Arc<CryptoProvider> {
+pub(crate) fn provider() -> Arc<CryptoProvider> {
     let mut p = rustls::crypto::ring::default_provider();
     p.cipher_suites.retain(|s| match s {
         rustls::SupportedCipherSuite::Tls13(_) => true,
@@ -378,6 +378,20 @@ pub fn server_config(
         .with_protocol_versions(VERSIONS)
         .map_err(|e| LinkError::Tls(e.to_string()))?
         .with_client_cert_verifier(PinVerifier::new(pin))
+        .with_single_cert(vec![me.cert_der()?], me.key_der()?)
+        .map_err(|e| LinkError::Tls(e.to_string()))?;
+    Ok(Arc::new(cfg))
+}
+
+/// TLS server configuration that asks for no client certificate (the
+/// simulated SMSGate app's HTTPS mode).
+pub fn server_config_without_client_auth(
+    me: &LocalIdentity,
+) -> Result<Arc<rustls::ServerConfig>, LinkError> {
+    let cfg = rustls::ServerConfig::builder_with_provider(provider())
+        .with_protocol_versions(VERSIONS)
+        .map_err(|e| LinkError::Tls(e.to_string()))?
+        .with_no_client_auth()
         .with_single_cert(vec![me.cert_der()?], me.key_der()?)
         .map_err(|e| LinkError::Tls(e.to_string()))?;
     Ok(Arc::new(cfg))

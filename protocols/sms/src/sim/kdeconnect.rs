@@ -75,8 +75,12 @@ pub struct KdePhone {
     drop_sends: std::sync::atomic::AtomicBool,
     tls12_only: std::sync::atomic::AtomicBool,
     pair_on_connect: std::sync::atomic::AtomicBool,
+    hang_payloads: std::sync::atomic::AtomicBool,
     key: Mutex<Option<String>>,
 }
+
+/// How long a payload port that never answers stays open.
+const HANG_FOR: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// A running listener; dropping it stops the phone's network side.
 pub struct KdeServer {
@@ -125,6 +129,7 @@ impl KdePhone {
             drop_sends: std::sync::atomic::AtomicBool::new(false),
             tls12_only: std::sync::atomic::AtomicBool::new(false),
             pair_on_connect: std::sync::atomic::AtomicBool::new(false),
+            hang_payloads: std::sync::atomic::AtomicBool::new(false),
             key: Mutex::new(None),
         });
         me.save();
@@ -224,6 +229,13 @@ impl KdePhone {
     pub fn drop_sends(&self, drop: bool) {
         self.drop_sends
             .store(drop, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Offer MMS parts on a payload port that accepts TCP and then never
+    /// answers (a stalled transfer), for up to a minute.
+    pub fn hang_payloads(&self, hang: bool) {
+        self.hang_payloads
+            .store(hang, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Offer only TLS 1.2 on the next connections, as the Android app does.
@@ -529,7 +541,18 @@ impl KdePhone {
                             std::net::Ipv4Addr::UNSPECIFIED.into()
                         };
                         let size = part.bytes.len() as u64;
-                        let port = payload::offer(ip, &identity, fp.to_owned(), part.bytes).await?;
+                        let port = if self.hang_payloads.load(std::sync::atomic::Ordering::SeqCst) {
+                            // The kernel completes TCP; nobody ever reads.
+                            let silent = TcpListener::bind((ip, 0)).await?;
+                            let port = silent.local_addr()?.port();
+                            tokio::spawn(async move {
+                                tokio::time::sleep(HANG_FOR).await;
+                                drop(silent);
+                            });
+                            port
+                        } else {
+                            payload::offer(ip, &identity, fp.to_owned(), part.bytes).await?
+                        };
                         let p = Packet::new(
                             kind::SMS_ATTACHMENT_FILE,
                             &AttachmentFile {

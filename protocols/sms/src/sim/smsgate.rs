@@ -108,6 +108,27 @@ impl GatePhone {
 
     /// Starts the API on `addr` and the webhook sender.
     pub async fn listen(self: &Arc<Self>, addr: SocketAddr) -> std::io::Result<GateServer> {
+        self.listen_with(addr, None).await
+    }
+
+    /// Like [`GatePhone::listen`], in the app's HTTPS mode: TLS with the
+    /// self-signed certificate of `identity`.
+    pub async fn listen_tls(
+        self: &Arc<Self>,
+        addr: SocketAddr,
+        identity: &crate::kdeconnect::tls::LocalIdentity,
+    ) -> std::io::Result<GateServer> {
+        let config = crate::kdeconnect::tls::server_config_without_client_auth(identity)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        self.listen_with(addr, Some(tokio_rustls::TlsAcceptor::from(config)))
+            .await
+    }
+
+    async fn listen_with(
+        self: &Arc<Self>,
+        addr: SocketAddr,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+    ) -> std::io::Result<GateServer> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let me = self.clone();
@@ -115,8 +136,25 @@ impl GatePhone {
             let mut connections = JoinSet::new();
             while let Ok((tcp, _)) = listener.accept().await {
                 let me = me.clone();
+                let tls = tls.clone();
                 connections.spawn(async move {
-                    let (r, w) = tcp.into_split();
+                    let (r, w): (
+                        Box<dyn tokio::io::AsyncRead + Send + Unpin>,
+                        Box<dyn tokio::io::AsyncWrite + Send + Unpin>,
+                    ) = match tls {
+                        Some(acceptor) => match acceptor.accept(tcp).await {
+                            Ok(stream) => {
+                                let (r, w) = tokio::io::split(stream);
+                                (Box::new(r), Box::new(w))
+                            }
+                            // A client that refused the certificate.
+                            Err(_) => return,
+                        },
+                        None => {
+                            let (r, w) = tcp.into_split();
+                            (Box::new(r), Box::new(w))
+                        }
+                    };
                     let (status, body) = match http::read_request(r).await {
                         Ok(req) => me.route(req),
                         Err(e) => (400, json_body(&json!({"message": e.to_string()}))),

@@ -1,7 +1,7 @@
 //! The phone's message store: threads and messages, like Android's.
 
 use crate::kdeconnect::sms::{AttachmentRef, SmsAddress, SmsMessage, event};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// An MMS part held by the phone.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +18,9 @@ pub struct Part {
 #[derive(Debug, Default)]
 pub struct Store {
     threads: BTreeMap<i64, Vec<String>>,
+    /// Thread ids by their normalised addresses (a phone with tens of
+    /// thousands of threads finds one at once).
+    thread_ids: HashMap<Vec<String>, i64>,
     messages: Vec<SmsMessage>,
     parts: BTreeMap<String, Part>,
     next_uid: i64,
@@ -52,11 +55,12 @@ impl Store {
     /// The thread of these addresses, created when new.
     pub fn thread_for(&mut self, addresses: &[String]) -> i64 {
         let k = self.key(addresses);
-        if let Some((id, _)) = self.threads.iter().find(|(_, a)| self.key(a) == k) {
+        if let Some(id) = self.thread_ids.get(&k) {
             return *id;
         }
         let id = (self.threads.len() as i64).saturating_add(1);
         self.threads.insert(id, addresses.to_vec());
+        self.thread_ids.insert(k, id);
         id
     }
 

@@ -40,11 +40,16 @@ pub enum HttpError {
     /// A URL we cannot use.
     #[error("bad url: {0}")]
     BadUrl(String),
+    /// The TLS handshake failed, or the certificate is not the pinned one.
+    #[error("tls: {0}")]
+    Tls(String),
 }
 
-/// A base URL: `http://host:port/prefix`.
+/// A base URL: `http://host:port/prefix` or `https://…`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Url {
+    /// Whether it is `https://` (TLS with the server's certificate pinned).
+    pub https: bool,
     /// Host name or address.
     pub host: String,
     /// Port.
@@ -54,13 +59,18 @@ pub struct Url {
 }
 
 impl Url {
-    /// Parses an `http://` URL. `https://` is refused for now: the app's
-    /// local server speaks plain HTTP on the LAN, and the route says so.
+    /// Parses an `http://` or `https://` URL.
     pub fn parse(input: &str) -> Result<Self, HttpError> {
-        let rest = input
-            .trim()
-            .strip_prefix("http://")
-            .ok_or_else(|| HttpError::BadUrl("only http:// URLs are supported".into()))?;
+        let trimmed = input.trim();
+        let (https, rest) = match trimmed.strip_prefix("https://") {
+            Some(rest) => (true, rest),
+            None => (
+                false,
+                trimmed.strip_prefix("http://").ok_or_else(|| {
+                    HttpError::BadUrl("only http:// and https:// URLs are supported".into())
+                })?,
+            ),
+        };
         let (authority, path) = match rest.find('/') {
             Some(i) => rest.split_at_checked(i).unwrap_or((rest, "")),
             None => (rest, ""),
@@ -71,12 +81,13 @@ impl Url {
                 p.parse::<u16>()
                     .map_err(|_| HttpError::BadUrl(format!("bad port in {input}")))?,
             ),
-            None => (authority, 80),
+            None => (authority, if https { 443 } else { 80 }),
         };
         if host.is_empty() || host.contains(['@', ' ', '/']) {
             return Err(HttpError::BadUrl(format!("bad host in {input}")));
         }
         Ok(Self {
+            https,
             host: host.to_owned(),
             port,
             prefix: path.trim_end_matches('/').to_owned(),
@@ -91,7 +102,8 @@ impl Url {
 
 impl std::fmt::Display for Url {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "http://{}:{}{}", self.host, self.port, self.prefix)
+        let scheme = if self.https { "https" } else { "http" };
+        write!(f, "{scheme}://{}:{}{}", self.host, self.port, self.prefix)
     }
 }
 
@@ -241,7 +253,9 @@ async fn read_body<R: AsyncRead + Unpin>(
     }
 }
 
-/// Sends one request and reads the response.
+/// Sends one request over plain HTTP and reads the response. An
+/// `https://` URL is refused here: it needs the server's pin
+/// ([`send_pinned`]).
 pub async fn send(
     base: &Url,
     method: &str,
@@ -249,8 +263,98 @@ pub async fn send(
     headers: &[(&str, String)],
     body: &[u8],
 ) -> Result<Response, HttpError> {
+    if base.https {
+        return Err(HttpError::BadUrl(
+            "an https:// URL needs the server's certificate pin".into(),
+        ));
+    }
     let exchange = async {
-        let mut stream = TcpStream::connect(base.authority()).await?;
+        let stream = TcpStream::connect(base.authority()).await?;
+        exchange(stream, base, method, path, headers, body).await
+    };
+    tokio::time::timeout(TIMEOUT, exchange)
+        .await
+        .map_err(|_| HttpError::Timeout)?
+}
+
+/// Sends one request over TLS to a server whose certificate must have the
+/// SHA-256 `pin` (hex), and reads the response. No CA is consulted: the
+/// app's certificate is self-signed, and the pin is the whole check.
+pub async fn send_pinned(
+    base: &Url,
+    pin: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: &[u8],
+) -> Result<Response, HttpError> {
+    let exchange = async {
+        let (stream, _) = tls_connect(base, Some(pin.to_owned())).await?;
+        exchange(stream, base, method, path, headers, body).await
+    };
+    tokio::time::timeout(TIMEOUT, exchange)
+        .await
+        .map_err(|_| HttpError::Timeout)?
+}
+
+/// The certificate a TLS server presents (DER) and the TLS version it
+/// negotiated, read without trusting it: for the user to compare and pin.
+pub async fn server_certificate(base: &Url) -> Result<(Vec<u8>, koine_api::TlsVersion), HttpError> {
+    let handshake = async {
+        let (stream, cert) = tls_connect(base, None).await?;
+        let version = crate::kdeconnect::tls::negotiated(stream.get_ref().1.protocol_version())
+            .map_err(|e| HttpError::Tls(e.to_string()))?;
+        Ok((cert, version))
+    };
+    tokio::time::timeout(TIMEOUT, handshake)
+        .await
+        .map_err(|_| HttpError::Timeout)?
+}
+
+async fn tls_connect(
+    base: &Url,
+    pin: Option<String>,
+) -> Result<(tokio_rustls::client::TlsStream<TcpStream>, Vec<u8>), HttpError> {
+    let config = rustls::ClientConfig::builder_with_provider(crate::kdeconnect::tls::provider())
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| HttpError::Tls(e.to_string()))?
+        .dangerous()
+        .with_custom_certificate_verifier(crate::kdeconnect::tls::PinVerifier::new(pin))
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = TcpStream::connect(base.authority()).await?;
+    let name = rustls::pki_types::ServerName::try_from(base.host.clone())
+        .unwrap_or_else(|_| crate::kdeconnect::tls::server_name());
+    let stream = connector.connect(name, tcp).await.map_err(|e| {
+        // A refused certificate or a failed handshake is TLS; a reset
+        // connection is the network's (retried later).
+        if e.get_ref()
+            .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
+        {
+            HttpError::Tls(e.to_string())
+        } else {
+            HttpError::Io(e)
+        }
+    })?;
+    let cert = stream
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|c| c.first())
+        .map(|c| c.as_ref().to_vec())
+        .ok_or_else(|| HttpError::Tls("the server sent no certificate".into()))?;
+    Ok((stream, cert))
+}
+
+async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
+    base: &Url,
+    method: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: &[u8],
+) -> Result<Response, HttpError> {
+    {
         let mut head = format!(
             "{method} {}{path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
             base.prefix,
@@ -286,10 +390,7 @@ pub async fn send(
             headers,
             body,
         })
-    };
-    tokio::time::timeout(TIMEOUT, exchange)
-        .await
-        .map_err(|_| HttpError::Timeout)?
+    }
 }
 
 /// Reads one request from a server-side connection.
@@ -366,9 +467,22 @@ mod tests {
         let u = Url::parse("http://127.0.0.1:8080/api/").expect("url");
         assert_eq!(u.port, 8080);
         assert_eq!(u.prefix, "/api");
-        assert!(Url::parse("https://x").is_err());
+        assert!(!u.https);
+        let tls = Url::parse("https://x").expect("https url");
+        assert!(tls.https);
+        assert_eq!(tls.port, 443);
+        assert_eq!(tls.to_string(), "https://x:443");
+        assert!(Url::parse("ftp://x").is_err());
         assert!(Url::parse("http://x:99999").is_err());
         assert_eq!(Url::parse("http://phone").expect("url").port, 80);
+    }
+
+    #[tokio::test]
+    async fn plain_send_refuses_an_https_url() {
+        // An https:// URL goes only through send_pinned: never in clear.
+        let u = Url::parse("https://127.0.0.1:9").expect("url");
+        let r = send(&u, "GET", "/", &[], b"").await;
+        assert!(matches!(r, Err(HttpError::BadUrl(_))), "{r:?}");
     }
 
     #[tokio::test]

@@ -5,4 +5,5 @@
 
 pub mod api;
 pub mod http;
+pub mod pin;
 pub mod session;

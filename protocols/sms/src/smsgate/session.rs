@@ -26,6 +26,9 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
+/// Keyring name of the pin of the app's HTTPS certificate, once the user
+/// accepted it.
+pub const CERTIFICATE_PIN_SECRET: &str = "smsgate-certificate-pin";
 /// Keyring name of the webhook signing key.
 pub const SIGNING_KEY_SECRET: &str = "smsgate-signing-key";
 /// How often pending messages' states are polled.
@@ -43,6 +46,9 @@ struct Gate {
     signing_key: String,
     tracked: HashMap<String, (ConversationKey, State)>,
     known_conversations: HashSet<ConversationKey>,
+    /// For `https://`: the pin of the app's certificate and the TLS version
+    /// negotiated. `None` for plain HTTP.
+    tls: Option<(String, koine_api::TlsVersion)>,
 }
 
 fn offline(reason: &str) -> Event {
@@ -54,6 +60,7 @@ fn offline(reason: &str) -> Event {
 fn protocol(e: &HttpError) -> SessionError {
     match e {
         HttpError::Io(_) | HttpError::Timeout => SessionError::Network(e.to_string()),
+        HttpError::Tls(reason) => SessionError::Untrusted(reason.clone()),
         HttpError::TooLarge { size, limit, .. } => {
             SessionError::Protocol(ProtocolError::TooLarge {
                 what: "http body",
@@ -98,6 +105,16 @@ pub async fn run(cx: SessionContext, settings: GateSettings) -> Result<(), Sessi
         .ok_or_else(|| SessionError::Settings(SettingsError::Missing("password".into())))?;
     let auth = api::basic_auth(&settings.username, &password);
     let signing_key = signing_key(&cx.secrets).await?;
+    let mut cx = cx;
+    let tls = if settings.base.https {
+        match super::pin::trusted_certificate(&mut cx, &settings).await? {
+            Some(trusted) => Some(trusted),
+            // Stopped while the user was asked.
+            None => return Ok(()),
+        }
+    } else {
+        None
+    };
     let mut gate = Gate {
         cx,
         settings,
@@ -105,6 +122,7 @@ pub async fn run(cx: SessionContext, settings: GateSettings) -> Result<(), Sessi
         signing_key,
         tracked: HashMap::new(),
         known_conversations: HashSet::new(),
+        tls,
     };
     // Check the credentials and the API before anything else.
     let probe = gate.call("GET", "/webhooks", None).await;
@@ -165,7 +183,7 @@ pub async fn run(cx: SessionContext, settings: GateSettings) -> Result<(), Sessi
     });
     let result = async {
         gate.setup_webhooks(local).await?;
-        let link = route::phone_hop_http(&gate.settings.phone_label);
+        let link = gate.phone_hop();
         gate.cx
             .events
             .emit(Event::ConnectionChanged(ConnectionState::Online { link }))
@@ -178,7 +196,23 @@ pub async fn run(cx: SessionContext, settings: GateSettings) -> Result<(), Sessi
 }
 
 impl Gate {
+    /// The hop to the phone: TLS with the app's certificate pinned, or
+    /// plaintext HTTP on the LAN.
+    fn phone_hop(&self) -> koine_api::Hop {
+        match &self.tls {
+            Some((_, version)) => route::phone_hop_lan(&self.settings.phone_label, *version),
+            None => route::phone_hop_http(&self.settings.phone_label),
+        }
+    }
+
     fn route(&self) -> Route {
+        route::sms_route(self.phone_hop())
+    }
+
+    /// The route of a message that came through a webhook: the app calls
+    /// this computer over plain HTTP (signed, not encrypted), whatever the
+    /// API's scheme.
+    fn webhook_route(&self) -> Route {
         route::sms_route(route::phone_hop_http(&self.settings.phone_label))
     }
 
@@ -191,16 +225,21 @@ impl Gate {
             SessionError::Network(_) => Notice::DeviceUnreachable {
                 device: self.settings.phone_label.clone(),
             },
+            // The app's certificate changed since it was pinned.
+            SessionError::Untrusted(reason) => Notice::CertificateRejected {
+                host: self.settings.base.authority(),
+                reason: reason.clone(),
+            },
             other => Notice::MalformedInput {
                 source: InputSource::Device,
                 detail: other.to_string(),
             },
         };
         let _ = self.emit(Event::Notice(notice)).await;
-        let reason = if matches!(e, SessionError::Network(_)) {
-            "network"
-        } else {
-            "protocol"
+        let reason = match e {
+            SessionError::Network(_) => "network",
+            SessionError::Untrusted(_) => "untrusted",
+            _ => "protocol",
         };
         let _ = self.emit(offline(reason)).await;
         e
@@ -216,14 +255,13 @@ impl Gate {
         if body.is_some() {
             headers.push(("Content-Type", "application/json".into()));
         }
-        http::send(
-            &self.settings.base,
-            method,
-            path,
-            &headers,
-            body.as_deref().unwrap_or(b""),
-        )
-        .await
+        let body = body.as_deref().unwrap_or(b"");
+        match &self.tls {
+            Some((pin, _)) => {
+                http::send_pinned(&self.settings.base, pin, method, path, &headers, body).await
+            }
+            None => http::send(&self.settings.base, method, path, &headers, body).await,
+        }
     }
 
     async fn checked(
@@ -601,7 +639,7 @@ impl Gate {
                 timestamp: Timestamp(ts),
                 content: Content::text(text),
                 reply_to: None,
-                route: self.route(),
+                route: self.webhook_route(),
             }))
             .await
             .map_err(SessionError::from)
