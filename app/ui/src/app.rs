@@ -314,13 +314,9 @@ impl App {
                 }
             }
             Message::Send => self.send(),
-            Message::Sent(id) => {
-                if Some(id) == self.selected && self.jump_to.is_none() {
-                    vec![Effect::LoadMessages(id)]
-                } else {
-                    Vec::new()
-                }
-            }
+            // The engine's event carried the queued message: nothing to
+            // read again.
+            Message::Sent(_) => Vec::new(),
             Message::SendFailed(reason) => {
                 self.error = Some(crate::fl!("send-failed", reason = reason));
                 Vec::new()

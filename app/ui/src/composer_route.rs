@@ -147,9 +147,9 @@ impl App {
         self.sent_elsewhere = (conversation != self.selected
             || self.current().is_some_and(|c| c.account != account))
         .then(|| (self.network_of(&account), conversation));
-        let mut effects = vec![Effect::LoadLists];
-        effects.extend(self.selected.map(Effect::LoadMessages));
-        effects
+        // The engine's event carried the queued message to the chat it went
+        // to; the list is read for the chat's new place.
+        vec![Effect::LoadLists]
     }
 
     /// Sending to a person: asks first when the route is a downgrade.

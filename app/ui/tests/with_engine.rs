@@ -236,3 +236,87 @@ async fn answering_a_network_request_while_offline_says_so_and_keeps_it() {
     assert_eq!(engine.requests().expect("requests").len(), 1, "kept");
     assert!(shows(&app, "Zed (zed@chat.example)"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sent_message_is_shown_from_the_engines_event_without_reading_the_chat_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut app = app();
+    let sms = app.accounts[1].record.clone();
+    // A network that only reads phone numbers: the account is never
+    // started, the message stays queued.
+    let engine = Engine::open(
+        Profile::at(dir.path()),
+        Registry::new().with(std::sync::Arc::new(Phones(sms.protocol.clone()))),
+        EngineConfig::default(),
+    )
+    .expect("engine");
+    let mut rx = engine.subscribe();
+    engine
+        .with_store(|s| s.insert_account(&sms))
+        .expect("account");
+    // A chat the engine knows, open in the window.
+    let key = koine_api::ConversationKey::new("+33611111111");
+    let (_, first) = engine
+        .send(&sms.id, &key, koine_api::Content::text("first"), None)
+        .await
+        .expect("send");
+    let conversation = engine.message(first).expect("first").conversation;
+    drive(&mut app, &engine, &mut rx, vec![Effect::LoadLists]).await;
+    let effects = app.update(Message::Select(conversation));
+    drive(&mut app, &engine, &mut rx, effects).await;
+    assert!(shows(&app, "first"), "{:?}", texts(&app));
+
+    for c in "second".chars() {
+        let _ = app.update(Message::Compose(iced::widget::text_editor::Action::Edit(
+            iced::widget::text_editor::Edit::Insert(c),
+        )));
+    }
+    let effects = app.update(Message::Send);
+    // To the person of this chat, by the best route (this chat's).
+    let send = effects
+        .iter()
+        .find(|e| matches!(e, Effect::Send { .. } | Effect::SendToPerson { .. }))
+        .cloned()
+        .unwrap_or_else(|| panic!("a send: {effects:?} {:?}", texts(&app)));
+    let answer = koine_ui::tasks::run(engine.clone(), send).await;
+    // The engine announced the queued row; the window shows it from there.
+    let mut later = Vec::new();
+    while let Ok(event) = rx.try_recv() {
+        later.extend(app.update(Message::Engine(Box::new(event))));
+    }
+    later.extend(app.update(answer));
+    assert!(shows(&app, "second"), "{:?}", texts(&app));
+    assert_eq!(
+        texts(&app).iter().filter(|t| *t == "second").count(),
+        1,
+        "shown once: {:?}",
+        texts(&app)
+    );
+    assert!(
+        !later.iter().any(|e| matches!(e, Effect::LoadMessages(_))),
+        "the chat was read again: {later:?}"
+    );
+}
+
+/// A network plugin that only parses phone numbers (never run here).
+struct Phones(koine_api::ProtocolId);
+
+impl koine_api::Protocol for Phones {
+    fn info(&self) -> koine_api::ProtocolInfo {
+        koine_api::ProtocolInfo {
+            id: self.0.clone(),
+            name: "phones".into(),
+            capabilities: koine_api::Capabilities::text_only(),
+            account_fields: Vec::new(),
+            account_label: koine_api::Label::new("net-account", "Account"),
+        }
+    }
+
+    fn parse_address(&self, input: &str) -> Result<Address, koine_api::AddressError> {
+        koine_api::PhoneNumber::parse(input).map(Address::Phone)
+    }
+
+    fn run(&self, _context: koine_api::SessionContext) -> koine_api::SessionFuture {
+        Box::pin(async { Ok(()) })
+    }
+}

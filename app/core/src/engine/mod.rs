@@ -501,18 +501,32 @@ impl Engine {
             content,
             reply_to,
         };
-        let message_id = {
+        let (message_id, queued, created) = {
             let mut store = self.store();
             let peer = protocol.parse_address(to.as_str()).ok();
-            let (conversation, _) = store.ensure_conversation(account, to, peer.as_ref(), false)?;
-            store.queue_message(&Outgoing {
+            let (conversation, created) =
+                store.ensure_conversation(account, to, peer.as_ref(), false)?;
+            let id = store.queue_message(&Outgoing {
                 account,
                 conversation,
                 sender: &me,
                 command: &command,
                 timestamp: Timestamp::now(),
-            })?
+            })?;
+            (id, store.message(id)?, created.then_some(conversation))
         };
+        // The event carries the queued row: the window shows it without
+        // reading the chat again.
+        if let Some(conversation) = created {
+            self.emit(EngineEvent::ConversationChanged {
+                account: account.clone(),
+                conversation,
+            });
+        }
+        self.emit(EngineEvent::MessageUpdated {
+            account: account.clone(),
+            message: queued,
+        });
         self.dispatch(account, command).await;
         Ok((local_id, message_id))
     }
