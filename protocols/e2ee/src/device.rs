@@ -409,7 +409,10 @@ impl Device {
     /// started from them still open).
     pub fn rotate_signed_pre_key(&mut self) -> Result<SignedPreKey, E2eeError> {
         let mut r = rng();
-        let id = self.signed_id + 1;
+        let id = self
+            .signed_id
+            .checked_add(1)
+            .ok_or_else(|| E2eeError::Store("every signed prekey id is used".into()))?;
         let kp = KeyPair::generate(&mut r);
         let sig = self
             .identities
