@@ -60,7 +60,7 @@ impl EventSink {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
-        *sent += 1;
+        *sent = sent.saturating_add(1);
         permit.send(event);
         Ok(*sent)
     }
@@ -132,7 +132,7 @@ impl EventReceiver {
         self.mark();
         let event = self.rx.recv().await;
         if event.is_some() {
-            self.received += 1;
+            self.received = self.received.saturating_add(1);
         }
         event
     }
@@ -153,12 +153,12 @@ impl EventReceiver {
             match self.rx.try_recv() {
                 Ok(event) => {
                     buffer.push(event);
-                    n += 1;
+                    n = n.saturating_add(1);
                 }
                 Err(_) => break,
             }
         }
-        self.received += n as u64;
+        self.received = self.received.saturating_add(n as u64);
         n
     }
 
@@ -166,7 +166,7 @@ impl EventReceiver {
     pub fn try_recv(&mut self) -> Result<Event, mpsc::error::TryRecvError> {
         self.mark();
         let event = self.rx.try_recv()?;
-        self.received += 1;
+        self.received = self.received.saturating_add(1);
         Ok(event)
     }
 }

@@ -103,6 +103,22 @@
 //! `koine-conformance` crate for the test suite every plugin must pass.
 
 #![deny(missing_docs)]
+// Addresses and settings come from users, peers and servers: no index,
+// slice or arithmetic that can panic on their input.
+#![warn(
+    clippy::string_slice,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
+// Tests index what they built themselves; a panic there is a failed test.
+#![cfg_attr(
+    test,
+    allow(
+        clippy::string_slice,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )
+)]
 
 mod account;
 mod address;

@@ -238,8 +238,10 @@ impl Route {
             E2eEnd::Hop(i) if i < self.hops.len() => i,
             E2eEnd::Hop(i) => return Err(RouteError::EndOutOfRange(i)),
         };
-        if let Some(i) = self.hops[..span_end]
+        if let Some(i) = self
+            .hops
             .iter()
+            .take(span_end)
             .position(|h| h.reads == Visibility::Content)
         {
             return Err(RouteError::ContentReadInsideE2e(i));

@@ -6,8 +6,8 @@ use crate::session::{RunningSession, SessionEnd};
 use crate::{Harness, TestAccount, TestServer};
 use anyhow::{Context, bail, ensure};
 use koine_api::{
-    Command, Content, ConversationKey, Event, LocalId, Message, Protocol, RemoteId, Route,
-    SessionError, TransportSecurity,
+    Command, ConnectionState, Content, ConversationKey, Event, LocalId, Message, MessageChange,
+    Protocol, RemoteId, Route, SessionError, TransportSecurity,
 };
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -348,6 +348,102 @@ pub async fn survives_malformed_server_input<H: Harness>(harness: &H) -> anyhow:
                 bail!("variant {variant}: expected a typed protocol/network error, got {other:?}")
             }
         }
+    }
+    Ok(())
+}
+
+/// After login, a second account sends the plugin's catalogue of
+/// well-formed hostile messages ([`crate::HostilePeer`]), each followed by
+/// a plain message. The session stays online and never panics; no edit or
+/// deletion of the victim's own message and no text the catalogue marks
+/// as spoofed reaches the events; every plain message arrives with exactly
+/// one network id. Skipped for a plugin without a hostile peer.
+pub async fn survives_hostile_peers<H: Harness>(harness: &H) -> anyhow::Result<()> {
+    let fx = Fixture::new(harness).await?;
+    let Some(mut peer) = fx.server.hostile_peer().await? else {
+        return Ok(());
+    };
+    let acc_b = fx.server.account(1);
+    let mut a = fx.online(0, "a").await?;
+    let id = new_local_id();
+    a.command(send(
+        fx.server.conversation_key(&acc_b),
+        &unique_text("my own words"),
+        id.clone(),
+    ))
+    .await?;
+    let (own_message, _) = acked(&mut a, &id).await?;
+    let victim = crate::Victim {
+        address: fx.server.account(0).address,
+        own_message: own_message.clone(),
+    };
+    let cases = peer.catalogue(&victim);
+    ensure!(!cases.is_empty(), "the hostile catalogue is empty");
+    let mut plain = Vec::new();
+    for (i, case) in cases.iter().enumerate() {
+        peer.send_raw(&victim, &case.payload)
+            .await
+            .with_context(|| format!("sending case {:?}", case.name))?;
+        let text = unique_text(&format!("plain after case {i}"));
+        peer.send_plain(&victim, &text).await?;
+        received(&mut a, &text)
+            .await
+            .with_context(|| format!("the plain message after case {:?}", case.name))?;
+        plain.push((case.name.as_str(), text));
+    }
+    a.drain_for(Duration::from_secs(1)).await;
+    ensure!(a.is_running(), "the session ended; events: {:?}", a.log);
+    let online_at = a
+        .log
+        .iter()
+        .position(|e| matches!(e, Event::ConnectionChanged(ConnectionState::Online { .. })))
+        .unwrap_or_default();
+    if let Some(e) = a.log.iter().skip(online_at).find(|e| {
+        matches!(
+            e,
+            Event::ConnectionChanged(ConnectionState::Offline { .. } | ConnectionState::Connecting)
+        )
+    }) {
+        bail!("the session left Online under hostile input: {e:?}");
+    }
+    for e in &a.log {
+        if let Event::MessageChanged {
+            remote_id,
+            change: change @ (MessageChange::Edited { .. } | MessageChange::Deleted),
+            ..
+        } = e
+            && *remote_id == own_message
+        {
+            bail!("a peer changed the victim's own message: {change:?}");
+        }
+    }
+    for case in &cases {
+        for text in &case.never_shown {
+            let shown = a.log.iter().any(|e| match e {
+                Event::MessageReceived(m) => m.content.text.contains(text.as_str()),
+                Event::MessageChanged {
+                    change: MessageChange::Edited { text: t },
+                    ..
+                } => t.contains(text.as_str()),
+                _ => false,
+            });
+            ensure!(!shown, "case {:?}: {text:?} was shown", case.name);
+        }
+    }
+    for (name, text) in &plain {
+        let ids: BTreeSet<&str> = a
+            .log
+            .iter()
+            .filter_map(|e| match e {
+                Event::MessageReceived(m) if m.content.text == *text => Some(m.remote_id.as_str()),
+                _ => None,
+            })
+            .collect();
+        ensure!(
+            ids.len() == 1,
+            "the plain message after case {name:?} arrived under {} ids: {ids:?}",
+            ids.len()
+        );
     }
     Ok(())
 }

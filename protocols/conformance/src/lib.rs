@@ -27,17 +27,20 @@
 //! | `reports_the_real_route` | routes validate, name the real host, and never claim an unknown transport |
 //! | `route_matches_what_the_server_saw` | the routes of a sent and a received message agree with what the server observed ([`TestServer::observe`]: the TLS version it negotiated, whether its storage holds the text in the clear); claiming more fails, and so does claiming less |
 //! | `survives_malformed_server_input` | garbage from the server ends the session with a typed error: no panic, no `Online` |
+//! | `survives_hostile_peers` | after login, a second account's catalogue of well-formed hostile messages ([`HostilePeer`]): no panic, still online, the victim's own message never edited or deleted, nothing marked spoofed shown, each plain message in between once |
 //!
 //! Incoming messages are always reported as [`Event::MessageReceived`], also
 //! from strangers: classifying them as requests is the engine's policy.
 
 mod checks;
 mod garbage;
+mod hostile;
 pub mod route_truth;
 mod session;
 
 pub use checks::*;
 pub use garbage::GarbageServer;
+pub use hostile::{HostileCase, HostilePeer, PeerFuture, Victim};
 pub use session::{RunningSession, SessionEnd, keyring_scope};
 
 use koine_api::{Address, ConversationKey, Protocol, Secret, Settings};
@@ -100,6 +103,15 @@ pub trait TestServer: Send + Sync {
         None
     }
 
+    /// A hostile peer logged in as account 1 (see [`HostilePeer`]); `None`,
+    /// the default, while the plugin has no catalogue: the check is then
+    /// skipped.
+    fn hostile_peer(
+        &self,
+    ) -> impl Future<Output = anyhow::Result<Option<Box<dyn HostilePeer>>>> + Send {
+        async { Ok(None) }
+    }
+
     /// How long to wait for any one expected event.
     fn timeout(&self) -> Duration {
         Duration::from_secs(30)
@@ -120,6 +132,7 @@ macro_rules! suite {
             reports_the_real_route,
             route_matches_what_the_server_saw,
             survives_malformed_server_input,
+            survives_hostile_peers,
         );
     };
     (@tests $harness:expr; $($check:ident),* $(,)?) => {

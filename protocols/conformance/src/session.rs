@@ -144,6 +144,12 @@ impl RunningSession {
         }
     }
 
+    /// Whether the session task is still running (it has neither returned
+    /// nor panicked).
+    pub fn is_running(&self) -> bool {
+        self.task.as_ref().is_some_and(|t| !t.is_finished())
+    }
+
     /// Waits for `Online` and returns the reported link.
     pub async fn online(&mut self) -> anyhow::Result<Hop> {
         self.wait_for("the session to be online", |e| match e {

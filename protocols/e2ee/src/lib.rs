@@ -57,6 +57,22 @@
 //! ```
 
 #![deny(missing_docs)]
+// Prekey bundles and ciphertexts come from peers: no index, slice or
+// arithmetic that can panic on their input.
+#![warn(
+    clippy::string_slice,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
+// Tests index what they built themselves; a panic there is a failed test.
+#![cfg_attr(
+    test,
+    allow(
+        clippy::string_slice,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )
+)]
 
 mod device;
 mod error;

@@ -51,7 +51,8 @@ fn half(name: &str, key: &[u8]) -> String {
         digest = h.finalize();
     }
     let mut out = String::with_capacity(30);
-    for chunk in digest[..30].chunks(5) {
+    // The first 30 bytes of the 64-byte digest, 5 bytes per group.
+    for chunk in digest.chunks(5).take(6) {
         let n = chunk.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
         out.push_str(&format!("{:05}", n % 100_000));
     }

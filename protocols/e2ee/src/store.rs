@@ -26,7 +26,7 @@ pub(crate) enum Change {
 }
 
 fn aad(kind: &str, key: &str) -> Vec<u8> {
-    let mut v = Vec::with_capacity(kind.len() + key.len() + 1);
+    let mut v = Vec::with_capacity(kind.len().saturating_add(key.len()).saturating_add(1));
     v.extend_from_slice(kind.as_bytes());
     v.push(0);
     v.extend_from_slice(key.as_bytes());

@@ -29,6 +29,8 @@ mod commands;
 mod crypto;
 mod error;
 pub mod flows;
+#[doc(hidden)]
+pub mod fuzzing;
 mod invites;
 mod landing_page;
 mod media;

@@ -378,7 +378,7 @@ fn download_path(uri: &OwnedMxcUri) -> Result<(String, String), FetchError> {
 }
 
 /// The media source behind an attachment's remote locator, if it is one.
-fn source_of(attachment: &Attachment) -> Option<MediaSource> {
+pub(crate) fn source_of(attachment: &Attachment) -> Option<MediaSource> {
     let AttachmentSource::Remote(locator) = &attachment.source else {
         return None;
     };
@@ -393,7 +393,7 @@ fn source_of(attachment: &Attachment) -> Option<MediaSource> {
 
 /// A file name safe to create: the last path component of what the sender
 /// named it, without control characters or a leading dot.
-fn safe_name(name: &str) -> String {
+pub(crate) fn safe_name(name: &str) -> String {
     let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
     let cleaned: String = last.chars().filter(|c| !c.is_control()).take(120).collect();
     let cleaned = cleaned.trim().trim_start_matches('.').to_owned();

@@ -9,6 +9,22 @@
 //! handshake; signatures are verified as usual.
 
 #![deny(missing_docs)]
+// Certificates and pins come from servers and files: no index, slice or
+// arithmetic that can panic on their input.
+#![warn(
+    clippy::string_slice,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
+// Tests index what they built themselves; a panic there is a failed test.
+#![cfg_attr(
+    test,
+    allow(
+        clippy::string_slice,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )
+)]
 
 mod verifier;
 

@@ -52,6 +52,8 @@ pub mod config;
 pub mod connect;
 pub mod discovery;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod handoff;
 pub mod http;
 pub mod ids;

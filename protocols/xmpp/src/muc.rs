@@ -240,37 +240,49 @@ impl Session {
         own_nick: &str,
         archived_at: Option<Timestamp>,
     ) -> Option<koine_api::Message> {
-        let from = m.from.as_ref()?;
-        let nick = from.resource().map(|r| r.to_string())?;
-        let (_, body) = m
-            .get_best_body(vec![])
-            .or_else(|| m.bodies.iter().next().map(|(l, b)| (l.clone(), b)))?;
-        let remote_id = chat::remote_id_of(m).or_else(|| chat::stanza_id_of(m, Some(room)))?;
-        let outgoing = nick == own_nick;
-        let sender = Jid::parse(from.as_str()).ok()?;
-        // The room dates what it replays (from the room's JID); an
-        // occupant's own delay is not believed.
-        let timestamp = archived_at.unwrap_or_else(|| chat::live_time(m, Some(room)));
-        let room_jid = Jid::parse(room).ok()?;
-        let (attachments, text) = crate::oob::read(&m.payloads, body);
-        let urls = crate::oob::remote_urls(&attachments);
-        Some(koine_api::Message {
-            conversation: ConversationKey::new(room),
-            remote_id: RemoteId::new(remote_id.clone()),
-            local_id: outgoing.then(|| LocalId::new(remote_id)),
-            sender: Address::Jid(sender),
-            sender_name: Some(nick),
-            direction: if outgoing {
-                Direction::Outgoing
-            } else {
-                Direction::Incoming
-            },
-            timestamp,
-            content: Content { text, attachments },
-            reply_to: None,
-            route: crate::oob::with_media_hops(self.routes.to_domain(room_jid.domain()), &urls),
-        })
+        read_room_message(m, room, own_nick, archived_at, &self.routes)
     }
+}
+
+/// Reads groupchat message `m` from `room` (live or archived); `None` when
+/// it lacks what a stored message needs (a nickname, a body, an id).
+pub fn read_room_message(
+    m: &Message,
+    room: &str,
+    own_nick: &str,
+    archived_at: Option<Timestamp>,
+    routes: &crate::route::Routes,
+) -> Option<koine_api::Message> {
+    let from = m.from.as_ref()?;
+    let nick = from.resource().map(|r| r.to_string())?;
+    let (_, body) = m
+        .get_best_body(vec![])
+        .or_else(|| m.bodies.iter().next().map(|(l, b)| (l.clone(), b)))?;
+    let remote_id = chat::remote_id_of(m).or_else(|| chat::stanza_id_of(m, Some(room)))?;
+    let outgoing = nick == own_nick;
+    let sender = Jid::parse(from.as_str()).ok()?;
+    // The room dates what it replays (from the room's JID); an
+    // occupant's own delay is not believed.
+    let timestamp = archived_at.unwrap_or_else(|| chat::live_time(m, Some(room)));
+    let room_jid = Jid::parse(room).ok()?;
+    let (attachments, text) = crate::oob::read(&m.payloads, body);
+    let urls = crate::oob::remote_urls(&attachments);
+    Some(koine_api::Message {
+        conversation: ConversationKey::new(room),
+        remote_id: RemoteId::new(remote_id.clone()),
+        local_id: outgoing.then(|| LocalId::new(remote_id)),
+        sender: Address::Jid(sender),
+        sender_name: Some(nick),
+        direction: if outgoing {
+            Direction::Outgoing
+        } else {
+            Direction::Incoming
+        },
+        timestamp,
+        content: Content { text, attachments },
+        reply_to: None,
+        route: crate::oob::with_media_hops(routes.to_domain(room_jid.domain()), &urls),
+    })
 }
 
 /// Who sent room message `m`, as far as the room vouches: its occupant id

@@ -20,7 +20,7 @@ mod layer;
 pub use layer::protect;
 pub(crate) mod flow;
 pub mod payload;
-mod receive;
+pub(crate) mod receive;
 pub use receive::file_links;
 pub mod trust;
 pub mod wire;

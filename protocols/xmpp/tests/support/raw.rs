@@ -44,7 +44,12 @@ impl RawPeer {
     /// peer may write anything the schema allows.
     pub async fn send_xml(&mut self, xml: &str) {
         let el: Element = xml.parse().expect("stanza xml");
-        let stanza: Stanza = xso::transform(&el).expect("a stanza");
+        self.send_element(&el).await;
+    }
+
+    /// Sends one stanza.
+    pub async fn send_element(&mut self, el: &Element) {
+        let stanza: Stanza = xso::transform(el).expect("a stanza");
         self.stream
             .send(&XmppStreamElement::Stanza(stanza))
             .await
