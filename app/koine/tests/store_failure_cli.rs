@@ -48,6 +48,24 @@ fn stored(profile: &Path, text: &str) -> usize {
         .count()
 }
 
+/// With Alice's store locked, `from` (profile `sender`) writes to `to`: the
+/// session ends on the store failure, and once the lock is gone the message
+/// is stored exactly once.
+fn arrives_once_after_a_locked_store(tail: &Tail, pa: &Path, sender: &Path, from: &str, to: &str) {
+    let lock = Locked::take(pa);
+    let text = format!("while the store was locked {}", std::process::id());
+    ok(
+        koine(sender, &["send", "--wait", "120", from, to, &text], None),
+        "the peer sends",
+    );
+    tail.wait_for("the store failure", store_failed);
+    drop(lock);
+    tail.wait_for("the message, once the store works", |v| {
+        is_type(v, "message_stored") && contains_text(v, &text)
+    });
+    assert_eq!(stored(pa, &text), 1, "stored exactly once");
+}
+
 #[test]
 fn gatekeeper_a_message_the_store_refused_is_kept_by_the_server_and_stored_once_later() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -89,23 +107,7 @@ fn xmpp_a_message_the_store_refused_comes_again_and_is_stored_once() {
     let tail = Tail::start(&pa);
     tail.wait_for("Alice online", is_online);
 
-    let lock = Locked::take(&pa);
-    let text = format!("while the store was locked {}", std::process::id());
-    ok(
-        koine(
-            &pf,
-            &["send", "--wait", "120", &friend, &alice, &text],
-            None,
-        ),
-        "the friend sends",
-    );
-    tail.wait_for("the store failure", store_failed);
-
-    drop(lock);
-    tail.wait_for("the message, once the store works", |v| {
-        is_type(v, "message_stored") && contains_text(v, &text)
-    });
-    assert_eq!(stored(&pa, &text), 1, "stored exactly once");
+    arrives_once_after_a_locked_store(&tail, &pa, &pf, &friend, &alice);
     tail.stop();
 }
 
@@ -137,22 +139,6 @@ fn matrix_a_message_the_store_refused_comes_again_with_the_next_sync_and_is_stor
         is_type(v, "message_stored") && contains_text(v, "hello")
     });
 
-    let lock = Locked::take(&pa);
-    let text = format!("while the store was locked {}", std::process::id());
-    ok(
-        koine(
-            &pf,
-            &["send", "--wait", "120", &friend, &alice, &text],
-            None,
-        ),
-        "the friend sends",
-    );
-    tail.wait_for("the store failure", store_failed);
-
-    drop(lock);
-    tail.wait_for("the message, once the store works", |v| {
-        is_type(v, "message_stored") && contains_text(v, &text)
-    });
-    assert_eq!(stored(&pa, &text), 1, "stored exactly once");
+    arrives_once_after_a_locked_store(&tail, &pa, &pf, &friend, &alice);
     tail.stop();
 }

@@ -436,14 +436,20 @@ impl Device {
         &mut self,
         now: koine_api::Timestamp,
     ) -> Result<Option<SignedPreKey>, E2eeError> {
-        let created = self.signed_pre_key_created()?;
-        let rotated = if now.0.saturating_sub(created.0) >= SIGNED_PRE_KEY_ROTATION_MS {
+        let rotated = if self.signed_pre_key_due(now) {
             Some(self.rotate_signed_pre_key_at(now)?)
         } else {
             None
         };
         self.prune_signed_pre_keys(now)?;
         Ok(rotated)
+    }
+
+    /// Whether the current signed prekey is [`SIGNED_PRE_KEY_ROTATION_MS`]
+    /// old at `now` (a session that outlives it publishes a new one).
+    pub fn signed_pre_key_due(&self, now: koine_api::Timestamp) -> bool {
+        self.signed_pre_key_created()
+            .is_ok_and(|t| now.0.saturating_sub(t.0) >= SIGNED_PRE_KEY_ROTATION_MS)
     }
 
     /// When the current signed prekey was made.

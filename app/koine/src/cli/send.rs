@@ -179,19 +179,32 @@ async fn handed_off(
             ),
         ));
     }
+    Ok(match follow_in_store(engine, id, deadline).await? {
+        Some(message) if message.state == DeliveryState::Failed => {
+            refused(&local_id, &message.error.unwrap_or_default())
+        }
+        Some(message) => sent(&local_id, &message, Some("the running Koine")),
+        None => queued(
+            &local_id,
+            "the running Koine has it in the outbox and sends it when the account is online",
+        ),
+    })
+}
+
+/// Follows, in the shared store, a message another Koine process sends: its
+/// row once sent or failed, `None` at the deadline.
+pub(super) async fn follow_in_store(
+    engine: &Engine,
+    id: koine_core::MessageId,
+    deadline: tokio::time::Instant,
+) -> anyhow::Result<Option<koine_core::StoredMessage>> {
     loop {
         let message = engine.message(id)?;
-        if message.state == DeliveryState::Failed {
-            return Ok(refused(&local_id, &message.error.unwrap_or_default()));
-        }
-        if message.state >= DeliveryState::Sent {
-            return Ok(sent(&local_id, &message, Some("the running Koine")));
+        if message.state == DeliveryState::Failed || message.state >= DeliveryState::Sent {
+            return Ok(Some(message));
         }
         if tokio::time::Instant::now() >= deadline {
-            return Ok(queued(
-                &local_id,
-                "the running Koine has it in the outbox and sends it when the account is online",
-            ));
+            return Ok(None);
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -423,11 +423,7 @@ impl Session {
     /// Publishes a new signed prekey when the current one is a week old
     /// (without adding one-time prekeys).
     async fn rotate_if_due(&mut self) -> Result<(), SessionError> {
-        let due = Timestamp::now()
-            .0
-            .saturating_sub(self.device.signed_pre_key_created().map_err(e2ee_err)?.0)
-            >= koine_e2ee::SIGNED_PRE_KEY_ROTATION_MS;
-        if due {
+        if self.device.signed_pre_key_due(Timestamp::now()) {
             self.publish_keys(u32::MAX).await?;
         }
         Ok(())

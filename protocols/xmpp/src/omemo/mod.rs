@@ -187,10 +187,7 @@ impl Omemo {
     /// Whether the signed prekey is a week old: the bundle is then published
     /// again with a new one (a session may last longer than a week).
     pub fn signed_pre_key_due(&self) -> bool {
-        self.device.signed_pre_key_created().is_ok_and(|t| {
-            koine_api::Timestamp::now().0.saturating_sub(t.0)
-                >= koine_e2ee::SIGNED_PRE_KEY_ROTATION_MS
-        })
+        self.device.signed_pre_key_due(koine_api::Timestamp::now())
     }
 
     /// Tops the one-time prekeys up to [`PREKEYS`].

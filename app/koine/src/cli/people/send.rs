@@ -96,28 +96,26 @@ async fn handed_off(
         )?;
         return Ok(ExitCode::from(QUEUED));
     }
-    loop {
-        let message = engine.message(sent.message)?;
-        if message.state == DeliveryState::Failed {
+    match crate::cli::send::follow_in_store(engine, sent.message, deadline).await? {
+        Some(message) if message.state == DeliveryState::Failed => {
             eprintln!(
                 "koine: error: not sent: {}",
                 message.error.unwrap_or_default()
             );
-            return Ok(ExitCode::from(REFUSED));
+            Ok(ExitCode::from(REFUSED))
         }
-        if message.state >= DeliveryState::Sent {
+        Some(message) => {
             print_json(&serde_json::json!({
                 "local_id": sent.local_id, "state": message.state, "via": sent.route.account,
                 "protocol": sent.route.protocol, "route": message.route, "by": "the running Koine",
             }))?;
-            return Ok(ExitCode::SUCCESS);
+            Ok(ExitCode::SUCCESS)
         }
-        if tokio::time::Instant::now() >= deadline {
+        None => {
             print_json(
                 &serde_json::json!({"local_id": sent.local_id, "state": "queued", "via": sent.route.account}),
             )?;
-            return Ok(ExitCode::from(QUEUED));
+            Ok(ExitCode::from(QUEUED))
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
