@@ -262,7 +262,18 @@ impl Session {
             && saved.bound_jid.is_some()
             && let Some(previd) = saved.id.clone()
         {
-            resumed = try_resume(&mut stream, &saved, previd).await?;
+            resumed = match try_resume(&mut stream, &saved, previd).await {
+                Ok(r) => r,
+                Err(e) => {
+                    // Whatever went wrong, the next attempt starts a fresh
+                    // stream rather than the same resumption again; the
+                    // unacknowledged stanzas stay to be sent on it.
+                    let mut fresh = saved;
+                    fresh.id = None;
+                    let _ = store::save(&cx.data_dir, SmState::FILE, &fresh);
+                    return Err(e);
+                }
+            };
         }
         let (jid, sm, to_resend, fresh) = match resumed {
             Some((h, jid)) => {

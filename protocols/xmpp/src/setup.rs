@@ -11,13 +11,21 @@ use tokio_xmpp::jid::FullJid;
 use tokio_xmpp::parsers::bind::{BindQuery, BindResponse};
 use tokio_xmpp::parsers::iq::Iq;
 use tokio_xmpp::parsers::sm;
-use tokio_xmpp::xmlstream::{FallibleStreamElement, ReadError, XmppStreamElement};
+use tokio_xmpp::xmlstream::{
+    FallibleStreamElement, ReadError, StreamElementError, XmppStreamElement,
+};
 
 pub(crate) async fn next_nonza(stream: &mut Stream) -> Result<XmppStreamElement, XmppError> {
     loop {
         match stream.next().await {
             Some(Ok(FallibleStreamElement::Ok(el))) => return Ok(el),
             Some(Ok(FallibleStreamElement::Err(e))) => {
+                if is_sm_failed(&e) {
+                    return Ok(XmppStreamElement::SM(sm::Nonza::Failed(sm::Failed {
+                        h: None,
+                        error: None,
+                    })));
+                }
                 return Err(XmppError::Protocol(e.to_string()));
             }
             Some(Err(ReadError::SoftTimeout)) => continue,
@@ -28,6 +36,17 @@ pub(crate) async fn next_nonza(stream: &mut Stream) -> Result<XmppStreamElement,
             }
         }
     }
+}
+
+/// Whether an element the parser refused is stream management's `<failed/>`.
+///
+/// XEP-0198 makes `h` optional on `<failed/>`, and Prosody leaves it out when
+/// it no longer knows the stream; the parser insists on it. Taking that
+/// answer for a broken stream would retry the same dead resumption forever,
+/// so it counts as the failure it is.
+fn is_sm_failed(e: &StreamElementError) -> bool {
+    matches!(e, StreamElementError::InvalidNonza { qname, .. }
+        if qname.0.as_str() == tokio_xmpp::parsers::ns::SM && qname.1.as_str() == "failed")
 }
 
 pub(crate) async fn bind(

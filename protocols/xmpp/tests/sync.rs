@@ -384,3 +384,44 @@ async fn a_first_login_syncs_the_recent_archive() {
     a.stop().await.expect("stop");
     b2.stop().await.expect("stop");
 }
+
+/// A server that no longer knows the saved stream (it restarted, or the
+/// hibernation timed out) answers the resumption with `<failed/>`, which
+/// Prosody sends without an `h` count. The session starts a fresh stream
+/// then; it must never take that answer for a broken stream and try the same
+/// dead resumption again and again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stream_the_server_forgot_starts_afresh() {
+    let server = Prosody::start();
+    let (sa, pa, ja) = server.account("alice");
+    let (sb, pb, _jb) = server.account("bob");
+    let dir = tempfile::tempdir().expect("tmp");
+    let adir = dir.path().join("a");
+    let mut a = client::start(sa.clone(), pa.clone(), adir.clone());
+    a.online().await;
+    let old = sm_id(&adir).expect("stream management enabled and saved");
+    a.stop().await.expect("stop");
+
+    let path = adir.join("stream-management.json");
+    let text = std::fs::read_to_string(&path).expect("saved state");
+    let mut v: serde_json::Value = serde_json::from_str(&text).expect("json");
+    v["id"] = serde_json::Value::from("a-stream-the-server-never-had");
+    std::fs::write(&path, v.to_string()).expect("rewrite");
+
+    let mut a = client::start(sa, pa, adir.clone());
+    a.online().await;
+    let new = sm_id(&adir).expect("a new stream was enabled");
+    assert_ne!(new, old);
+    assert_ne!(new, "a-stream-the-server-never-had");
+
+    let mut b = client::start(sb, pb, dir.path().join("b"));
+    b.online().await;
+    b.send(send(ja.as_str(), "fresh-1", "on the fresh stream"))
+        .await;
+    a.wait_for("a message on the fresh stream", |e| {
+        received_text(e, "on the fresh stream")
+    })
+    .await;
+    a.stop().await.expect("stop");
+    b.stop().await.expect("stop");
+}
