@@ -33,13 +33,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(PathBuf::from)
         .ok_or("usage: bench_search PROFILE_DIR")?;
     let engine = Engine::open(Profile::at(&dir), Registry::new(), EngineConfig::default())?;
-    let messages: u64 = engine.with_store(|s| -> Result<u64, koine_core::StoreError> {
-        let mut n = 0;
-        for c in s.conversations()? {
-            n += s.message_count(c.id)?;
-        }
-        Ok(n)
-    })?;
+    let mut messages: u64 = 0;
+    for c in engine.conversations()? {
+        messages += engine.message_count(c.id)?;
+    }
     let mut samples = Vec::new();
     let mut per_query = vec![Vec::new(); QUERIES.len()];
     let mut hits = 0;

@@ -51,7 +51,7 @@ fn main() -> Result<(), Error> {
     let conversations = engine.conversations()?;
     let mut sizes = Vec::new();
     for c in &conversations {
-        sizes.push((engine.with_store(|s| s.message_count(c.id))?, c.id));
+        sizes.push((engine.message_count(c.id)?, c.id));
     }
     sizes.sort();
     let (count, big) = *sizes.last().ok_or("no conversation")?;

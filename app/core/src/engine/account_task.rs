@@ -370,10 +370,12 @@ impl Engine {
             Event::RosterReplaced(contacts) => {
                 self.store().replace_roster(&account, &contacts)?;
                 self.emit(EngineEvent::ContactsChanged { account });
+                self.adopt_people()?;
             }
             Event::ContactUpdated(contact) => {
                 self.store().upsert_contact(&account, &contact)?;
                 self.emit(EngineEvent::ContactsChanged { account });
+                self.adopt_people()?;
             }
             Event::ContactRemoved(address) => {
                 self.store()
@@ -415,10 +417,10 @@ impl Engine {
                     store.set_request(id, true)?;
                 }
                 drop(store);
-                self.emit(EngineEvent::ConversationChanged {
-                    account,
-                    conversation: id,
-                });
+                self.announce_conversations(&account, &[id])?;
+                if new {
+                    self.adopt_people()?;
+                }
             }
             Event::MessageReceived(message) => self.store_message(account, message)?,
             Event::HistoryPage { messages, .. } => self.store_messages(&account, messages)?,
@@ -600,15 +602,32 @@ impl Engine {
         stored: &[Stored],
     ) -> Result<(), crate::store::StoreError> {
         let mut events = Vec::with_capacity(stored.len());
+        let mut created = false;
         {
             let store = self.store();
+            // The conversations first, each once, as they are after the
+            // batch: a listener knows the chat before its messages arrive.
+            let mut touched = Vec::new();
             for s in stored {
-                if let Some(conversation) = s.created {
-                    events.push(EngineEvent::ConversationChanged {
-                        account: account.clone(),
-                        conversation,
-                    });
+                created |= s.created.is_some();
+                let conversation = match (s.created, s.inserted) {
+                    (Some(c), _) => Some(c),
+                    (None, Some(id)) => Some(store.message(id)?.conversation),
+                    (None, None) => None,
+                };
+                if let Some(c) = conversation
+                    && !touched.contains(&c)
+                {
+                    touched.push(c);
                 }
+            }
+            for c in touched {
+                events.push(EngineEvent::ConversationChanged {
+                    account: account.clone(),
+                    conversation: store.conversation(c)?,
+                });
+            }
+            for s in stored {
                 if let Some(id) = s.inserted {
                     events.push(EngineEvent::MessageStored {
                         account: account.clone(),
@@ -624,6 +643,9 @@ impl Engine {
         }
         for event in events {
             self.emit(event);
+        }
+        if created {
+            self.adopt_people()?;
         }
         Ok(())
     }

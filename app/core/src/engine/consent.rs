@@ -215,14 +215,18 @@ impl Engine {
             }
         }
         if let Some(conversation) = request.conversation {
-            self.emit(EngineEvent::ConversationChanged {
-                account: request.account.clone(),
-                conversation,
-            });
+            if decision == Decision::Accept {
+                self.announce_conversations(&request.account, &[conversation])?;
+            } else {
+                self.emit(EngineEvent::ConversationRemoved {
+                    account: request.account.clone(),
+                    conversation,
+                });
+            }
         }
         self.emit(EngineEvent::RequestsChanged);
         if decision == Decision::Accept {
-            self.emit(EngineEvent::PeopleChanged);
+            self.people_changed()?;
         }
         Ok(outcome)
     }

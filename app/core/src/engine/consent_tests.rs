@@ -394,7 +394,8 @@ fn a_stranger_is_a_request_even_when_the_network_reports_the_conversation_first(
             ))
             .expect("push");
         wait(&mut rx, "the next conversation", |ev| {
-            matches!(ev, EngineEvent::ConversationChanged { .. })
+            matches!(ev, EngineEvent::ConversationChanged { conversation, .. }
+                if conversation.key.as_str() == "+33677777777")
         })
         .await;
         let peers: Vec<String> = e

@@ -1,6 +1,6 @@
 //! What the engine tells the UI and the CLI.
 
-use crate::model::{ConversationId, StoredMessage};
+use crate::model::{ConversationId, ConversationRecord, StoredMessage};
 use koine_api::{
     AccountId, Address, Availability, ChatState, Hop, LocalId, Notice, Prompt, Request, Route,
     SendError,
@@ -79,8 +79,17 @@ pub enum EngineEvent {
         /// The route it took, as the plugin reports it.
         route: Route,
     },
-    /// A conversation was created or changed.
+    /// A conversation was created or changed (a message stored in it, read,
+    /// accepted, renamed). Carries the record as stored now, so a listener
+    /// patches its list and never reads it again.
     ConversationChanged {
+        /// Which account.
+        account: AccountId,
+        /// The conversation as stored now.
+        conversation: ConversationRecord,
+    },
+    /// A conversation was deleted (a declined or blocked request).
+    ConversationRemoved {
         /// Which account.
         account: AccountId,
         /// Which conversation.

@@ -221,7 +221,10 @@ impl Engine {
         config: EngineConfig,
     ) -> Result<Self, EngineError> {
         profile.ensure()?;
-        let store = Store::open(&profile.database())?;
+        let mut store = Store::open(&profile.database())?;
+        // Contacts and chats stored by a version that adopted them only
+        // when people were listed.
+        store.adopt_unassigned()?;
         let (events, _) = broadcast::channel(4096);
         Ok(Self {
             inner: Arc::new(Inner {
@@ -518,10 +521,8 @@ impl Engine {
         // The event carries the queued row: the window shows it without
         // reading the chat again.
         if let Some(conversation) = created {
-            self.emit(EngineEvent::ConversationChanged {
-                account: account.clone(),
-                conversation,
-            });
+            self.announce_conversations(account, &[conversation])?;
+            self.adopt_people()?;
         }
         self.emit(EngineEvent::MessageUpdated {
             account: account.clone(),
@@ -586,6 +587,10 @@ impl Engine {
             store.mark_read(id)?;
             (store.conversation(id)?, store.newest_incoming(id)?)
         };
+        self.emit(EngineEvent::ConversationChanged {
+            account: conversation.account.clone(),
+            conversation: conversation.clone(),
+        });
         let Some(up_to) = newest else { return Ok(()) };
         let receipts = self
             .plugin_info(&conversation.account)?
@@ -698,16 +703,61 @@ impl Engine {
         contact: &koine_api::Contact,
     ) -> Result<(), EngineError> {
         self.store().upsert_contact(account, contact)?;
+        self.people_changed()?;
+        Ok(())
+    }
+
+    /// How many messages a conversation holds.
+    pub fn message_count(&self, id: ConversationId) -> Result<u64, EngineError> {
+        Ok(self.store().message_count(id)?)
+    }
+
+    /// Runs `f` with the store locked. For tests only (the `testing`
+    /// feature): the window and the command line go through the methods
+    /// above, so that every change is announced to the listeners.
+    #[cfg(any(test, feature = "testing"))]
+    #[doc(hidden)]
+    pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
+        f(&mut self.store())
+    }
+
+    /// Announces conversations with their records as stored now.
+    pub(super) fn announce_conversations(
+        &self,
+        account: &AccountId,
+        ids: &[ConversationId],
+    ) -> Result<(), StoreError> {
+        let records = {
+            let store = self.store();
+            ids.iter()
+                .map(|id| store.conversation(*id))
+                .collect::<Result<Vec<_>, _>>()?
+        };
+        for conversation in records {
+            self.emit(EngineEvent::ConversationChanged {
+                account: account.clone(),
+                conversation,
+            });
+        }
+        Ok(())
+    }
+
+    /// Says that people changed, after giving any address left without a
+    /// person one of its own.
+    pub(super) fn people_changed(&self) -> Result<(), StoreError> {
+        self.store().adopt_unassigned()?;
         self.emit(EngineEvent::PeopleChanged);
         Ok(())
     }
 
-    /// Runs `f` with the store locked. For tests only: the window and the
-    /// command line go through the methods above, so that every change is
-    /// announced to the listeners.
-    #[doc(hidden)]
-    pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
-        f(&mut self.store())
+    /// Gives every new contact and every accepted direct chat's peer a
+    /// person of their own, and says so. Runs when they arrive, so that
+    /// reading the people never writes.
+    pub(super) fn adopt_people(&self) -> Result<(), StoreError> {
+        if self.store().adopt_unassigned()? {
+            self.emit(EngineEvent::PeopleChanged);
+        }
+        Ok(())
     }
 
     fn emit(&self, event: EngineEvent) {
@@ -736,6 +786,8 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 #[cfg(test)]
 mod changes_tests;
+#[cfg(test)]
+mod change_events_tests;
 #[cfg(test)]
 mod consent_tests;
 #[cfg(test)]

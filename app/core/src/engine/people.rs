@@ -1,7 +1,7 @@
 //! People (metacontacts): listing, manual merge, split and undo, merge
 //! suggestions, and a person's history across all their networks.
 
-use super::{Engine, EngineError, EngineEvent};
+use super::{Engine, EngineError};
 use crate::model::{ConversationId, MessageId, StoredMessage};
 use crate::people::{
     AddressSource, HintSource, Identifier, PeopleChange, Person, PersonHint, PersonId, Strength,
@@ -28,9 +28,7 @@ impl Engine {
     /// Every person, by name. Contacts and accepted direct conversations
     /// that belong to no one yet get a person of their own first.
     pub fn people(&self) -> Result<Vec<Person>, EngineError> {
-        let mut store = self.store();
-        store.adopt_unassigned()?;
-        Ok(store.people()?)
+        Ok(self.store().people()?)
     }
 
     /// One person.
@@ -75,9 +73,7 @@ impl Engine {
         account: &AccountId,
         address: &Address,
     ) -> Result<Option<PersonId>, EngineError> {
-        let mut store = self.store();
-        store.adopt_unassigned()?;
-        Ok(store.person_of(account, address)?)
+        Ok(self.store().person_of(account, address)?)
     }
 
     /// Creates a person from addresses the user typed (moved from whoever
@@ -90,7 +86,7 @@ impl Engine {
         let id = self
             .store()
             .create_person(name, addresses, AddressSource::Typed)?;
-        self.emit(EngineEvent::PeopleChanged);
+        self.people_changed()?;
         Ok(id)
     }
 
@@ -112,7 +108,7 @@ impl Engine {
             },
         )?;
         drop(store);
-        self.emit(EngineEvent::PeopleChanged);
+        self.people_changed()?;
         Ok(())
     }
 
@@ -126,7 +122,7 @@ impl Engine {
     ) -> Result<(), EngineError> {
         self.store()
             .add_person_hint(person, &PersonHint { identifier, source })?;
-        self.emit(EngineEvent::PeopleChanged);
+        self.people_changed()?;
         Ok(())
     }
 
@@ -174,14 +170,14 @@ impl Engine {
     /// Renames a person.
     pub fn rename_person(&self, person: PersonId, name: &str) -> Result<(), EngineError> {
         self.store().rename_person(person, name)?;
-        self.emit(EngineEvent::PeopleChanged);
+        self.people_changed()?;
         Ok(())
     }
 
     /// Merges people into `into`. Nothing is ever merged without this call.
     pub fn merge_people(&self, into: PersonId, others: &[PersonId]) -> Result<(), EngineError> {
         self.store().merge_people(into, others)?;
-        self.emit(EngineEvent::PeopleChanged);
+        self.people_changed()?;
         Ok(())
     }
 
@@ -200,7 +196,7 @@ impl Engine {
             (None, None) => return Err(EngineError::NothingToSplit),
         };
         let id = self.store().split_person(person, addresses, &name)?;
-        self.emit(EngineEvent::PeopleChanged);
+        self.people_changed()?;
         Ok(id)
     }
 
@@ -208,7 +204,7 @@ impl Engine {
     pub fn undo_people(&self) -> Result<Option<PeopleChange>, EngineError> {
         let change = self.store().undo_people()?;
         if change.is_some() {
-            self.emit(EngineEvent::PeopleChanged);
+            self.people_changed()?;
         }
         Ok(change)
     }

@@ -1,6 +1,6 @@
 //! Address books in and out: people and their addresses as vCard.
 
-use super::{Engine, EngineError, EngineEvent};
+use super::{Engine, EngineError};
 use crate::people::{
     AddressSource, HintSource, Identifier, Person, PersonHint, PersonId, address_key,
 };
@@ -100,7 +100,7 @@ impl Engine {
                 )?;
             }
         }
-        self.emit(EngineEvent::PeopleChanged);
+        self.people_changed()?;
         Ok(report)
     }
 

@@ -31,6 +31,8 @@ pub(super) enum Push {
     Profile(koine_api::Profile),
     /// Many messages emitted at once, then waited for.
     Burst(Vec<Message>),
+    /// A roster entry, as the network reports it.
+    Contact(Contact),
 }
 
 pub(super) struct Net {
@@ -132,6 +134,7 @@ impl Protocol for Net {
                             Push::Request(r) => Event::RequestReceived(r),
                             Push::Conversation(c) => Event::ConversationUpserted(c),
                             Push::Profile(p) => Event::ProfileLearned(p),
+                            Push::Contact(c) => Event::ContactUpdated(c),
                         };
                         cx.events.emit_handled(event).await?;
                     }
@@ -196,9 +199,7 @@ impl Nets {
             groups: Vec::new(),
             mutual: true,
         };
-        self.engine
-            .with_store(|s| s.upsert_contact(account, &contact))
-            .expect("contact");
+        self.engine.add_contact(account, &contact).expect("contact");
     }
 
     /// Like [`Nets::contact`], with an address of any form.
@@ -209,9 +210,7 @@ impl Nets {
             groups: Vec::new(),
             mutual: true,
         };
-        self.engine
-            .with_store(|s| s.upsert_contact(account, &contact))
-            .expect("contact");
+        self.engine.add_contact(account, &contact).expect("contact");
     }
 
     /// Starts an account and waits until it is online.
