@@ -437,6 +437,20 @@ impl App {
         }
     }
 
+    /// Shows no chat (the open one is gone: a declined request).
+    pub(crate) fn close_chat(&mut self) {
+        self.selected = None;
+        self.messages.clear();
+        self.route_choice = None;
+        self.route_picked = None;
+        self.downgrade = None;
+        self.sent_elsewhere = None;
+        self.jump_to = None;
+        self.typing_in = None;
+        self.reset_compose();
+        self.composer = text_editor::Content::new();
+    }
+
     pub(crate) fn select(&mut self, id: ConversationId) -> Vec<Effect> {
         self.settings_open = false;
         self.people_open = false;

@@ -17,6 +17,22 @@ impl App {
         }
     }
 
+    /// Puts a conversation's record in the list, in place of the old one.
+    fn conversation_changed(&mut self, mut record: koine_core::ConversationRecord) {
+        // The open chat is being read.
+        if Some(record.id) == self.selected {
+            record.unread = 0;
+        } else if let Some(draft) = &record.draft {
+            self.drafts
+                .entry(record.id)
+                .or_insert_with(|| draft.clone());
+        }
+        match self.conversations.iter_mut().find(|c| c.id == record.id) {
+            Some(row) => *row = record,
+            None => self.conversations.push(record),
+        }
+    }
+
     /// Handles one event of the engine.
     pub(crate) fn on_engine(&mut self, event: EngineEvent) -> Vec<Effect> {
         match event {
@@ -30,8 +46,10 @@ impl App {
                 }
             }
             EngineEvent::MessageStored { message, .. } => {
-                let mut effects = vec![Effect::LoadLists];
-                effects.extend(self.notification_for(&message));
+                // The conversation's record came just before, in its own
+                // event: nothing to read again.
+                let mut effects: Vec<Effect> =
+                    self.notification_for(&message).into_iter().collect();
                 if Some(message.conversation) == self.selected {
                     if !self.messages.iter().any(|m| m.id == message.id) {
                         self.messages.push(message);
@@ -60,14 +78,25 @@ impl App {
                 self.prompt_raised(account, prompt);
                 Vec::new()
             }
-            EngineEvent::ConversationChanged { .. } => vec![Effect::LoadLists],
+            EngineEvent::ConversationChanged { conversation, .. } => {
+                self.conversation_changed(conversation);
+                Vec::new()
+            }
+            EngineEvent::ConversationRemoved { conversation, .. } => {
+                self.conversations.retain(|c| c.id != conversation);
+                self.drafts.remove(&conversation);
+                if self.selected == Some(conversation) {
+                    self.close_chat();
+                }
+                Vec::new()
+            }
             EngineEvent::RequestReceived { .. }
             | EngineEvent::RequestsChanged
             | EngineEvent::RequestResolved { .. } => {
-                vec![Effect::LoadLists, Effect::LoadRequests, Effect::LoadBlocked]
+                vec![Effect::LoadRequests, Effect::LoadBlocked]
             }
             EngineEvent::PeopleChanged => {
-                let mut effects = vec![Effect::LoadLists];
+                let mut effects = vec![Effect::LoadPeople];
                 effects.extend(self.people_changed());
                 effects
             }

@@ -150,7 +150,8 @@ fn an_address_is_split_out_and_undo_appears() {
     let effects = app.update(Message::Engine(Box::new(
         koine_core::EngineEvent::PeopleChanged,
     )));
-    assert!(effects.contains(&Effect::LoadLists), "{effects:?}");
+    assert!(effects.contains(&Effect::LoadPeople), "{effects:?}");
+    assert!(!effects.contains(&Effect::LoadLists), "{effects:?}");
     assert!(effects.contains(&Effect::People(Job::LoadSuggestions)));
 }
 

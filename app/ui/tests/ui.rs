@@ -289,7 +289,7 @@ fn route_inspector_shows_the_safety_number_of_a_verified_chat() {
 }
 
 #[test]
-fn incoming_message_in_the_open_chat_appears_and_reloads_the_list() {
+fn incoming_message_in_the_open_chat_appears_and_is_read_without_reloading_the_list() {
     let mut app = app();
     let _ = app.update(Message::Select(ALICE));
     let effects = app.update(Message::Engine(Box::new(
@@ -305,7 +305,8 @@ fn incoming_message_in_the_open_chat_appears_and_reloads_the_list() {
             ),
         },
     )));
-    assert!(effects.contains(&Effect::LoadLists));
+    assert!(!effects.contains(&Effect::LoadLists), "{effects:?}");
+    assert!(effects.contains(&Effect::MarkRead(ALICE)), "{effects:?}");
     assert!(shows(&app, "fresh news"));
 }
 

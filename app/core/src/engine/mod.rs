@@ -785,9 +785,9 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 #[cfg(test)]
-mod changes_tests;
-#[cfg(test)]
 mod change_events_tests;
+#[cfg(test)]
+mod changes_tests;
 #[cfg(test)]
 mod consent_tests;
 #[cfg(test)]

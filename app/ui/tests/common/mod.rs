@@ -100,7 +100,7 @@ fn account(id: &str, protocol: &str, label: &str) -> AccountRecord {
     }
 }
 
-fn conversation(
+pub fn conversation(
     id: ConversationId,
     account: &str,
     key: &str,
