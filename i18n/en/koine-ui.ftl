@@ -11,6 +11,18 @@ account-online = Online
 account-offline = Offline: { $reason } (retrying in { $seconds } s)
 account-failed = Stopped: { $reason }
 account-retry = Retry
+status-reason-auth = the server refused the login or password
+status-reason-network = cannot reach the server
+status-reason-untrusted = the server's identity could not be verified
+status-reason-protocol = the server sent something Koine does not accept
+status-reason-settings = the account's settings are incomplete or wrong
+status-reason-keyring = the system keyring refused or failed
+status-reason-plugin-storage = the network's files in the profile could not be written
+status-reason-store = Koine could not save to its history; nothing was lost, the network delivers again later
+status-reason-plugin-failed = the network plugin failed
+status-reason-closed = the server ended the session
+status-reason-other = { $reason }
+engine-store-error = Koine could not save to its history ({ $detail }). Nothing was acknowledged; the network delivers again once saving works.
 
 ## Conversation lists
 inbox-heading = Conversations

@@ -11,6 +11,18 @@ account-online = En ligne
 account-offline = Hors ligne : { $reason } (nouvel essai dans { $seconds } s)
 account-failed = Arrêté : { $reason }
 account-retry = Réessayer
+status-reason-auth = le serveur a refusé l’identifiant ou le mot de passe
+status-reason-network = serveur injoignable
+status-reason-untrusted = l’identité du serveur n’a pas pu être vérifiée
+status-reason-protocol = le serveur a envoyé des données que Koine n’accepte pas
+status-reason-settings = les réglages du compte sont incomplets ou faux
+status-reason-keyring = le trousseau du système a refusé ou échoué
+status-reason-plugin-storage = les fichiers du réseau dans le profil n’ont pas pu être écrits
+status-reason-store = Koine n’a pas pu enregistrer dans son historique ; rien n’est perdu, le réseau renverra plus tard
+status-reason-plugin-failed = le module du réseau a échoué
+status-reason-closed = le serveur a fermé la session
+status-reason-other = { $reason }
+engine-store-error = Koine n’a pas pu enregistrer dans son historique ({ $detail }). Rien n’a été confirmé au réseau ; il renverra dès que l’enregistrement fonctionne.
 
 ## Listes de conversations
 inbox-heading = Conversations

@@ -26,7 +26,7 @@ pub mod vcard;
 pub use engine::{
     AccountStatus, AnswerOutcome, DowngradeConsent, Engine, EngineConfig, EngineError, EngineEvent,
     ImportReport, InboxRequest, OwnChange, PersonMessage, PersonSend, Registry, RouteChoice,
-    RouteOption, RouteSelection, ServerSignOut,
+    RouteOption, RouteSelection, ServerSignOut, StatusReason,
 };
 pub use people::{Person, PersonId, StrangerPolicy, Strength, Suggestion};
 

@@ -35,7 +35,7 @@ impl Drop for Locked {
 
 /// The session ended because the store refused a write.
 fn store_failed(v: &serde_json::Value) -> bool {
-    is_type(v, "account_status") && contains_text(v, "local store failed")
+    is_type(v, "account_status") && v["status"]["reason"]["kind"] == "store_failed"
 }
 
 /// How many stored messages of the profile carry `text` (read-only: the

@@ -122,6 +122,10 @@ impl App {
                 ));
                 Vec::new()
             }
+            EngineEvent::EngineError { detail, .. } => {
+                self.error = Some(crate::fl!("engine-store-error", detail = detail));
+                Vec::new()
+            }
             _ => Vec::new(),
         }
     }

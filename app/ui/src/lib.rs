@@ -42,6 +42,7 @@ pub mod route;
 pub mod send_errors;
 pub mod settings;
 pub mod settings_screen;
+pub mod status_reasons;
 pub mod tasks;
 mod tasks_chat;
 pub mod time;

@@ -87,14 +87,18 @@ fn sidebar(app: &App) -> Element<'_, Message> {
             } => (
                 fl!(
                     "account-offline",
-                    reason = reason.clone(),
+                    reason = crate::status_reasons::text(reason),
                     seconds = retry_in_ms.div_ceil(1000)
                 ),
                 true,
             ),
-            AccountStatus::Failed { reason } => {
-                (fl!("account-failed", reason = reason.clone()), true)
-            }
+            AccountStatus::Failed { reason } => (
+                fl!(
+                    "account-failed",
+                    reason = crate::status_reasons::text(reason)
+                ),
+                true,
+            ),
         };
         let mut line = row![
             badge::view(&account.record.protocol, 18.0),

@@ -16,7 +16,7 @@ fn list_shows_accounts_with_state_and_the_unified_inbox_pinned_first() {
     assert!(shows(&app, "@me:matrix.example"));
     assert!(shows(&app, "Connecting…"));
     assert!(
-        shows(&app, "Offline: connection refused (retrying in 5 s)"),
+        shows(&app, "Offline: cannot reach the server (retrying in 5 s)"),
         "{:?}",
         texts(&app)
     );

@@ -2,7 +2,7 @@
 //! backoff, replays the outbox when online, and turns plugin events into
 //! stored state and engine events.
 
-use super::{AccountStatus, Engine, EngineEvent, PASSWORD_SECRET, lock};
+use super::{AccountStatus, Engine, EngineEvent, PASSWORD_SECRET, StatusReason, lock};
 use crate::model::AccountRecord;
 use koine_api::{
     Command, ConnectionState, Direction, Event, EventSink, LocalId, Notice, Protocol, SecretStore,
@@ -131,16 +131,16 @@ pub(super) async fn supervise(
                 engine.emit(EngineEvent::AccountStatus {
                     account: id.clone(),
                     status: AccountStatus::Failed {
-                        reason: e.to_string(),
+                        reason: StatusReason::from(&e),
                     },
                 });
                 return;
             }
-            Outcome::Ended(Err(e)) => e.to_string(),
-            Outcome::Ended(Ok(())) => "session ended".to_owned(),
+            Outcome::Ended(Err(e)) => StatusReason::from(&e),
+            Outcome::Ended(Ok(())) => StatusReason::Closed,
             Outcome::StoreFailed(detail) => {
                 tracing::error!(account = %id, %detail, "the store refused a write; reconnecting later");
-                format!("the local store failed: {detail}")
+                StatusReason::StoreFailed { detail }
             }
             Outcome::Panicked(detail) => {
                 tracing::error!(account = %id, %detail, "plugin session panicked");
@@ -150,7 +150,7 @@ pub(super) async fn supervise(
                         detail: detail.clone(),
                     },
                 });
-                "plugin failure".to_owned()
+                StatusReason::PluginFailed
             }
         };
         tracing::info!(account = %id, %reason, retry_in = ?backoff, "offline");
@@ -361,7 +361,7 @@ impl Engine {
                 self.emit(EngineEvent::AccountStatus {
                     account,
                     status: AccountStatus::Offline {
-                        reason,
+                        reason: StatusReason::reported(&reason),
                         retry_in_ms: 0,
                     },
                 });

@@ -7,6 +7,8 @@ use koine_api::{
 };
 use serde::Serialize;
 
+pub use super::status_reason::StatusReason;
+
 /// Connection status of one account as the UI shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
@@ -23,14 +25,14 @@ pub enum AccountStatus {
     /// Lost the connection; the engine retries.
     Offline {
         /// Why.
-        reason: String,
+        reason: StatusReason,
         /// When the next attempt starts, in milliseconds.
         retry_in_ms: u64,
     },
     /// Stopped for good until the user acts (bad password, bad settings).
     Failed {
         /// Why.
-        reason: String,
+        reason: StatusReason,
     },
 }
 

@@ -12,7 +12,7 @@ mod route_choice;
 
 pub use changes::OwnChange;
 pub use consent::{AnswerOutcome, InboxRequest};
-pub use events::{AccountStatus, EngineEvent};
+pub use events::{AccountStatus, EngineEvent, StatusReason};
 pub use export::{Export, ExportedConversation};
 pub use people::PersonMessage;
 pub use people_vcard::ImportReport;
@@ -796,6 +796,7 @@ mod people_tests;
 mod route_tests;
 #[cfg(test)]
 mod route_truth_tests;
+mod status_reason;
 #[cfg(test)]
 mod test_net;
 #[cfg(test)]

@@ -539,7 +539,7 @@ async fn several_accounts_of_one_network_run_side_by_side() {
                 status: AccountStatus::Failed { reason },
             } => {
                 assert_eq!(account, bad);
-                assert_eq!(reason, "authentication failed");
+                assert_eq!(reason, StatusReason::AuthFailed);
                 failed = true;
             }
             EngineEvent::Notice { account, notice } => {

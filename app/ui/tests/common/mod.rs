@@ -203,7 +203,9 @@ pub fn app() -> App {
         (
             "acct-x",
             AccountStatus::Offline {
-                reason: "connection refused".into(),
+                reason: koine_core::StatusReason::Network {
+                    detail: Some("Connection refused (os error 111)".into()),
+                },
                 retry_in_ms: 4_200,
             },
         ),
