@@ -185,38 +185,6 @@ setup-keyring-note = The password is kept in your system's keyring, never in Koi
 setup-add = Add the account
 setup-adding = Adding…
 
-## Fields the bundled networks ask for (ids chosen by each plugin)
-gatekeeper-field-user = Phone number or provider:id
-gatekeeper-field-endpoint = Gatekeeper endpoint (host:port)
-gatekeeper-field-server-key = Server key (hex)
-gatekeeper-field-gatekeeper-http = Gatekeeper media proxy URL
-gatekeeper-field-provider-url = Provider URL
-gatekeeper-field-server-name = Server name
-gatekeeper-field-operator = Operator
-gatekeeper-field-password = Password
-gatekeeper-field-e2ee-start-over = Start over with a new identity (the store id from the error)
-matrix-field-user-id = Matrix ID
-matrix-field-password = Password
-matrix-field-homeserver = Homeserver URL
-matrix-field-start-over = Start over with a new identity: the store id from the error (the encrypted history on this device is lost)
-sms-field-backend = Connection
-sms-field-phone-address = Phone address (KDE Connect)
-sms-field-device-name = This computer's name
-sms-field-url = SMSGate URL (with http://, the password and webhook key cross your network unencrypted; use https://)
-sms-field-certificate-fingerprint = SMSGate certificate SHA-256 (https://; asked on first connection if empty)
-sms-field-username = SMSGate user
-sms-field-password = SMSGate password
-sms-field-region = Default region
-sms-field-own-number = Your phone number
-sms-field-sub-id = SIM (dual-SIM phones)
-xmpp-field-jid = Address (user@server)
-xmpp-field-password = Password
-xmpp-field-server-host = Server host (optional)
-xmpp-field-server-port = Server port (optional)
-xmpp-field-tls = TLS
-xmpp-field-extra-ca-file = Extra trusted CA certificate file (optional)
-xmpp-field-omemo = Encrypt chats end to end (OMEMO) when the contact can
-
 ## Questions from the networks (dialogs)
 prompt-pin-title = Trust the certificate of { $host }?
 prompt-pin-body = The certificate of { $host } is not trusted ({ $reason }). Pin it only if this fingerprint is the one its operator gave you:

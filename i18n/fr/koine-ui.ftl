@@ -185,38 +185,6 @@ setup-keyring-note = Le mot de passe est gardé dans le trousseau de votre syst�
 setup-add = Ajouter le compte
 setup-adding = Ajout…
 
-## Champs demandés par les réseaux fournis (identifiants choisis par chaque extension)
-gatekeeper-field-user = Numéro de téléphone ou fournisseur:id
-gatekeeper-field-endpoint = Point d’accès du contrôleur d’accès (hôte:port)
-gatekeeper-field-server-key = Clé du serveur (hex)
-gatekeeper-field-gatekeeper-http = URL du relais de médias du contrôleur d’accès
-gatekeeper-field-provider-url = URL du fournisseur
-gatekeeper-field-server-name = Nom du serveur
-gatekeeper-field-operator = Opérateur
-gatekeeper-field-password = Mot de passe
-gatekeeper-field-e2ee-start-over = Repartir avec une nouvelle identité (l’identifiant du stockage indiqué dans l’erreur)
-matrix-field-user-id = Identifiant Matrix
-matrix-field-password = Mot de passe
-matrix-field-homeserver = URL du serveur d’accueil
-matrix-field-start-over = Repartir avec une nouvelle identité : l’identifiant du stockage indiqué dans l’erreur (l’historique chiffré de cet appareil est perdu)
-sms-field-backend = Connexion
-sms-field-phone-address = Adresse du téléphone (KDE Connect)
-sms-field-device-name = Nom de cet ordinateur
-sms-field-url = URL de SMSGate (en http://, le mot de passe et la clé des webhooks passent en clair sur votre réseau ; préférez https://)
-sms-field-certificate-fingerprint = SHA-256 du certificat de SMSGate (https:// ; demandé à la première connexion s’il est vide)
-sms-field-username = Utilisateur SMSGate
-sms-field-password = Mot de passe SMSGate
-sms-field-region = Région par défaut
-sms-field-own-number = Votre numéro de téléphone
-sms-field-sub-id = SIM (téléphones double SIM)
-xmpp-field-jid = Adresse (utilisateur@serveur)
-xmpp-field-password = Mot de passe
-xmpp-field-server-host = Hôte du serveur (facultatif)
-xmpp-field-server-port = Port du serveur (facultatif)
-xmpp-field-tls = TLS
-xmpp-field-extra-ca-file = Fichier de certificat d’autorité supplémentaire (facultatif)
-xmpp-field-omemo = Chiffrer les discussions de bout en bout (OMEMO) quand le contact le peut
-
 ## Questions des réseaux (boîtes de dialogue)
 prompt-pin-title = Faire confiance au certificat de { $host } ?
 prompt-pin-body = Le certificat de { $host } n’est pas reconnu ({ $reason }). Ne l’épinglez que si cette empreinte est celle que son opérateur vous a donnée :

@@ -30,7 +30,54 @@ fn region_of(locale: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::region_of;
+    use super::{region_of, registry};
+    use std::collections::BTreeSet;
+
+    fn ids(ftl: &str) -> BTreeSet<&str> {
+        ftl.lines()
+            .filter_map(|l| l.split_once(" = ").map(|(id, _)| id.trim()))
+            .filter(|id| !id.is_empty() && !id.starts_with(['#', ' ', '.']))
+            .collect()
+    }
+
+    /// Each bundled plugin gives its badge and, in English and French, a
+    /// text for every label it uses; nothing about it lives in the window.
+    #[test]
+    fn every_bundled_plugin_describes_its_own_face() {
+        for protocol in registry().iter() {
+            let info = protocol.info();
+            assert!(info.face.badge.is_some(), "{}: no badge", info.id);
+            let mut labels: BTreeSet<&str> = info
+                .account_fields
+                .iter()
+                .map(|f| f.label.id.as_str())
+                .collect();
+            labels.insert(info.account_label.id.as_str());
+            let mut by_lang = Vec::new();
+            for lang in ["en", "fr"] {
+                let t = info
+                    .face
+                    .translations
+                    .iter()
+                    .find(|t| t.lang == lang)
+                    .unwrap_or_else(|| panic!("{}: no {lang} texts", info.id));
+                let known = ids(&t.ftl);
+                let missing: Vec<_> = labels.iter().filter(|l| !known.contains(*l)).collect();
+                assert!(
+                    missing.is_empty(),
+                    "{} {lang}: missing {missing:?}",
+                    info.id
+                );
+                assert!(
+                    known.iter().all(|id| id.starts_with(info.id.as_str())),
+                    "{} {lang}: an id not prefixed with the protocol id",
+                    info.id
+                );
+                by_lang.push(known);
+            }
+            assert_eq!(by_lang[0], by_lang[1], "{}: en and fr differ", info.id);
+        }
+    }
 
     #[test]
     fn regions_come_from_the_locale_tag() {

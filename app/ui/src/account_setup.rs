@@ -48,48 +48,9 @@ pub fn input_id(key: &str) -> String {
     format!("setup-{key}")
 }
 
-/// Labels of the fields of the networks this build ships, by the plugin's
-/// Fluent id; other plugins' fields show their English fallback.
-const FIELD_LABELS: &[&str] = &[
-    "gatekeeper-field-user",
-    "gatekeeper-field-endpoint",
-    "gatekeeper-field-server-key",
-    "gatekeeper-field-gatekeeper-http",
-    "gatekeeper-field-provider-url",
-    "gatekeeper-field-server-name",
-    "gatekeeper-field-operator",
-    "gatekeeper-field-password",
-    "gatekeeper-field-e2ee-start-over",
-    "matrix-field-user-id",
-    "matrix-field-password",
-    "matrix-field-homeserver",
-    "matrix-field-start-over",
-    "sms-field-backend",
-    "sms-field-phone-address",
-    "sms-field-device-name",
-    "sms-field-url",
-    "sms-field-certificate-fingerprint",
-    "sms-field-username",
-    "sms-field-password",
-    "sms-field-region",
-    "sms-field-own-number",
-    "sms-field-sub-id",
-    "xmpp-field-jid",
-    "xmpp-field-password",
-    "xmpp-field-server-host",
-    "xmpp-field-server-port",
-    "xmpp-field-tls",
-    "xmpp-field-extra-ca-file",
-    "xmpp-field-omemo",
-];
-
-/// A plugin's label in the window's language.
+/// A plugin's label in the window's language (see [`crate::faces`]).
 pub fn label_text(label: &Label) -> String {
-    if FIELD_LABELS.contains(&label.id.as_str()) && crate::i18n::LOADER.has(&label.id) {
-        crate::i18n::LOADER.get(&label.id)
-    } else {
-        label.fallback.clone()
-    }
+    crate::faces::label(label)
 }
 
 fn initial_value(field: &AccountField) -> String {

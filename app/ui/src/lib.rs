@@ -24,6 +24,7 @@ pub mod blocked;
 pub mod composer_route;
 pub mod demo_script;
 mod events;
+pub mod faces;
 pub mod history;
 pub mod i18n;
 pub mod inspector;
@@ -113,6 +114,7 @@ pub fn run(engine: Engine, options: UiOptions) -> Result<(), UiError> {
             .iter()
             .map(|p| {
                 let info = p.info();
+                faces::register(&info);
                 (info.id, info.name)
             })
             .collect();

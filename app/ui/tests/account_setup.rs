@@ -69,6 +69,7 @@ fn xmpp_info() -> ProtocolInfo {
             ),
         ],
         account_label: Label::new("xmpp-field-jid", "Address (user@server)"),
+        face: Default::default(),
     }
 }
 

@@ -309,6 +309,7 @@ impl koine_api::Protocol for Phones {
             capabilities: koine_api::Capabilities::text_only(),
             account_fields: Vec::new(),
             account_label: koine_api::Label::new("net-account", "Account"),
+            face: Default::default(),
         }
     }
 

@@ -55,6 +55,7 @@
 //!             capabilities: Capabilities::text_only(),
 //!             account_fields: vec![],
 //!             account_label: Label::new("echo-account", "Echo"),
+//!             face: Default::default(),
 //!         }
 //!     }
 //!
@@ -152,8 +153,8 @@ pub use message::{
 };
 pub use notice::{InputSource, Notice};
 pub use plugin::{
-    EngineGone, EventReceiver, EventSink, ForgetContext, ForgetFuture, Forgotten, Protocol,
-    ProtocolInfo, SessionContext, SessionFuture,
+    EngineGone, EventReceiver, EventSink, Face, ForgetContext, ForgetFuture, Forgotten, Protocol,
+    ProtocolInfo, SessionContext, SessionFuture, Translation,
 };
 pub use route::{
     E2eEnd, E2eScheme, EndToEnd, Hop, HopKind, Protection, Route, RouteError, TlsVersion,

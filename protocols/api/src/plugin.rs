@@ -6,6 +6,7 @@ use crate::capabilities::Capabilities;
 use crate::command::Command;
 use crate::error::SessionError;
 use crate::ids::{AccountId, ProtocolId};
+use std::borrow::Cow;
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
@@ -28,6 +29,42 @@ pub struct ProtocolInfo {
     pub account_fields: Vec<AccountField>,
     /// The label of the field that names the account (its user id), shown in lists.
     pub account_label: Label,
+    /// How the window shows the network: badge and translated labels.
+    pub face: Face,
+}
+
+/// How the window shows a network. The window knows nothing of any plugin:
+/// it draws this badge beside the network's accounts and chats, and looks
+/// every [`Label`] id the plugin uses (account fields, account label) up in
+/// these translations, falling back to the label's own English text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Face {
+    /// A square SVG image, drawn 16 to 24 pixels wide. Without one, the
+    /// window shows the network name's first letters.
+    pub badge: Option<Cow<'static, [u8]>>,
+    /// Fluent sources, one per language tag (`"en"`, `"fr"`), each with one
+    /// message per label id. Ids start with the protocol id (`xmpp-field-jid`)
+    /// so that plugins never collide.
+    pub translations: Vec<Translation>,
+}
+
+/// One language's texts of a plugin, as Fluent source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Translation {
+    /// The language tag (`"fr"`).
+    pub lang: Cow<'static, str>,
+    /// The Fluent source.
+    pub ftl: Cow<'static, str>,
+}
+
+impl Translation {
+    /// A translation built into the plugin (`include_str!`).
+    pub const fn embedded(lang: &'static str, ftl: &'static str) -> Self {
+        Self {
+            lang: Cow::Borrowed(lang),
+            ftl: Cow::Borrowed(ftl),
+        }
+    }
 }
 
 /// A network plugin: the one trait to implement.

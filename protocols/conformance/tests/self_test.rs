@@ -185,6 +185,7 @@ impl Protocol for RelayPlugin {
                 default: None,
             }],
             account_label: Label::new("relay-user", "User"),
+            face: Default::default(),
         }
     }
 

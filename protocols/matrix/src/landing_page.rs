@@ -58,8 +58,8 @@ pub(crate) fn signed_in() -> String {
     format!(
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
          <body><h1>{title}</h1><p>{body}</p></body></html>",
-        title = escape(&text(lang, "sign-in-done-title")),
-        body = escape(&text(lang, "sign-in-done-body")),
+        title = escape(&text(lang, "matrix-sign-in-done-title")),
+        body = escape(&text(lang, "matrix-sign-in-done-body")),
     )
 }
 
@@ -69,7 +69,7 @@ mod tests {
 
     #[test]
     fn both_languages_have_every_message() {
-        for key in ["sign-in-done-title", "sign-in-done-body"] {
+        for key in ["matrix-sign-in-done-title", "matrix-sign-in-done-body"] {
             let en = text("en", key);
             let fr = text("fr", key);
             assert_ne!(en, key, "en lacks {key}");

@@ -122,6 +122,21 @@ impl Protocol for Matrix {
                 },
             ],
             account_label: Label::new("matrix-field-user-id", "Matrix ID"),
+            face: koine_api::Face {
+                badge: Some(std::borrow::Cow::Borrowed(include_bytes!(
+                    "../../../assets/badges/matrix.svg"
+                ))),
+                translations: vec![
+                    koine_api::Translation::embedded(
+                        "en",
+                        include_str!("../../../i18n/en/koine-matrix.ftl"),
+                    ),
+                    koine_api::Translation::embedded(
+                        "fr",
+                        include_str!("../../../i18n/fr/koine-matrix.ftl"),
+                    ),
+                ],
+            },
         }
     }
 

@@ -175,6 +175,21 @@ impl Protocol for SmsRelay {
                 ),
             ],
             account_label: Label::new("sms-field-phone-address", "Phone"),
+            face: koine_api::Face {
+                badge: Some(std::borrow::Cow::Borrowed(include_bytes!(
+                    "../../../assets/badges/sms.svg"
+                ))),
+                translations: vec![
+                    koine_api::Translation::embedded(
+                        "en",
+                        include_str!("../../../i18n/en/koine-sms.ftl"),
+                    ),
+                    koine_api::Translation::embedded(
+                        "fr",
+                        include_str!("../../../i18n/fr/koine-sms.ftl"),
+                    ),
+                ],
+            },
         }
     }
 

@@ -173,6 +173,21 @@ impl Protocol for Xmpp {
                 ),
             ],
             account_label: Label::new("xmpp-field-jid", "Address (user@server)"),
+            face: koine_api::Face {
+                badge: Some(std::borrow::Cow::Borrowed(include_bytes!(
+                    "../../../assets/badges/xmpp.svg"
+                ))),
+                translations: vec![
+                    koine_api::Translation::embedded(
+                        "en",
+                        include_str!("../../../i18n/en/koine-xmpp.ftl"),
+                    ),
+                    koine_api::Translation::embedded(
+                        "fr",
+                        include_str!("../../../i18n/fr/koine-xmpp.ftl"),
+                    ),
+                ],
+            },
         }
     }
 

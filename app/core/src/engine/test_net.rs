@@ -68,6 +68,7 @@ impl Protocol for Net {
             capabilities,
             account_fields: Vec::new(),
             account_label: Label::new("net-account", "Account"),
+            face: Default::default(),
         }
     }
 

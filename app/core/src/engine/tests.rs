@@ -63,6 +63,7 @@ impl Protocol for MemNet {
                 },
             ],
             account_label: Label::new("mem-account", "Account"),
+            face: Default::default(),
         }
     }
 

@@ -187,6 +187,21 @@ impl Protocol for GatekeeperProtocol {
                 field("password", "Password", FieldKind::Secret, true),
             ],
             account_label: Label::new("gatekeeper-field-user", "Phone number or provider:id"),
+            face: koine_api::Face {
+                badge: Some(std::borrow::Cow::Borrowed(include_bytes!(
+                    "../../../../assets/badges/gatekeeper.svg"
+                ))),
+                translations: vec![
+                    koine_api::Translation::embedded(
+                        "en",
+                        include_str!("../../../../i18n/en/koine-gatekeeper.ftl"),
+                    ),
+                    koine_api::Translation::embedded(
+                        "fr",
+                        include_str!("../../../../i18n/fr/koine-gatekeeper.ftl"),
+                    ),
+                ],
+            },
         }
     }
 
