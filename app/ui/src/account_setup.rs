@@ -3,7 +3,7 @@
 //! to the engine's `add_account` (the password goes to the keyring there,
 //! never into the settings).
 
-use crate::app::{App, Effect, Message};
+use crate::app::{App, Effect, Message, Screen};
 use crate::fl;
 use iced::widget::{Column, button, column, container, row, scrollable, text, text_input};
 use iced::{Alignment, Element, Fill};
@@ -12,7 +12,7 @@ use koine_core::AccountRecord;
 use std::collections::BTreeMap;
 
 /// The open form.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Setup {
     /// The chosen network.
     pub protocol: Option<ProtocolId>,
@@ -67,7 +67,7 @@ fn initial_value(field: &AccountField) -> String {
 
 impl App {
     fn setup_info(&self) -> Option<&ProtocolInfo> {
-        let id = self.setup.as_ref()?.protocol.as_ref()?;
+        let id = self.setup()?.protocol.as_ref()?;
         self.protocols.iter().find(|p| &p.id == id)
     }
 
@@ -75,13 +75,12 @@ impl App {
     pub(crate) fn on_setup(&mut self, action: Action) -> Vec<Effect> {
         match action {
             Action::Open => {
-                self.settings_open = false;
                 self.inspector_open = false;
-                self.setup = Some(Setup::default());
+                self.screen = Screen::Setup(Setup::default());
                 Vec::new()
             }
             Action::Close => {
-                self.setup = None;
+                self.screen = Screen::Chat;
                 Vec::new()
             }
             Action::Network(id) => {
@@ -96,7 +95,7 @@ impl App {
                             .collect()
                     })
                     .unwrap_or_default();
-                self.setup = Some(Setup {
+                self.screen = Screen::Setup(Setup {
                     protocol: Some(id),
                     values,
                     ..Setup::default()
@@ -104,7 +103,7 @@ impl App {
                 Vec::new()
             }
             Action::Field(key, value) => {
-                if let Some(s) = &mut self.setup {
+                if let Some(s) = self.setup_mut() {
                     s.errors.remove(&key);
                     s.values.insert(key, value);
                 }
@@ -112,11 +111,11 @@ impl App {
             }
             Action::Submit => self.submit_setup(),
             Action::Added(Ok(record)) => {
-                self.setup = None;
+                self.screen = Screen::Chat;
                 vec![Effect::LoadLists, Effect::Retry(record.id)]
             }
             Action::Added(Err(reason)) => {
-                if let Some(s) = &mut self.setup {
+                if let Some(s) = self.setup_mut() {
                     s.busy = false;
                     s.failure = Some(fl!("setup-failed", reason = reason));
                 }
@@ -129,7 +128,7 @@ impl App {
         let Some(info) = self.setup_info().cloned() else {
             return Vec::new();
         };
-        let Some(setup) = &mut self.setup else {
+        let Some(setup) = self.setup_mut() else {
             return Vec::new();
         };
         if setup.busy {
@@ -229,7 +228,7 @@ fn choice_row<'a>(choices: Vec<String>, value: &str, key: &str) -> Element<'a, M
 
 /// The form, in place of the chat.
 pub fn view(app: &App) -> Element<'_, Message> {
-    let Some(setup) = &app.setup else {
+    let Some(setup) = app.setup() else {
         return column![].into();
     };
     let header = row![

@@ -167,7 +167,7 @@ impl App {
             }
             Action::Dropped(path) => {
                 // On the People screen a vCard is an address book to import.
-                if self.people_open && crate::actions_io::is_vcard(&path) {
+                if self.screen == crate::app::Screen::People && crate::actions_io::is_vcard(&path) {
                     return vec![Effect::People(crate::people_screen::Job::Import(path))];
                 }
                 let writable = self.current().is_some_and(|c| !c.read_only);

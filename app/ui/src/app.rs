@@ -21,6 +21,20 @@ pub struct AccountRow {
     pub status: AccountStatus,
 }
 
+/// What the right side of the window shows, beside the lists.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Screen {
+    /// The open chat (or the hint to pick one).
+    #[default]
+    Chat,
+    /// The settings.
+    Settings,
+    /// The People screen.
+    People,
+    /// The account setup form.
+    Setup(crate::account_setup::Setup),
+}
+
 /// The whole window's state.
 pub struct App {
     /// Accounts in order.
@@ -45,8 +59,8 @@ pub struct App {
     pub now: Timestamp,
     /// The settings in use.
     pub settings: crate::settings::Settings,
-    /// Whether the settings screen is shown.
-    pub settings_open: bool,
+    /// What the right side of the window shows.
+    pub screen: Screen,
     /// What went wrong with the settings file, if anything.
     pub settings_notice: Option<String>,
     /// A colour scheme forced from outside (`KOINE_THEME`) until the user
@@ -60,8 +74,6 @@ pub struct App {
     pub jump_to: Option<koine_core::MessageId>,
     /// What each network needs to add an account.
     pub protocols: Vec<koine_api::ProtocolInfo>,
-    /// The account setup form, when open.
-    pub setup: Option<crate::account_setup::Setup>,
     /// Questions from plugins waiting for an answer, oldest first.
     pub prompts: Vec<(AccountId, koine_api::Prompt)>,
     /// Whether the window has the focus (no notifications then).
@@ -90,8 +102,6 @@ pub struct App {
     pub blocked: Vec<(AccountId, String)>,
     /// The People screen.
     pub people: crate::people_screen::People,
-    /// Whether the People screen is shown.
-    pub people_open: bool,
     /// The route a message in the open chat would take (chat with a person).
     pub route_choice: Option<koine_core::RouteChoice>,
     /// How that route is selected.
@@ -115,6 +125,21 @@ pub struct App {
 }
 
 impl App {
+    /// The account setup form, when it is shown.
+    pub fn setup(&self) -> Option<&crate::account_setup::Setup> {
+        match &self.screen {
+            Screen::Setup(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn setup_mut(&mut self) -> Option<&mut crate::account_setup::Setup> {
+        match &mut self.screen {
+            Screen::Setup(s) => Some(s),
+            _ => None,
+        }
+    }
+
     /// An empty window.
     pub fn new(network_names: HashMap<ProtocolId, String>) -> Self {
         Self {
@@ -130,14 +155,13 @@ impl App {
             now: Timestamp::now(),
             typing_in: None,
             settings: crate::settings::Settings::default(),
-            settings_open: false,
+            screen: Screen::Chat,
             settings_notice: None,
             theme_override: None,
             language_override: None,
             overlay: None,
             jump_to: None,
             protocols: Vec::new(),
-            setup: None,
             prompts: Vec::new(),
             focused: true,
             scroll: crate::history::Scroll::default(),
@@ -152,7 +176,6 @@ impl App {
             statuses: HashMap::new(),
             blocked: Vec::new(),
             people: crate::people_screen::People::default(),
-            people_open: false,
             route_choice: None,
             route_selection: koine_core::RouteSelection::Best,
             route_picked: None,
@@ -337,9 +360,7 @@ impl App {
                     self.overlay = None;
                 } else {
                     self.inspector_open = false;
-                    self.settings_open = false;
-                    self.people_open = false;
-                    self.setup = None;
+                    self.screen = Screen::Chat;
                 }
                 Vec::new()
             }
@@ -383,10 +404,11 @@ impl App {
             }
             Message::Retry(account) => vec![Effect::Retry(account)],
             Message::ToggleSettings => {
-                self.settings_open = !self.settings_open;
-                self.people_open = false;
-                self.setup = None;
-                if self.settings_open {
+                self.screen = match self.screen {
+                    Screen::Settings => Screen::Chat,
+                    _ => Screen::Settings,
+                };
+                if self.screen == Screen::Settings {
                     vec![Effect::LoadBlocked]
                 } else {
                     Vec::new()
@@ -452,9 +474,7 @@ impl App {
     }
 
     pub(crate) fn select(&mut self, id: ConversationId) -> Vec<Effect> {
-        self.settings_open = false;
-        self.people_open = false;
-        self.setup = None;
+        self.screen = Screen::Chat;
         if self.selected == Some(id) {
             return Vec::new();
         }

@@ -130,7 +130,9 @@ impl App {
                     Kind::Search
                 };
                 self.inspector_open = false;
-                self.settings_open = false;
+                if self.screen == crate::app::Screen::Settings {
+                    self.screen = crate::app::Screen::Chat;
+                }
                 self.overlay = Some(Overlay {
                     kind,
                     query: String::new(),

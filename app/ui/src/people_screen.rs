@@ -144,10 +144,11 @@ impl App {
         let p = &mut self.people;
         match action {
             Action::Toggle => {
-                self.people_open = !self.people_open;
-                self.settings_open = false;
-                self.setup = None;
-                if self.people_open {
+                self.screen = match self.screen {
+                    crate::app::Screen::People => crate::app::Screen::Chat,
+                    _ => crate::app::Screen::People,
+                };
+                if self.screen == crate::app::Screen::People {
                     return vec![Effect::People(Job::LoadSuggestions)];
                 }
             }

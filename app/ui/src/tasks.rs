@@ -195,6 +195,29 @@ pub async fn run(engine: Engine, effect: Effect) -> Message {
                 Err(error) => Message::SendFailed(error.to_string()),
             }
         }
-        other => crate::tasks_chat::run(engine, other).await,
+        chat @ (Effect::AddAccount { .. }
+        | Effect::AnswerPrompt { .. }
+        | Effect::Change(..)
+        | Effect::LoadMessages(_)
+        | Effect::LoadMessagesUpTo(..)
+        | Effect::LoadOlder(..)
+        | Effect::LoadPeople
+        | Effect::LoadStrangerPolicies(_)
+        | Effect::MarkRead(_)
+        | Effect::Notify { .. }
+        | Effect::OpenUrl(_)
+        | Effect::PickFiles
+        | Effect::ReadFiles(_)
+        | Effect::Retry(_)
+        | Effect::SaveDraft(..)
+        | Effect::SaveSettings(_)
+        | Effect::Search(_)
+        | Effect::Send { .. }
+        | Effect::SetStrangerPolicy(..)
+        | Effect::Typing(..)) => crate::tasks_chat::run(engine, chat).await,
+        // Carried out by the shell itself (`perform`: two answers, a widget
+        // operation, the clipboard); listed so that a new effect must be
+        // placed somewhere.
+        Effect::LoadLists | Effect::Focus(_) | Effect::Copy(_) => Message::Done,
     }
 }

@@ -148,6 +148,17 @@ pub(crate) async fn run(engine: Engine, effect: Effect) -> Message {
             }
             Message::Done
         }
-        _ => Message::Done,
+        // Carried out by `tasks::run` or the shell; never sent here.
+        Effect::AnswerRequest(..)
+        | Effect::ChooseRoute(..)
+        | Effect::LoadBlocked
+        | Effect::LoadRequests
+        | Effect::LoadStatuses
+        | Effect::People(_)
+        | Effect::SendToPerson { .. }
+        | Effect::Unblock(..)
+        | Effect::LoadLists
+        | Effect::Focus(_)
+        | Effect::Copy(_) => Message::Done,
     }
 }

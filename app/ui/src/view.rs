@@ -1,7 +1,7 @@
 //! The main window: accounts and lists on the left, the chat on the right,
 //! the route inspector beside the chat when open.
 
-use crate::app::{App, Message};
+use crate::app::{App, Message, Screen};
 use crate::{badge, fl, inspector, route, time};
 use iced::keyboard::{Key, key::Named};
 use iced::widget::{Space, button, column, container, row, rule, scrollable, text, text_editor};
@@ -16,21 +16,18 @@ pub const CHAT_ID: &str = "chat";
 /// The whole window.
 pub fn view(app: &App) -> Element<'_, Message> {
     let sidebar = container(sidebar(app)).width(320).height(Fill);
-    let right = if app.setup.is_some() {
-        crate::account_setup::view(app)
-    } else if app.settings_open {
-        crate::settings_screen::view(app)
-    } else if app.people_open {
-        crate::people_view::view(app)
-    } else {
-        chat(app)
+    let right = match &app.screen {
+        Screen::Setup(_) => crate::account_setup::view(app),
+        Screen::Settings => crate::settings_screen::view(app),
+        Screen::People => crate::people_view::view(app),
+        Screen::Chat => chat(app),
     };
     let right: Element<'_, Message> = match crate::notices::view(app) {
         Some(notices) => column![notices, right].into(),
         None => right,
     };
     let mut main = row![sidebar, rule::vertical(1), right].height(Fill);
-    if app.inspector_open && !app.settings_open && !app.people_open && app.setup.is_none() {
+    if app.inspector_open && app.screen == Screen::Chat {
         let net = app
             .current()
             .map(|c| app.network_of(&c.account))
@@ -47,14 +44,14 @@ pub fn view(app: &App) -> Element<'_, Message> {
 
 fn sidebar(app: &App) -> Element<'_, Message> {
     let settings = button(text(fl!("settings-open")).size(13))
-        .style(if app.settings_open {
+        .style(if app.screen == Screen::Settings {
             button::primary
         } else {
             button::secondary
         })
         .on_press(Message::ToggleSettings);
     let people = button(text(fl!("people-open")).size(13))
-        .style(if app.people_open {
+        .style(if app.screen == Screen::People {
             button::primary
         } else {
             button::secondary

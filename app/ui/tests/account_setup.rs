@@ -78,7 +78,7 @@ fn form() -> App {
     app.protocols = vec![xmpp_info()];
     let messages = click(&app, "Add an account");
     let _ = apply(&mut app, messages);
-    assert!(app.setup.is_some(), "the button opens the form");
+    assert!(app.setup().is_some(), "the button opens the form");
     let messages = click_right(&app, "XMPP");
     let _ = apply(&mut app, messages);
     app
@@ -124,14 +124,14 @@ fn missing_and_malformed_fields_are_shown_in_place() {
     );
     assert!(shows(&app, "Required"));
     assert!(shows(&app, "Enter a number"));
-    let setup = app.setup.as_ref().expect("form");
+    let setup = app.setup().expect("form");
     assert_eq!(
         setup.errors.keys().collect::<Vec<_>>(),
         ["jid", "password", "server_port"]
     );
     // Typing in a field clears its error.
     let _ = type_into(&mut app, "jid", "me@example.org");
-    assert!(!app.setup.as_ref().expect("form").errors.contains_key("jid"));
+    assert!(!app.setup().expect("form").errors.contains_key("jid"));
 }
 
 #[test]
@@ -187,7 +187,7 @@ fn the_engines_answer_is_shown_or_closes_the_form() {
         created_at: NOW,
     };
     let effects = app.update(Message::Setup(Action::Added(Ok(record))));
-    assert!(app.setup.is_none());
+    assert!(app.setup().is_none());
     assert_eq!(
         effects,
         [Effect::LoadLists, Effect::Retry(AccountId::new("acct-new"))]

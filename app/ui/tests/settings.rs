@@ -7,14 +7,18 @@ mod common;
 use common::*;
 use koine_api::ProtocolId;
 use koine_core::StrangerPolicy;
-use koine_ui::app::{Effect, Message};
+use koine_ui::app::{Effect, Message, Screen};
 use koine_ui::settings::{Loaded, Settings, ThemeChoice};
 
 fn open_settings() -> koine_ui::app::App {
     let mut app = app();
     let messages = click(&app, "Settings");
     let _ = apply(&mut app, messages);
-    assert!(app.settings_open, "the Settings button opens the screen");
+    assert_eq!(
+        app.screen,
+        Screen::Settings,
+        "the Settings button opens the screen"
+    );
     app
 }
 
@@ -153,7 +157,7 @@ fn a_broken_file_is_reported_and_the_defaults_are_used() {
 fn escape_closes_the_settings() {
     let mut app = open_settings();
     let _ = app.update(Message::CloseInspector);
-    assert!(!app.settings_open);
+    assert_eq!(app.screen, Screen::Chat);
     assert!(shows(&app, "Select a conversation on the left."));
 }
 
