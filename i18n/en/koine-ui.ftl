@@ -35,6 +35,12 @@ unread-count = { $count ->
    *[other] { $count } unread
 }
 pinned-marker = Pinned
+list-typing = typing…
+chat-typing = { $name } is typing…
+preview-you = You: { $text }
+preview-sender = { $name }: { $text }
+preview-attachment = Attachment
+preview-deleted = Message deleted
 
 ## Chat
 chat-none-selected = Select a conversation on the left.

@@ -35,6 +35,12 @@ unread-count = { $count ->
    *[other] { $count } non lus
 }
 pinned-marker = Épinglée
+list-typing = écrit…
+chat-typing = { $name } est en train d’écrire…
+preview-you = Vous : { $text }
+preview-sender = { $name } : { $text }
+preview-attachment = Pièce jointe
+preview-deleted = Message supprimé
 
 ## Discussion
 chat-none-selected = Choisissez une conversation à gauche.

@@ -30,6 +30,8 @@ pub use engine::{
 };
 pub use people::{Person, PersonId, StrangerPolicy, Strength, Suggestion};
 
-pub use model::{AccountRecord, ConversationId, ConversationRecord, MessageId, StoredMessage};
+pub use model::{
+    AccountRecord, ConversationId, ConversationRecord, MessageId, Preview, StoredMessage,
+};
 pub use paths::Profile;
 pub use store::{RouteSubject, RouteUse, SearchHit, Store, StoreError};

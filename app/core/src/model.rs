@@ -62,6 +62,29 @@ pub struct ConversationRecord {
     pub last_activity: Timestamp,
     /// The unsent draft.
     pub draft: Option<String>,
+    /// Its last message, as the list shows it.
+    #[serde(default)]
+    pub preview: Option<Preview>,
+}
+
+/// A conversation's last message, as the conversation list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Preview {
+    /// Sent from here (or another own device) or received.
+    pub direction: Direction,
+    /// Who wrote it, as the network named them.
+    pub sender_name: Option<String>,
+    /// Its text, at most [`Preview::MAX_CHARS`] characters.
+    pub text: String,
+    /// Whether it carries files.
+    pub attachments: bool,
+    /// Whether it was deleted.
+    pub deleted: bool,
+}
+
+impl Preview {
+    /// How much of the text the list gets.
+    pub const MAX_CHARS: usize = 200;
 }
 
 /// A stored message.

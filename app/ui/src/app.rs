@@ -120,6 +120,8 @@ pub struct App {
     pub notices: crate::notices::Notices,
     /// The chat whose other side was told that the user is typing.
     pub typing_in: Option<ConversationId>,
+    /// Who is typing, per conversation (the networks' chat states).
+    pub typing: HashMap<ConversationId, Vec<koine_api::Address>>,
     /// Whether the lists are being read, and whether they changed since.
     pub(crate) refresh: crate::refresh::ListRefresh,
 }
@@ -154,6 +156,7 @@ impl App {
             error: None,
             now: Timestamp::now(),
             typing_in: None,
+            typing: HashMap::new(),
             settings: crate::settings::Settings::default(),
             screen: Screen::Chat,
             settings_notice: None,

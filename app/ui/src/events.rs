@@ -45,7 +45,17 @@ impl App {
                     vec![Effect::LoadLists]
                 }
             }
+            EngineEvent::ChatState {
+                conversation,
+                from,
+                state,
+                ..
+            } => {
+                self.chat_state(conversation, from, state);
+                Vec::new()
+            }
             EngineEvent::MessageStored { message, .. } => {
+                self.stopped_typing(message.conversation, &message.sender);
                 // The conversation's record came just before, in its own
                 // event: nothing to read again.
                 let mut effects: Vec<Effect> =

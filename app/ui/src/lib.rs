@@ -36,6 +36,7 @@ pub mod notify;
 pub mod overlay;
 pub mod people_screen;
 pub mod people_view;
+pub mod preview;
 pub mod prompts;
 mod refresh;
 pub mod requests;

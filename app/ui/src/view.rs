@@ -148,7 +148,17 @@ fn conversation_row<'a>(app: &'a App, c: &'a ConversationRecord) -> Element<'a, 
         title = title.push(text(fl!("pinned-marker")).size(11));
     }
     title = title.push(text(time::activity(c.last_activity, app.now)).size(11));
-    let mut second = row![text(app.network_of(&c.account)).size(11).width(Fill)];
+    let mut second = match crate::preview::line(app, c) {
+        Some(line) => row![
+            text(line)
+                .size(12)
+                .width(Fill)
+                .wrapping(iced::widget::text::Wrapping::None),
+            text(app.network_of(&c.account)).size(11)
+        ]
+        .spacing(6),
+        None => row![text(app.network_of(&c.account)).size(11).width(Fill)],
+    };
     if c.unread > 0 {
         second = second.push(text(fl!("unread-count", count = c.unread)).size(11));
     }
@@ -241,6 +251,9 @@ fn chat(app: &App) -> Element<'_, Message> {
         .width(Fill);
 
     let mut bottom = column![].spacing(4).padding(10);
+    if let Some(typing) = crate::preview::in_chat(app, c) {
+        bottom = bottom.push(text(typing).size(12));
+    }
     if let Some(error) = &app.error {
         bottom = bottom.push(text(error.clone()).style(text::danger).size(13));
     }

@@ -2,11 +2,14 @@
 
 use super::codec::{enum_from, enum_str, opt_from_json, to_json};
 use super::{Result, Store, StoreError};
-use crate::model::{ConversationId, ConversationRecord};
+use crate::model::{ConversationId, ConversationRecord, Preview};
 use koine_api::{AccountId, Address, Conversation, ConversationKey, ConversationKind, Timestamp};
 use rusqlite::{OptionalExtension, Row, params};
 
-const COLUMNS: &str = "id, account_id, remote_key, title, kind, peer, route, read_only, is_request, pinned, unread, last_activity, draft";
+const COLUMNS: &str = "id, account_id, remote_key, title, kind, peer, route, read_only, is_request, pinned, unread, last_activity, draft, \
+    (SELECT json_array(m.direction, m.sender_name, substr(m.body, 1, 200), m.attachments IS NOT NULL, m.deleted) \
+     FROM messages m WHERE m.conversation_id = conversations.id \
+     ORDER BY m.timestamp DESC, m.id DESC LIMIT 1)";
 
 fn record(row: &Row<'_>) -> rusqlite::Result<RawConversation> {
     Ok(RawConversation {
@@ -23,6 +26,7 @@ fn record(row: &Row<'_>) -> rusqlite::Result<RawConversation> {
         unread: row.get(10)?,
         last_activity: row.get(11)?,
         draft: row.get(12)?,
+        preview: row.get(13)?,
     })
 }
 
@@ -40,6 +44,7 @@ struct RawConversation {
     unread: u32,
     last_activity: i64,
     draft: Option<String>,
+    preview: Option<String>,
 }
 
 impl RawConversation {
@@ -58,8 +63,27 @@ impl RawConversation {
             unread: self.unread,
             last_activity: Timestamp(self.last_activity),
             draft: self.draft,
+            preview: self.preview.as_deref().map(preview).transpose()?,
         })
     }
+}
+
+/// Reads the `json_array` of the last message's columns.
+fn preview(json: &str) -> Result<Preview> {
+    let (direction, sender_name, text, attachments, deleted): (
+        String,
+        Option<String>,
+        String,
+        i64,
+        i64,
+    ) = serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("preview: {e}")))?;
+    Ok(Preview {
+        direction: enum_from(&direction)?,
+        sender_name,
+        text,
+        attachments: attachments != 0,
+        deleted: deleted != 0,
+    })
 }
 
 impl Store {

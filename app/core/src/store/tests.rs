@@ -585,3 +585,49 @@ fn a_message_handed_to_the_phone_stays_in_the_outbox_until_confirmed_or_failed()
         None
     );
 }
+
+#[test]
+fn the_list_carries_each_conversations_last_message() {
+    let (mut store, account) = store_with_account("a");
+    let conv = conversation(&store, &account, "bob@example.org");
+    assert_eq!(store.conversation(conv).expect("conv").preview, None);
+    let long = "é".repeat(500);
+    store
+        .insert_message(conv, &incoming("bob@example.org", "r1", "first", 10))
+        .expect("insert");
+    store
+        .insert_message(conv, &incoming("bob@example.org", "r2", &long, 20))
+        .expect("insert");
+    let mut photo = incoming("bob@example.org", "r0", "", 5);
+    photo.content.attachments.push(koine_api::Attachment {
+        name: "photo.jpg".into(),
+        mime: "image/jpeg".into(),
+        size: 1000,
+        source: koine_api::AttachmentSource::Remote("https://example.org/p.jpg".into()),
+        sha256: None,
+    });
+    store.insert_message(conv, &photo).expect("older photo");
+    let preview = store
+        .conversations()
+        .expect("list")
+        .into_iter()
+        .find(|c| c.id == conv)
+        .and_then(|c| c.preview)
+        .expect("a preview");
+    assert_eq!(preview.direction, Direction::Incoming);
+    assert_eq!(preview.sender_name.as_deref(), Some("Bob"));
+    // The newest by time, cut to 200 characters (not bytes).
+    assert_eq!(preview.text, "é".repeat(200));
+    assert!(!preview.attachments && !preview.deleted);
+
+    let mut newest = incoming("bob@example.org", "r3", "", 30);
+    newest.content.attachments = photo.content.attachments.clone();
+    store.insert_message(conv, &newest).expect("photo");
+    let preview = store
+        .conversation(conv)
+        .expect("conv")
+        .preview
+        .expect("preview");
+    assert!(preview.attachments);
+    assert_eq!(preview.text, "");
+}

@@ -122,6 +122,7 @@ pub fn conversation(
         unread: 0,
         last_activity: Timestamp(NOW.0 - hours_ago * HOUR),
         draft: None,
+        preview: None,
     }
 }
 
