@@ -151,3 +151,36 @@ fn marking_read_announces_the_record() {
         assert_eq!(conversation.id, message.conversation);
     });
 }
+
+/// Sending in an existing chat announces its record, with the sent text as
+/// its last message, so the list moves the chat up and shows "You: …".
+#[test]
+fn sending_announces_the_record_with_its_preview() {
+    rt().block_on(async {
+        let n = Nets::new();
+        let chat = n.account("chat", "me@chat.example").await;
+        n.start(&chat).await;
+        n.contact(&chat, "bob@chat.example", "Bob");
+        let to = koine_api::ConversationKey::new("bob@chat.example");
+        n.engine
+            .send(&chat, &to, koine_api::Content::text("first"), None)
+            .await
+            .expect("send");
+        let mut rx = n.engine.subscribe();
+        n.engine
+            .send(&chat, &to, koine_api::Content::text("second"), None)
+            .await
+            .expect("send");
+        let EngineEvent::ConversationChanged { conversation, .. } =
+            wait(&mut rx, "the record", |e| {
+                matches!(e, EngineEvent::ConversationChanged { .. })
+            })
+            .await
+        else {
+            unreachable!()
+        };
+        let preview = conversation.preview.expect("a preview");
+        assert_eq!(preview.text, "second");
+        assert_eq!(preview.direction, koine_api::Direction::Outgoing);
+    });
+}

@@ -516,12 +516,13 @@ impl Engine {
                 command: &command,
                 timestamp: Timestamp::now(),
             })?;
-            (id, store.message(id)?, created.then_some(conversation))
+            (id, store.message(id)?, (conversation, created))
         };
-        // The event carries the queued row: the window shows it without
-        // reading the chat again.
-        if let Some(conversation) = created {
-            self.announce_conversations(account, &[conversation])?;
+        // The events carry the chat's record (its new last message) and the
+        // queued row: the window shows both without reading anything again.
+        let (conversation, created) = created;
+        self.announce_conversations(account, &[conversation])?;
+        if created {
             self.adopt_people()?;
         }
         self.emit(EngineEvent::MessageUpdated {
