@@ -27,6 +27,8 @@ engine-store-error = Koine could not save to its history ({ $detail }). Nothing 
 ## Conversation lists
 inbox-heading = Conversations
 inbox-empty = No conversations yet.
+filter-all = All
+filter-unread = Unread
 requests-heading = Requests
 requests-empty = No pending requests.
 requests-hint = People you do not know yet. Nothing is shown to them until you answer.

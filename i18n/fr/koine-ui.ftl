@@ -27,6 +27,8 @@ engine-store-error = Koine n’a pas pu enregistrer dans son historique ({ $deta
 ## Listes de conversations
 inbox-heading = Conversations
 inbox-empty = Aucune conversation pour l’instant.
+filter-all = Toutes
+filter-unread = Non lues
 requests-heading = Demandes
 requests-empty = Aucune demande en attente.
 requests-hint = Des personnes que vous ne connaissez pas encore. Rien ne leur est montré avant votre réponse.

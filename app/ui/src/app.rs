@@ -35,6 +35,18 @@ pub enum Screen {
     Setup(crate::account_setup::Setup),
 }
 
+/// Which conversations the list shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ListFilter {
+    /// All of them.
+    #[default]
+    All,
+    /// Those with unread messages (and the open one).
+    Unread,
+    /// Those of one network.
+    Network(ProtocolId),
+}
+
 /// The whole window's state.
 pub struct App {
     /// Accounts in order.
@@ -61,6 +73,8 @@ pub struct App {
     pub settings: crate::settings::Settings,
     /// What the right side of the window shows.
     pub screen: Screen,
+    /// Which conversations the list shows.
+    pub filter: ListFilter,
     /// What went wrong with the settings file, if anything.
     pub settings_notice: Option<String>,
     /// A colour scheme forced from outside (`KOINE_THEME`) until the user
@@ -159,6 +173,7 @@ impl App {
             typing: HashMap::new(),
             settings: crate::settings::Settings::default(),
             screen: Screen::Chat,
+            filter: ListFilter::All,
             settings_notice: None,
             theme_override: None,
             language_override: None,
@@ -248,6 +263,28 @@ impl App {
             .iter()
             .find(|a| &a.record.id == account)
             .map(|a| &a.record.protocol)
+    }
+
+    /// The inbox as the filter shows it.
+    pub fn visible_inbox(&self) -> Vec<&ConversationRecord> {
+        let mut list = self.inbox();
+        match &self.filter {
+            ListFilter::All => {}
+            ListFilter::Unread => list.retain(|c| c.unread > 0 || self.selected == Some(c.id)),
+            ListFilter::Network(p) => list.retain(|c| self.protocol_of(&c.account) == Some(p)),
+        }
+        list
+    }
+
+    /// The networks of the user's accounts, each once, in account order.
+    pub fn account_networks(&self) -> Vec<&ProtocolId> {
+        let mut seen = Vec::new();
+        for a in &self.accounts {
+            if !seen.contains(&&a.record.protocol) {
+                seen.push(&a.record.protocol);
+            }
+        }
+        seen
     }
 
     /// The inbox: accepted conversations, pinned first, then most recent.
@@ -345,6 +382,10 @@ impl App {
             Message::Sent(_) => Vec::new(),
             Message::SendFailed(reason) => {
                 self.error = Some(crate::fl!("send-failed", reason = reason));
+                Vec::new()
+            }
+            Message::Filter(filter) => {
+                self.filter = filter;
                 Vec::new()
             }
             Message::ToggleInspector => {

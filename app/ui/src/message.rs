@@ -36,6 +36,8 @@ pub enum Message {
     SendFailed(String),
     /// Open or close the route inspector.
     ToggleInspector,
+    /// Show only some conversations in the list.
+    Filter(crate::app::ListFilter),
     /// Esc: close panels.
     CloseInspector,
     /// Reconnect an account now.

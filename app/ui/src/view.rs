@@ -1,7 +1,7 @@
 //! The main window: accounts and lists on the left, the chat on the right,
 //! the route inspector beside the chat when open.
 
-use crate::app::{App, Message, Screen};
+use crate::app::{App, ListFilter, Message, Screen};
 use crate::{badge, fl, inspector, route, time};
 use iced::keyboard::{Key, key::Named};
 use iced::widget::{Space, button, column, container, row, rule, scrollable, text, text_editor};
@@ -118,7 +118,8 @@ fn sidebar(app: &App) -> Element<'_, Message> {
 
     col = col.push(rule::horizontal(1));
     col = col.push(text(fl!("inbox-heading")).size(18));
-    let inbox = app.inbox();
+    col = col.push(filters(app));
+    let inbox = app.visible_inbox();
     if inbox.is_empty() {
         col = col.push(text(fl!("inbox-empty")).size(13));
     }
@@ -140,6 +141,35 @@ fn sidebar(app: &App) -> Element<'_, Message> {
         col = col.push(conversation_row(app, c));
     }
     scrollable(col.padding(10)).height(Fill).into()
+}
+
+/// The filter chips above the list: all, unread, one per network in use.
+fn filters(app: &App) -> Element<'_, Message> {
+    let chip = |label: String, filter: ListFilter| {
+        let on = app.filter == filter;
+        button(text(label).size(12))
+            .padding([2, 8])
+            .style(if on {
+                button::primary
+            } else {
+                button::secondary
+            })
+            .on_press(Message::Filter(filter))
+    };
+    let mut chips = row![
+        chip(fl!("filter-all"), ListFilter::All),
+        chip(fl!("filter-unread"), ListFilter::Unread),
+    ]
+    .spacing(4);
+    for p in app.account_networks() {
+        let name = app
+            .network_names
+            .get(p)
+            .cloned()
+            .unwrap_or_else(|| p.to_string());
+        chips = chips.push(chip(name, ListFilter::Network(p.clone())));
+    }
+    chips.wrap().into()
 }
 
 fn conversation_row<'a>(app: &'a App, c: &'a ConversationRecord) -> Element<'a, Message> {
