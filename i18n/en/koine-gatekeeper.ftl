@@ -10,3 +10,4 @@ gatekeeper-field-operator = Operator
 gatekeeper-field-password = Password
 gatekeeper-field-e2ee-start-over = Start over with a new identity (the store id from the error)
 gatekeeper-field-extra-ca-file = Extra trusted CA certificates (PEM file, optional)
+gatekeeper-about = A number or username on a large messenger that opens its network to other apps (EU interop); you opt in with its provider; messages are end-to-end encrypted.

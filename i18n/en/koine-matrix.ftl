@@ -8,3 +8,4 @@ matrix-field-user-id = Matrix ID
 matrix-field-password = Password
 matrix-field-homeserver = Homeserver URL
 matrix-field-start-over = Start over with a new identity: the store id from the error (the encrypted history on this device is lost)
+matrix-about = A Matrix account on any homeserver; encrypted rooms stay end-to-end encrypted on this computer too.

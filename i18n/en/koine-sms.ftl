@@ -10,3 +10,4 @@ sms-field-password = SMSGate password
 sms-field-region = Default region
 sms-field-own-number = Your phone number
 sms-field-sub-id = SIM (dual-SIM phones)
+sms-about = Your own phone, paired on your network with KDE Connect, or SMSGate; the carrier can read every SMS.

@@ -5,6 +5,13 @@ app-title = Koine
 ## Accounts
 accounts-heading = Accounts
 accounts-empty = No accounts yet: add one, or run `koine --demo` to try Koine with simulated people.
+welcome-title = Welcome to Koine
+welcome-body = Koine puts your conversations from several networks into one window: chat apps, Matrix and XMPP servers, and the SMS of your own phone.
+welcome-route = Under every chat and every message, Koine shows its route: which servers, bridges, phones and carriers carry it, and where end-to-end encryption ends, so you always know who can read what.
+welcome-networks = Networks you can add
+welcome-add-account = Add an account
+welcome-try-demo = Try the demo
+welcome-demo-note = The demo opens a second window with simulated people and networks; nothing leaves this computer.
 account-stopped = Stopped
 account-connecting = Connecting…
 account-online = Online

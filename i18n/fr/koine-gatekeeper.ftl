@@ -10,3 +10,4 @@ gatekeeper-field-operator = Opérateur
 gatekeeper-field-password = Mot de passe
 gatekeeper-field-e2ee-start-over = Repartir avec une nouvelle identité (l’identifiant du stockage indiqué dans l’erreur)
 gatekeeper-field-extra-ca-file = Certificats d’autorité supplémentaires (fichier PEM, facultatif)
+gatekeeper-about = Un numéro ou un nom d’utilisateur sur une grande messagerie qui ouvre son réseau aux autres applications (interopérabilité européenne) ; vous l’activez auprès de son fournisseur ; les messages sont chiffrés de bout en bout.

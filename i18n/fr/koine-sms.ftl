@@ -10,3 +10,4 @@ sms-field-password = Mot de passe SMSGate
 sms-field-region = Région par défaut
 sms-field-own-number = Votre numéro de téléphone
 sms-field-sub-id = SIM (téléphones double SIM)
+sms-about = Votre propre téléphone, appairé sur votre réseau avec KDE Connect, ou SMSGate ; l’opérateur peut lire chaque SMS.

@@ -5,6 +5,13 @@ app-title = Koine
 ## Comptes
 accounts-heading = Comptes
 accounts-empty = Aucun compte pour l’instant : ajoutez-en un, ou lancez `koine --demo` pour essayer Koine avec des personnes simulées.
+welcome-title = Bienvenue dans Koine
+welcome-body = Koine réunit vos conversations de plusieurs réseaux dans une seule fenêtre : messageries, serveurs Matrix et XMPP, et les SMS de votre propre téléphone.
+welcome-route = Sous chaque conversation et chaque message, Koine montre son trajet : quels serveurs, passerelles, téléphones et opérateurs le transportent, et où s’arrête le chiffrement de bout en bout, pour que vous sachiez toujours qui peut lire quoi.
+welcome-networks = Réseaux que vous pouvez ajouter
+welcome-add-account = Ajouter un compte
+welcome-try-demo = Essayer la démo
+welcome-demo-note = La démo ouvre une seconde fenêtre avec des personnes et des réseaux simulés ; rien ne quitte cet ordinateur.
 account-stopped = Arrêté
 account-connecting = Connexion…
 account-online = En ligne

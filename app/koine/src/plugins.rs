@@ -47,12 +47,19 @@ mod tests {
         for protocol in registry().iter() {
             let info = protocol.info();
             assert!(info.face.badge.is_some(), "{}: no badge", info.id);
+            assert!(
+                info.face.about.is_some(),
+                "{}: nothing for the welcome screen",
+                info.id
+            );
             let mut labels: BTreeSet<&str> = info
                 .account_fields
                 .iter()
                 .map(|f| f.label.id.as_str())
                 .collect();
             labels.insert(info.account_label.id.as_str());
+            let about = info.face.about.as_ref();
+            labels.insert(about.map_or("", |a| a.id.as_str()));
             let mut by_lang = Vec::new();
             for lang in ["en", "fr"] {
                 let t = info

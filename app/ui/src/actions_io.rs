@@ -101,3 +101,17 @@ pub async fn open_url(url: String) {
         tracing::warn!(%error, program, "could not open the browser");
     }
 }
+
+/// Starts `koine --demo` beside this window (its own simulated profile; the
+/// user's profile is not touched).
+pub fn launch_demo() {
+    let started = std::env::current_exe().and_then(|exe| {
+        std::process::Command::new(exe)
+            .arg("--demo")
+            .stdin(std::process::Stdio::null())
+            .spawn()
+    });
+    if let Err(error) = started {
+        tracing::error!(%error, "starting the demo");
+    }
+}

@@ -75,6 +75,8 @@ pub struct App {
     pub screen: Screen,
     /// Which conversations the list shows.
     pub filter: ListFilter,
+    /// Whether the lists were read once (the welcome screen waits for it).
+    pub lists_loaded: bool,
     /// What went wrong with the settings file, if anything.
     pub settings_notice: Option<String>,
     /// A colour scheme forced from outside (`KOINE_THEME`) until the user
@@ -174,6 +176,7 @@ impl App {
             settings: crate::settings::Settings::default(),
             screen: Screen::Chat,
             filter: ListFilter::All,
+            lists_loaded: false,
             settings_notice: None,
             theme_override: None,
             language_override: None,
@@ -341,6 +344,7 @@ impl App {
                     }
                 }
                 self.conversations = conversations;
+                self.lists_loaded = true;
                 // The open chat is being read.
                 if let Some(c) = self
                     .selected
@@ -384,6 +388,7 @@ impl App {
                 self.error = Some(crate::fl!("send-failed", reason = reason));
                 Vec::new()
             }
+            Message::TryDemo => vec![Effect::LaunchDemo],
             Message::Filter(filter) => {
                 self.filter = filter;
                 Vec::new()

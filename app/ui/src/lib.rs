@@ -49,6 +49,7 @@ pub mod tasks;
 mod tasks_chat;
 pub mod time;
 pub mod view;
+pub mod welcome;
 
 use app::{App, Effect, Message};
 use futures::StreamExt;

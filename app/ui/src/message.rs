@@ -36,6 +36,8 @@ pub enum Message {
     SendFailed(String),
     /// Open or close the route inspector.
     ToggleInspector,
+    /// Start Koine's demo (a second window on a simulated profile).
+    TryDemo,
     /// Show only some conversations in the list.
     Filter(crate::app::ListFilter),
     /// Esc: close panels.
@@ -144,6 +146,8 @@ pub enum Effect {
     /// Tell the conversation's other side that the user is typing (or
     /// stopped).
     Typing(ConversationId, bool),
+    /// Start `koine --demo` beside this window.
+    LaunchDemo,
     /// Reconnect an account.
     Retry(AccountId),
     /// Write the settings file.

@@ -209,6 +209,7 @@ pub async fn run(engine: Engine, effect: Effect) -> Message {
         | Effect::PickFiles
         | Effect::ReadFiles(_)
         | Effect::Retry(_)
+        | Effect::LaunchDemo
         | Effect::SaveDraft(..)
         | Effect::SaveSettings(_)
         | Effect::Search(_)

@@ -141,6 +141,10 @@ pub(crate) async fn run(engine: Engine, effect: Effect) -> Message {
             actions_io::open_url(url).await;
             Message::Done
         }
+        Effect::LaunchDemo => {
+            actions_io::launch_demo();
+            Message::Done
+        }
         Effect::Retry(account) => {
             engine.stop(&account).await;
             if let Err(error) = engine.start(&account) {

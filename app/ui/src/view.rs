@@ -20,6 +20,7 @@ pub fn view(app: &App) -> Element<'_, Message> {
         Screen::Setup(_) => crate::account_setup::view(app),
         Screen::Settings => crate::settings_screen::view(app),
         Screen::People => crate::people_view::view(app),
+        Screen::Chat if app.accounts.is_empty() && app.lists_loaded => crate::welcome::view(app),
         Screen::Chat => chat(app),
     };
     let right: Element<'_, Message> = match crate::notices::view(app) {

@@ -32,6 +32,7 @@ fn relay() -> ProtocolInfo {
                 Translation::embedded("en", EN),
                 Translation::embedded("fr", FR),
             ],
+            about: None,
         },
     }
 }

@@ -46,6 +46,9 @@ pub struct Face {
     /// message per label id. Ids start with the protocol id (`xmpp-field-jid`)
     /// so that plugins never collide.
     pub translations: Vec<Translation>,
+    /// One sentence for the welcome screen: what the user needs for an
+    /// account on this network, and how it protects messages.
+    pub about: Option<Label>,
 }
 
 /// One language's texts of a plugin, as Fluent source.

@@ -126,6 +126,10 @@ impl Protocol for Matrix {
                 badge: Some(std::borrow::Cow::Borrowed(include_bytes!(
                     "../../../assets/badges/matrix.svg"
                 ))),
+                about: Some(Label::new(
+                    "matrix-about",
+                    "A Matrix account on any homeserver; encrypted rooms stay end-to-end encrypted on this computer too.",
+                )),
                 translations: vec![
                     koine_api::Translation::embedded(
                         "en",

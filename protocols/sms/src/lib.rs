@@ -179,6 +179,10 @@ impl Protocol for SmsRelay {
                 badge: Some(std::borrow::Cow::Borrowed(include_bytes!(
                     "../../../assets/badges/sms.svg"
                 ))),
+                about: Some(Label::new(
+                    "sms-about",
+                    "Your own phone, paired on your network with KDE Connect, or SMSGate; the carrier can read every SMS.",
+                )),
                 translations: vec![
                     koine_api::Translation::embedded(
                         "en",

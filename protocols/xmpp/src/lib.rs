@@ -177,6 +177,10 @@ impl Protocol for Xmpp {
                 badge: Some(std::borrow::Cow::Borrowed(include_bytes!(
                     "../../../assets/badges/xmpp.svg"
                 ))),
+                about: Some(Label::new(
+                    "xmpp-about",
+                    "An XMPP account (user@server) and its password; chats are end-to-end encrypted with OMEMO when the contact’s app can.",
+                )),
                 translations: vec![
                     koine_api::Translation::embedded(
                         "en",

@@ -191,6 +191,10 @@ impl Protocol for GatekeeperProtocol {
                 badge: Some(std::borrow::Cow::Borrowed(include_bytes!(
                     "../../../../assets/badges/gatekeeper.svg"
                 ))),
+                about: Some(Label::new(
+                    "gatekeeper-about",
+                    "A number or username on a large messenger that opens its network to other apps (EU interop); you opt in with its provider; messages are end-to-end encrypted.",
+                )),
                 translations: vec![
                     koine_api::Translation::embedded(
                         "en",
