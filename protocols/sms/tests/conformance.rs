@@ -5,10 +5,11 @@
 //! desktop A → phone A → carrier → phone B → desktop B.
 
 mod common;
+mod hostile_kde;
 
 use common::{GateRig, KdeRig, NUMBERS, PASSWORD, PHONE_NAME};
 use koine_api::Protocol;
-use koine_conformance::{Harness, TestAccount, TestServer};
+use koine_conformance::{Harness, HostilePeer, TestAccount, TestServer};
 use koine_sms::SmsRelay;
 use koine_sms::sim::Carrier;
 use std::net::SocketAddr;
@@ -68,6 +69,13 @@ impl TestServer for KdeServers {
         let mut a = account.clone();
         a.settings.set("phone_address", endpoint.to_string());
         a
+    }
+
+    /// Account 0's own phone, paired, writing hostile packets.
+    async fn hostile_peer(&self) -> anyhow::Result<Option<Box<dyn HostilePeer>>> {
+        Ok(Some(Box::new(hostile_kde::HostilePhone::new(
+            self.phones[0].kde.clone(),
+        ))))
     }
 }
 
