@@ -5,6 +5,7 @@
 //! desktop A → phone A → carrier → phone B → desktop B.
 
 mod common;
+mod hostile_gate;
 mod hostile_kde;
 
 use common::{GateRig, KdeRig, NUMBERS, PASSWORD, PHONE_NAME};
@@ -83,7 +84,7 @@ struct GateHarness;
 
 struct GateServers {
     _carrier: Arc<Carrier>,
-    _phones: Vec<GateRig>,
+    phones: Vec<GateRig>,
     accounts: Vec<TestAccount>,
     bad: TestAccount,
 }
@@ -107,7 +108,7 @@ impl Harness for GateHarness {
         let bad = phones[0].account(NUMBERS[0], "wrong password");
         Ok(GateServers {
             _carrier: carrier,
-            _phones: phones,
+            phones,
             accounts,
             bad,
         })
@@ -131,6 +132,14 @@ impl TestServer for GateServers {
         let mut a = account.clone();
         a.settings.set("url", format!("http://{endpoint}"));
         a
+    }
+
+    /// Account 0's own gateway app, calling its webhook with hostile bodies.
+    async fn hostile_peer(&self) -> anyhow::Result<Option<Box<dyn HostilePeer>>> {
+        Ok(Some(Box::new(hostile_gate::HostileGate {
+            gate: self.phones[0].gate.clone(),
+            webhook: format!("127.0.0.1:{}", self.phones[0].webhook_port),
+        })))
     }
 }
 
