@@ -5,101 +5,19 @@
 
 mod common;
 mod gk;
+mod sms;
 
 use common::{json_lines, koine, ok};
 use gk::{ALICE, BOB, Tail, add_account, contains_text, is_online, is_type, start_server};
 use koine_gatekeeper::server::db::Db;
 use koine_gatekeeper::wire::Peer;
 use koine_gatekeeper::wire::stanza::Folder;
-use koine_sms::sim::smsgate::{GateConfig, GatePhone, GateServer};
-use koine_sms::sim::{Carrier, Phone, PhoneConfig};
+use koine_sms::sim::Phone;
+use sms::{Phones, phone};
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const MALLORY: &str = "koine:mallory";
-const ALICE_PHONE: &str = "+33612345601";
-const SMS_PASSWORD: &str = "sms-secret";
-
-/// Phones on one simulated carrier; Alice's speaks SMSGate's local API.
-struct Phones {
-    carrier: Arc<Carrier>,
-    alice: Arc<Phone>,
-    _server: GateServer,
-    url: String,
-    webhook_port: u16,
-    rt: tokio::runtime::Runtime,
-}
-
-fn phone(carrier: &Arc<Carrier>, number: &str) -> Arc<Phone> {
-    Phone::new(
-        PhoneConfig {
-            number: number.into(),
-            region: "FR".into(),
-            device_name: "Test phone".into(),
-            clock_skew_secs: 0,
-        },
-        carrier,
-    )
-}
-
-impl Phones {
-    fn start() -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let carrier = Carrier::new();
-        let alice = phone(&carrier, ALICE_PHONE);
-        let gate = GatePhone::new(
-            alice.clone(),
-            GateConfig {
-                username: "sms".into(),
-                password: SMS_PASSWORD.into(),
-            },
-        );
-        let server = rt
-            .block_on(gate.listen("127.0.0.1:0".parse().expect("addr")))
-            .expect("listen");
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("probe");
-        let webhook_port = probe.local_addr().expect("addr").port();
-        drop(probe);
-        Self {
-            url: format!("http://{}", server.addr()),
-            carrier,
-            alice,
-            _server: server,
-            webhook_port,
-            rt,
-        }
-    }
-
-    /// Adds Alice's SMS account (label `alice-phone`) to a profile.
-    fn add_account(&self, profile: &Path) {
-        let sets = [
-            "backend=smsgate".to_owned(),
-            format!("url={}", self.url),
-            "username=sms".to_owned(),
-            "region=FR".to_owned(),
-            format!("own_number={ALICE_PHONE}"),
-            format!("webhook_listen=127.0.0.1:{}", self.webhook_port),
-        ];
-        let mut args = vec!["account", "add", "sms", "alice-phone", "--password-stdin"];
-        for s in &sets {
-            args.push("--set");
-            args.push(s);
-        }
-        let out = koine(profile, &args, Some(&format!("{SMS_PASSWORD}\n")));
-        assert!(out.status.success(), "sms account: {}", text(&out.stderr));
-    }
-
-    /// An SMS from `from` reaches Alice's phone.
-    fn inject(&self, from: &str, body: &str) {
-        let _guard = self.rt.enter();
-        self.alice.inject_sms(from, body).expect("injected");
-    }
-}
 
 fn has_sms(phone: &Phone, body: &str) -> bool {
     phone

@@ -9,6 +9,7 @@
 mod common;
 mod gk;
 mod matrix;
+mod sms;
 mod xmpp;
 
 use common::{koine, ok};
@@ -140,5 +141,47 @@ fn matrix_a_message_the_store_refused_comes_again_with_the_next_sync_and_is_stor
     });
 
     arrives_once_after_a_locked_store(&tail, &pa, &pf, &friend, &alice);
+    tail.stop();
+}
+
+#[test]
+fn sms_a_message_the_store_refused_is_not_acknowledged_to_the_phone_and_is_stored_once_later() {
+    let phones = sms::Phones::start();
+    let dir = tempfile::tempdir().expect("tmp");
+    let pa = dir.path().join("alice");
+    phones.add_account(&pa);
+    let tail = Tail::start(&pa);
+    tail.wait_for("the phone online", is_online);
+
+    let lock = Locked::take(&pa);
+    let text = format!("while the store was locked {}", std::process::id());
+    phones.inject("+33611112222", &text);
+    tail.wait_for("the store failure", store_failed);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut refused = phones.answers_to(&text);
+    while refused.is_empty() {
+        assert!(Instant::now() < deadline, "the phone's call never ended");
+        std::thread::sleep(Duration::from_millis(50));
+        refused = phones.answers_to(&text);
+    }
+    assert!(
+        refused.iter().all(|s| s.is_none_or(|s| s >= 500)),
+        "acknowledged to the phone although not stored: {refused:?}"
+    );
+
+    drop(lock);
+    tail.wait_for("the message, once the store works", |v| {
+        is_type(v, "message_stored") && contains_text(v, &text)
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !phones
+        .answers_to(&text)
+        .iter()
+        .any(|s| s.is_some_and(|s| s < 300))
+    {
+        assert!(Instant::now() < deadline, "never acknowledged once stored");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(stored(&pa, &text), 1, "stored exactly once");
     tail.stop();
 }

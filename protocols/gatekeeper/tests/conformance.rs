@@ -3,10 +3,11 @@
 //! to the `koine` provider.
 
 mod common;
+mod hostile_peer;
 
 use common::Server;
 use koine_api::Protocol;
-use koine_conformance::{Harness, TestAccount, TestServer};
+use koine_conformance::{Harness, HostilePeer, TestAccount, TestServer};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -59,6 +60,19 @@ impl TestServer for Running {
         let mut a = account.clone();
         a.settings.set("endpoint", endpoint.to_string());
         a
+    }
+
+    /// Account 1, the gatekeeper user, as a raw client with its own
+    /// Signal device.
+    async fn hostile_peer(&self) -> anyhow::Result<Option<Box<dyn HostilePeer>>> {
+        let peer = hostile_peer::RawPeer::login(
+            &self.server.ready.noise,
+            &self.server.ready.server_key,
+            "+4915112345678",
+            "bob-password",
+        )
+        .await?;
+        Ok(Some(Box::new(peer)))
     }
 
     /// The reference server's database, spool and log: it relays Signal

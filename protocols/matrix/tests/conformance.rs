@@ -4,10 +4,11 @@
 //! B joins, both mark it direct), so the suite's messages are Megolm-encrypted
 //! between Koine devices; the conversation key is that room's id.
 
+mod hostile_matrix;
 mod support;
 
 use koine_api::{ConversationKey, Protocol};
-use koine_conformance::{Harness, TestAccount, TestServer};
+use koine_conformance::{Harness, HostilePeer, TestAccount, TestServer};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use support::{Synapse, TestUser};
@@ -72,6 +73,14 @@ impl TestServer for Server {
 
     fn conversation_key(&self, _to: &TestAccount) -> ConversationKey {
         ConversationKey::new(&self.room)
+    }
+
+    /// Account 1 as a raw client-server API client in the shared room.
+    async fn hostile_peer(&self) -> anyhow::Result<Option<Box<dyn HostilePeer>>> {
+        Ok(Some(Box::new(hostile_matrix::RawMember {
+            user: self.users[1].clone(),
+            room: self.room.clone(),
+        })))
     }
 
     /// Synapse keeps every event it can read in its database: a plaintext

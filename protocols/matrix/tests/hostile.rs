@@ -144,3 +144,90 @@ async fn mxc_uris_with_long_server_names_neither_crash_nor_lose_messages() -> an
     wait_text(&mut a, "still here").await?;
     Ok(())
 }
+
+/// An edit from a member of another homeserver, of a message Koine has to
+/// fetch to learn who sent it (the session restarted since it saw the
+/// original, so only the server can say): the sender the server reports
+/// decides, and only the original's sender may replace it. Her edit of her
+/// own message, fetched the same way, shows that the fetch works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_members_edit_of_a_fetched_original_is_applied_only_to_her_own_message()
+-> anyhow::Result<()> {
+    let certs = tempfile::tempdir()?;
+    let tls = koine_tls::test_ca::TestCa::create(certs.path())?;
+    let home = Synapse::start_federating(&tls).await?;
+    let remote = Synapse::start_federating(&tls).await?;
+    let alice = home.register("alice").await?;
+    let carol = home.register("carol").await?;
+    let mallory = remote.register("mallory").await?;
+    let room = alice.create_room_as_owner(&[&carol, &mallory]).await?;
+    carol.join(&room).await?;
+    mallory.join(&room).await?;
+    let dirs = tempfile::tempdir()?;
+    let dir = dirs.path().join("a");
+    let mut a = koine_session(&home, &alice, &dir)?;
+    a.online().await?;
+
+    a.command(Command::SendMessage {
+        local_id: LocalId::new("own-1"),
+        conversation: ConversationKey::new(room.as_str()),
+        content: Content::text("alice's words"),
+        reply_to: None,
+    })
+    .await?;
+    let own = a
+        .wait_for("the ack", |e| match e {
+            Event::SendAcked {
+                local_id,
+                remote_id,
+                ..
+            } if local_id.as_str() == "own-1" => Some(remote_id.clone()),
+            _ => None,
+        })
+        .await?;
+    let carols = RemoteId::new(carol.send_text(&room, "carol's words").await?);
+    let hers = RemoteId::new(mallory.send_text(&room, "mallory's words").await?);
+    wait_text(&mut a, "mallory's words").await?;
+    mallory.wait_text(&room, "alice's words").await?;
+    mallory.wait_text(&room, "carol's words").await?;
+    a.stop().await?;
+
+    // A new session: it knows no sender yet.
+    let mut a = koine_session(&home, &alice, &dir)?;
+    a.online().await?;
+    let replace = |target: &RemoteId, text: &str| {
+        json!({"msgtype": "m.text", "body": format!("* {text}"),
+               "m.new_content": {"msgtype": "m.text", "body": text},
+               "m.relates_to": {"rel_type": "m.replace", "event_id": target.as_str()}})
+    };
+    mallory
+        .send_message(&room, replace(&own, "SPOOFED ALICE"))
+        .await?;
+    mallory
+        .send_message(&room, replace(&carols, "SPOOFED CAROL"))
+        .await?;
+    mallory
+        .send_message(&room, replace(&hers, "mallory's words, corrected"))
+        .await?;
+    a.wait_for("mallory's own edit", |e| match e {
+        Event::MessageChanged {
+            remote_id,
+            change: MessageChange::Edited { text },
+            ..
+        } if *remote_id == hers && text == "mallory's words, corrected" => Some(()),
+        _ => None,
+    })
+    .await?;
+    assert_eq!(edits_of(&a, &own), Vec::<String>::new(), "{:?}", a.log);
+    assert_eq!(edits_of(&a, &carols), Vec::<String>::new(), "{:?}", a.log);
+    let shown = a.log.iter().any(|e| match e {
+        Event::MessageReceived(m) => m.content.text.contains("SPOOFED"),
+        Event::MessageChanged {
+            change: MessageChange::Edited { text },
+            ..
+        } => text.contains("SPOOFED"),
+        _ => false,
+    });
+    assert!(!shown, "{:?}", a.log);
+    Ok(())
+}

@@ -5,10 +5,12 @@
 //! desktop A → phone A → carrier → phone B → desktop B.
 
 mod common;
+mod hostile_gate;
+mod hostile_kde;
 
 use common::{GateRig, KdeRig, NUMBERS, PASSWORD, PHONE_NAME};
 use koine_api::Protocol;
-use koine_conformance::{Harness, TestAccount, TestServer};
+use koine_conformance::{Harness, HostilePeer, TestAccount, TestServer};
 use koine_sms::SmsRelay;
 use koine_sms::sim::Carrier;
 use std::net::SocketAddr;
@@ -69,13 +71,20 @@ impl TestServer for KdeServers {
         a.settings.set("phone_address", endpoint.to_string());
         a
     }
+
+    /// Account 0's own phone, paired, writing hostile packets.
+    async fn hostile_peer(&self) -> anyhow::Result<Option<Box<dyn HostilePeer>>> {
+        Ok(Some(Box::new(hostile_kde::HostilePhone::new(
+            self.phones[0].kde.clone(),
+        ))))
+    }
 }
 
 struct GateHarness;
 
 struct GateServers {
     _carrier: Arc<Carrier>,
-    _phones: Vec<GateRig>,
+    phones: Vec<GateRig>,
     accounts: Vec<TestAccount>,
     bad: TestAccount,
 }
@@ -99,7 +108,7 @@ impl Harness for GateHarness {
         let bad = phones[0].account(NUMBERS[0], "wrong password");
         Ok(GateServers {
             _carrier: carrier,
-            _phones: phones,
+            phones,
             accounts,
             bad,
         })
@@ -123,6 +132,14 @@ impl TestServer for GateServers {
         let mut a = account.clone();
         a.settings.set("url", format!("http://{endpoint}"));
         a
+    }
+
+    /// Account 0's own gateway app, calling its webhook with hostile bodies.
+    async fn hostile_peer(&self) -> anyhow::Result<Option<Box<dyn HostilePeer>>> {
+        Ok(Some(Box::new(hostile_gate::HostileGate {
+            gate: self.phones[0].gate.clone(),
+            webhook: format!("127.0.0.1:{}", self.phones[0].webhook_port),
+        })))
     }
 }
 

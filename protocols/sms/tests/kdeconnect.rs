@@ -1198,3 +1198,155 @@ async fn both_screens_show_the_same_verification_key() {
         );
     }
 }
+
+/// Every SMS the phone received while the computer was away arrives when
+/// it is back, not only the newest of each thread.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_sms_received_while_away_arrives_on_return() {
+    let carrier = Carrier::new();
+    let rig = KdeRig::start(&carrier, NUMBERS[0], 8, true, 0).await;
+    let account = rig.paired_account(NUMBERS[0]);
+    let dirs = tempfile::tempdir().expect("tmp");
+    let dir = dirs.path().join("away");
+    let mut s = start(&account, &dir);
+    s.online().await.expect("online");
+    rig.phone
+        .inject_sms("+33698765432", "before leaving")
+        .expect("sms");
+    s.wait_for("the first SMS", |e| {
+        matches!(e, Event::MessageReceived(m) if m.content.text == "before leaving").then_some(())
+    })
+    .await
+    .expect("first");
+    s.stop().await.expect("stop");
+
+    for text in ["away 1", "away 2", "away 3"] {
+        rig.phone.inject_sms("+33698765432", text).expect("sms");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let mut back = start(&account, &dir);
+    back.online().await.expect("online again");
+    for text in ["away 3", "away 2", "away 1"] {
+        back.wait_for_seen(&format!("{text:?}"), |e| {
+            matches!(e, Event::MessageReceived(m) if m.content.text == text).then_some(())
+        })
+        .await
+        .expect("arrives");
+    }
+}
+
+/// More than a page of them: the thread is asked for page after page, down
+/// to the newest message stored before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn more_than_a_page_received_while_away_all_arrive() {
+    let carrier = Carrier::new();
+    let rig = KdeRig::start(&carrier, NUMBERS[0], 8, true, 0).await;
+    let account = rig.paired_account(NUMBERS[0]);
+    let dirs = tempfile::tempdir().expect("tmp");
+    let dir = dirs.path().join("away");
+    let mut s = start(&account, &dir);
+    s.online().await.expect("online");
+    rig.phone.inject_sms("+33698765432", "first").expect("sms");
+    s.wait_for("the first SMS", |e| {
+        matches!(e, Event::MessageReceived(m) if m.content.text == "first").then_some(())
+    })
+    .await
+    .expect("first");
+    s.stop().await.expect("stop");
+
+    for i in 0..250 {
+        rig.phone
+            .inject_sms("+33698765432", &format!("away {i}"))
+            .expect("sms");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let mut back = start(&account, &dir);
+    back.online().await.expect("online again");
+    back.wait_for_seen("the oldest one missed", |e| {
+        matches!(e, Event::MessageReceived(m) if m.content.text == "away 0").then_some(())
+    })
+    .await
+    .expect("arrives");
+    let seen: std::collections::BTreeSet<String> = back
+        .log
+        .iter()
+        .filter_map(|e| match e {
+            Event::MessageReceived(m) if m.content.text.starts_with("away ") => {
+                Some(m.content.text.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(seen.len(), 250, "{seen:?}");
+}
+
+/// A message the engine never stored (it aborted the session, as when its
+/// store refuses a write) comes again with the next session, even when
+/// another one followed it in the same thread.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_the_engine_never_stored_comes_again_though_not_the_newest() {
+    use koine_api::{AccountId, EventSink, SessionContext};
+    let carrier = Carrier::new();
+    let rig = KdeRig::start(&carrier, NUMBERS[0], 8, true, 0).await;
+    let account = rig.paired_account(NUMBERS[0]);
+    let dirs = tempfile::tempdir().expect("tmp");
+    let dir = dirs.path().join("refused");
+    let mut s = start(&account, &dir);
+    s.online().await.expect("online");
+    rig.phone.inject_sms("+33698765432", "stored").expect("sms");
+    s.wait_for("the stored SMS", |e| {
+        matches!(e, Event::MessageReceived(m) if m.content.text == "stored").then_some(())
+    })
+    .await
+    .expect("stored");
+    s.stop().await.expect("stop");
+
+    // An engine of our own that takes the next message and never asks for
+    // more (nothing counts as handled), then aborts the session.
+    let (_commands, commands_rx) = tokio::sync::mpsc::channel(8);
+    let (sink, mut events) = EventSink::channel(64);
+    let context = SessionContext {
+        account: AccountId::new("a"),
+        settings: account.settings.clone(),
+        secret: account.secret.clone(),
+        secrets: Arc::new(koine_keyring::KeyringSecrets::scoped(
+            koine_conformance::keyring_scope(&dir),
+        )),
+        data_dir: dir.clone(),
+        commands: commands_rx,
+        events: sink,
+    };
+    let task = tokio::spawn(SmsRelay::new("FR").run(context));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let event = tokio::time::timeout_at(deadline, events.recv())
+            .await
+            .expect("in time")
+            .expect("session alive");
+        match event {
+            Event::ConnectionChanged(ConnectionState::Online { .. }) => {
+                rig.phone
+                    .inject_sms("+33698765432", "never stored")
+                    .expect("sms");
+            }
+            Event::MessageReceived(m) if m.content.text == "never stored" => break,
+            _ => {}
+        }
+    }
+    task.abort();
+    let _ = task.await;
+    drop(events);
+    rig.phone
+        .inject_sms("+33698765432", "after it")
+        .expect("sms");
+
+    let mut back = start(&account, &dir);
+    back.online().await.expect("online again");
+    for text in ["after it", "never stored"] {
+        back.wait_for_seen(&format!("{text:?}"), |e| {
+            matches!(e, Event::MessageReceived(m) if m.content.text == text).then_some(())
+        })
+        .await
+        .expect("arrives");
+    }
+}

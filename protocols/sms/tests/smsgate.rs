@@ -145,6 +145,27 @@ async fn bad_password_is_auth_failed_and_sends_nothing() {
 /// delivers the text.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_text_the_engine_never_stored_is_delivered_again() {
+    never_stored_then_again(Gone::EngineDropped).await;
+}
+
+/// The same when the engine aborts the session's task, as it does when its
+/// store refuses a write: the next session can listen for webhooks on the
+/// same address (the aborted one's listener went with it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_text_is_delivered_again_after_the_engine_aborts_the_session() {
+    never_stored_then_again(Gone::SessionAborted).await;
+}
+
+/// How the first session ends.
+#[derive(PartialEq)]
+enum Gone {
+    /// The engine drops its end of the event channel.
+    EngineDropped,
+    /// The engine aborts the session's task.
+    SessionAborted,
+}
+
+async fn never_stored_then_again(gone: Gone) {
     use koine_api::{AccountId, ConnectionState, EventSink, SessionContext};
     let carrier = Carrier::new();
     let a = GateRig::start(&carrier, NUMBERS[0], 0).await;
@@ -185,12 +206,18 @@ async fn a_text_the_engine_never_stored_is_delivered_again() {
         }
     }
     // Received, never handled: the engine goes away.
-    drop(events);
-    let end = tokio::time::timeout(Duration::from_secs(30), task)
-        .await
-        .expect("ends")
-        .expect("no panic");
-    assert!(end.is_err(), "the session ends when the engine is gone");
+    if gone == Gone::SessionAborted {
+        task.abort();
+        let _ = task.await;
+        drop(events);
+    } else {
+        drop(events);
+        let end = tokio::time::timeout(Duration::from_secs(30), task)
+            .await
+            .expect("ends")
+            .expect("no panic");
+        assert!(end.is_err(), "the session ends when the engine is gone");
+    }
 
     let mut s = start(&account, &dir);
     s.online().await.expect("online");

@@ -604,6 +604,21 @@ impl TestUser {
         Ok(r["event_id"].as_str().context("event_id")?.to_owned())
     }
 
+    /// Sends an event of any type with this content; returns its id.
+    pub async fn send_event(
+        &self,
+        room: &str,
+        event_type: &str,
+        content: Value,
+    ) -> anyhow::Result<String> {
+        let txn = uuid::Uuid::new_v4().simple().to_string();
+        let path = format!("/rooms/{}/send/{}/{txn}", enc(room), enc(event_type));
+        let r = self
+            .call(reqwest::Method::PUT, &path, Some(content))
+            .await?;
+        Ok(r["event_id"].as_str().context("event_id")?.to_owned())
+    }
+
     /// Who the server says owns `token` (`/account/whoami`), or the error
     /// code it answers with.
     pub async fn whoami_with(&self, token: &str) -> anyhow::Result<Result<String, String>> {

@@ -3,6 +3,7 @@
 //! self-signed certificates, pairing, the SMS packets and payloads — and the
 //! plugin session that uses them.
 
+pub mod catch_up;
 pub mod identity;
 pub mod link;
 pub mod packet;

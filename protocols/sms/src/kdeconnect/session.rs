@@ -12,6 +12,7 @@
 //! pairing packets: a send while unpaired fails with
 //! [`SendError::NotPaired`] before any byte is written.
 
+use super::catch_up::{self, CatchUp};
 use super::identity::{Identity, PROTOCOL_VERSION, Pair, valid_device_id};
 use super::link::{self, Link};
 use super::packet::{Packet, kind, now_millis};
@@ -208,6 +209,8 @@ struct Session {
     pending: Vec<PendingSend>,
     sent: SentLog,
     history: HashMap<i64, (ConversationKey, u32)>,
+    /// Threads with messages received while Koine was away.
+    catch_up: CatchUp,
     held: Vec<Held>,
     seen_outgoing: HashSet<i64>,
     /// Messages of a long list not ingested yet: taken a batch at a time
@@ -332,6 +335,7 @@ pub async fn run(cx: SessionContext, settings: KdeSettings) -> Result<(), Sessio
         keyring_set(&cx.secrets, PAIRING_SECRET, json).await?;
     }
     let sent = SentLog::load(cx.data_dir.join("kdeconnect-sent.json"));
+    let catch_up = CatchUp::load(cx.data_dir.join("kdeconnect-threads.json"));
     let mut session = Session {
         cx,
         settings,
@@ -349,6 +353,7 @@ pub async fn run(cx: SessionContext, settings: KdeSettings) -> Result<(), Sessio
         pending: Vec::new(),
         sent,
         history: HashMap::new(),
+        catch_up,
         held: Vec::new(),
         seen_outgoing: HashSet::new(),
         backlog: VecDeque::new(),
@@ -1009,6 +1014,35 @@ impl Session {
                 })
                 .await;
         }
+        // A page of a thread asked for to catch up: only what is past its
+        // mark, and the page before when this one does not reach it.
+        let mut messages = messages;
+        if let Some(first) = messages.first()
+            && messages.iter().all(|m| m.thread_id == first.thread_id)
+        {
+            let thread = first.thread_id;
+            match self.catch_up.page(thread, messages) {
+                Ok(page) => {
+                    if let Some(before) = page.next_before {
+                        self.ask_thread(thread, Some(before)).await?;
+                    }
+                    messages = page.newer;
+                }
+                Err(back) => messages = back,
+            }
+        }
+        // The newest message of a thread past its mark: the phone received
+        // more while Koine was away.
+        let mut newest: HashMap<i64, i64> = HashMap::new();
+        for m in &messages {
+            let d = newest.entry(m.thread_id).or_insert(m.date);
+            *d = (*d).max(m.date);
+        }
+        for (thread, date) in newest {
+            if self.catch_up.should_ask(thread, date) {
+                self.ask_thread(thread, None).await?;
+            }
+        }
         if messages.len() > INGEST_BATCH || (!self.backlog.is_empty() && messages.len() > 1) {
             // A long list (the conversation list of a phone with many
             // threads): ingested in batches between commands and packets.
@@ -1018,8 +1052,33 @@ impl Session {
         self.ingest(messages).await
     }
 
+    /// Asks the phone for the newest page of `thread` (before `before`).
+    async fn ask_thread(&mut self, thread: i64, before: Option<i64>) -> Result<(), SessionError> {
+        let request = RequestConversation {
+            thread_id: thread,
+            range_start_timestamp: before,
+            number_to_request: Some(catch_up::PAGE),
+        };
+        self.send_packet(&Packet::new(kind::SMS_REQUEST_CONVERSATION, &request))
+            .await
+    }
+
     async fn ingest(&mut self, messages: Vec<SmsMessage>) -> Result<(), SessionError> {
-        for m in &messages {
+        self.ingest_all(&messages).await?;
+        // Marks move only once the engine stored what was reported: a
+        // message it refused is asked for again next time.
+        self.cx.events.flush().await.map_err(SessionError::from)?;
+        // Never past an MMS still waiting for its parts: not reported yet.
+        let held_from = self.held.iter().map(|h| h.message.timestamp.0).min();
+        self.catch_up.stored(
+            messages
+                .iter()
+                .filter(|m| held_from.is_none_or(|h| m.date < h)),
+        )
+    }
+
+    async fn ingest_all(&mut self, messages: &[SmsMessage]) -> Result<(), SessionError> {
+        for m in messages {
             let Some((mut message, key)) = self.message_from(m) else {
                 self.malformed(format!("message {} has no usable address", m.uid))
                     .await?;

@@ -70,13 +70,20 @@ pub struct KdePhone {
     config: KdeConfig,
     state: Mutex<KdeState>,
     journal: Mutex<Vec<Received>>,
-    control: Mutex<Option<mpsc::UnboundedSender<Packet>>>,
+    control: Mutex<Option<mpsc::UnboundedSender<Outgoing>>>,
     state_file: Option<std::path::PathBuf>,
     drop_sends: std::sync::atomic::AtomicBool,
     tls12_only: std::sync::atomic::AtomicBool,
     pair_on_connect: std::sync::atomic::AtomicBool,
     hang_payloads: std::sync::atomic::AtomicBool,
     key: Mutex<Option<String>>,
+}
+
+/// What the phone is told to send on its current connection.
+enum Outgoing {
+    Packet(Packet),
+    /// Bytes written as they are (a misbehaving phone).
+    Raw(Vec<u8>),
 }
 
 /// How long a payload port that never answers stays open.
@@ -282,10 +289,27 @@ impl KdePhone {
     }
 
     fn send(&self, packet: Packet) -> bool {
+        self.control_send(Outgoing::Packet(packet))
+    }
+
+    /// Writes `bytes` as they are on the current desktop connection (a
+    /// hostile or broken phone: several packets, half a packet, anything).
+    /// False when no desktop is connected.
+    pub fn send_raw(&self, bytes: &[u8]) -> bool {
+        self.control_send(Outgoing::Raw(bytes.to_vec()))
+    }
+
+    /// Makes the part `unique` servable as an MMS part file (a phone whose
+    /// part names are hostile).
+    pub fn add_part(&self, unique: &str, part: Part) {
+        self.phone.with_store(|s| s.add_part(unique, part));
+    }
+
+    fn control_send(&self, out: Outgoing) -> bool {
         self.control
             .lock()
             .ok()
-            .and_then(|c| c.as_ref().map(|tx| tx.send(packet).is_ok()))
+            .and_then(|c| c.as_ref().map(|tx| tx.send(out).is_ok()))
             .unwrap_or(false)
     }
 
@@ -362,7 +386,8 @@ impl KdePhone {
                     Err(e) => return Err(e),
                 },
                 out = rx.recv() => match out {
-                    Some(p) => {
+                    Some(Outgoing::Raw(bytes)) => link.writer.send_raw(&bytes).await?,
+                    Some(Outgoing::Packet(p)) => {
                         if p.kind == kind::PAIR {
                             awaiting_our_request = true;
                             if let Ok(request) = p.body_as::<Pair>() {

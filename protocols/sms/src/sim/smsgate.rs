@@ -39,12 +39,22 @@ struct GateState {
     requests: Vec<(String, String)>,
 }
 
+/// One attempt at a webhook call, as the app saw it.
+#[derive(Debug, Clone)]
+pub struct WebhookAttempt {
+    /// The call (its event, id and payload).
+    pub call: WebhookCall,
+    /// The receiver's status, `None` when it could not be reached.
+    pub status: Option<u16>,
+}
+
 /// The SMSGate side of one simulated phone.
 pub struct GatePhone {
     /// The phone.
     pub phone: Arc<Phone>,
     config: GateConfig,
     state: Mutex<GateState>,
+    attempts: Arc<Mutex<Vec<WebhookAttempt>>>,
 }
 
 /// A running API server; dropping it stops it.
@@ -82,6 +92,7 @@ impl GatePhone {
                 signing_key: uuid::Uuid::new_v4().simple().to_string(),
                 ..GateState::default()
             }),
+            attempts: Arc::new(Mutex::new(Vec::new())),
         })
     }
 
@@ -101,9 +112,50 @@ impl GatePhone {
             .unwrap_or_default()
     }
 
+    /// Every webhook call attempt so far, retries included, with the
+    /// receiver's answer: a call is acknowledged by its first answer below
+    /// 500, and retried until then.
+    pub fn webhook_attempts(&self) -> Vec<WebhookAttempt> {
+        self.attempts.lock().map(|a| a.clone()).unwrap_or_default()
+    }
+
     /// A message's state.
     pub fn message(&self, id: &str) -> Option<MessageState> {
         self.state.lock().ok()?.messages.get(id).cloned()
+    }
+
+    /// Posts `body` once to every registered webhook URL, signed with the
+    /// current key over `timestamp` (seconds, as sent), as a broken or
+    /// hostile app would: no retries. Returns each answer's status.
+    pub async fn post_signed(&self, body: &[u8], timestamp: &str) -> Vec<Result<u16, String>> {
+        let (urls, key) = match self.state.lock() {
+            Ok(s) => {
+                let mut urls: Vec<String> = s.webhooks.values().map(|h| h.url.clone()).collect();
+                urls.sort();
+                urls.dedup();
+                (urls, s.signing_key.clone())
+            }
+            Err(_) => return Vec::new(),
+        };
+        let mut out = Vec::new();
+        for url in urls {
+            let Ok(url) = Url::parse(&url) else {
+                out.push(Err(format!("bad webhook URL {url}")));
+                continue;
+            };
+            let headers = [
+                ("Content-Type", "application/json".to_owned()),
+                ("X-Signature", api::sign(&key, body, timestamp)),
+                ("X-Timestamp", timestamp.to_owned()),
+            ];
+            out.push(
+                http::send(&url, "POST", "", &headers, body)
+                    .await
+                    .map(|r| r.status)
+                    .map_err(|e| e.to_string()),
+            );
+        }
+        out
     }
 
     /// Starts the API on `addr` and the webhook sender.
@@ -475,7 +527,7 @@ impl GatePhone {
                     webhook_id: hook.id.clone().unwrap_or_default(),
                 };
                 let key = key.clone();
-                Box::pin(deliver(hook.url, call, key, skew)) as Call
+                Box::pin(deliver(hook.url, call, key, skew, self.attempts.clone())) as Call
             })
             .collect()
     }
@@ -483,7 +535,13 @@ impl GatePhone {
 
 /// Posts a webhook call, retrying with backoff (as the app does) for up to
 /// ten minutes while the receiver is unreachable or answers 5xx.
-async fn deliver(url: String, call: WebhookCall, key: String, skew_secs: i64) {
+async fn deliver(
+    url: String,
+    call: WebhookCall,
+    key: String,
+    skew_secs: i64,
+    attempts: Arc<Mutex<Vec<WebhookAttempt>>>,
+) {
     let Ok(url) = Url::parse(&url) else { return };
     let body = json_body(&call);
     let mut wait = Duration::from_millis(200);
@@ -498,9 +556,18 @@ async fn deliver(url: String, call: WebhookCall, key: String, skew_secs: i64) {
             ("X-Signature", api::sign(&key, &body, &ts)),
             ("X-Timestamp", ts),
         ];
-        match http::send(&url, "POST", "", &headers, &body).await {
-            Ok(r) if r.status < 500 => return,
-            _ => {}
+        let status = http::send(&url, "POST", "", &headers, &body)
+            .await
+            .ok()
+            .map(|r| r.status);
+        if let Ok(mut a) = attempts.lock() {
+            a.push(WebhookAttempt {
+                call: call.clone(),
+                status,
+            });
+        }
+        if status.is_some_and(|s| s < 500) {
+            return;
         }
         tokio::time::sleep(wait).await;
         wait = wait.saturating_mul(2).min(Duration::from_secs(2));

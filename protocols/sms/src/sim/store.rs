@@ -111,6 +111,11 @@ impl Store {
         msg
     }
 
+    /// Keeps a part under the unique name `unique`, as it is.
+    pub fn add_part(&mut self, unique: &str, part: Part) {
+        self.parts.insert(unique.to_owned(), part);
+    }
+
     /// Changes a message's box type; returns the updated message.
     pub fn set_type(&mut self, uid: i64, kind: i32) -> Option<SmsMessage> {
         let m = self.messages.iter_mut().find(|m| m.uid == uid)?;

@@ -25,6 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinSet;
 
 /// Keyring name of the pin of the app's HTTPS certificate, once the user
 /// accepted it.
@@ -162,10 +163,15 @@ pub async fn run(cx: SessionContext, settings: GateSettings) -> Result<(), Sessi
     let local = listener
         .local_addr()
         .map_err(|e| SessionError::Network(e.to_string()))?;
-    let listener_task = tokio::spawn(async move {
+    // Held in a JoinSet, dropped with this future: an engine that aborts
+    // the session (its store refused a write) frees the address with it,
+    // so the next session can listen there again.
+    let mut listener_task = JoinSet::new();
+    listener_task.spawn(async move {
+        let mut connections = JoinSet::new();
         while let Ok((tcp, _)) = listener.accept().await {
             let tx = hooks_tx.clone();
-            tokio::spawn(async move {
+            connections.spawn(async move {
                 let (r, w) = tcp.into_split();
                 let status = match http::read_request(r).await {
                     Ok(request) => {
@@ -179,6 +185,7 @@ pub async fn run(cx: SessionContext, settings: GateSettings) -> Result<(), Sessi
                 };
                 let _ = http::write_response(w, status, &[], b"").await;
             });
+            while connections.try_join_next().is_some() {}
         }
     });
     let result = async {
@@ -191,7 +198,7 @@ pub async fn run(cx: SessionContext, settings: GateSettings) -> Result<(), Sessi
         gate.serve(&mut hooks).await
     }
     .await;
-    listener_task.abort();
+    listener_task.abort_all();
     result
 }
 
