@@ -5,8 +5,8 @@
 use super::{AccountStatus, Engine, EngineEvent, PASSWORD_SECRET, lock};
 use crate::model::AccountRecord;
 use koine_api::{
-    Command, ConnectionState, Direction, Event, EventSink, LocalId, Notice, Protocol, SecretStore,
-    SessionContext, SessionError,
+    Command, ConnectionState, Direction, Event, EventSink, LocalId, MessageChange, Notice,
+    Protocol, SecretStore, SessionContext, SessionError,
 };
 use koine_keyring::KeyringSecrets;
 use std::collections::HashSet;
@@ -497,6 +497,10 @@ impl Engine {
                     &by,
                     at,
                 )?;
+                if id.is_some() && change == MessageChange::Deleted {
+                    // Not left readable in an older WAL frame either.
+                    self.store().checkpoint()?;
+                }
                 self.emit_updated(&account, id)?;
             }
             Event::ChatStateChanged {

@@ -1,0 +1,50 @@
+//! What the person is told about the history on this computer: its
+//! encryption while an older profile is encrypted, and why it cannot be
+//! opened without its key.
+
+use crate::fl;
+use koine_core::{EngineError, StoreError};
+
+/// The progress line while a history written before Koine encrypted it is
+/// encrypted in place.
+pub fn encrypting_text(done_bytes: u64, total_bytes: u64) -> String {
+    let percent = if total_bytes == 0 {
+        100
+    } else {
+        done_bytes.saturating_mul(100) / total_bytes
+    };
+    fl!("history-encrypting", percent = percent.min(100))
+}
+
+/// The translated reason a profile's history could not be opened, for the
+/// failures that concern its encryption; `None` for any other error.
+pub fn open_error_text(error: &EngineError) -> Option<String> {
+    let EngineError::Store(error) = error else {
+        return None;
+    };
+    Some(match error {
+        StoreError::KeyUnavailable(reason) => {
+            fl!("history-key-unavailable", reason = reason.to_string())
+        }
+        StoreError::KeyMissing => fl!("history-key-missing"),
+        StoreError::KeyMalformed | StoreError::WrongKey => fl!("history-key-wrong"),
+        StoreError::Encryption(reason) => {
+            fl!("history-encryption-failed", reason = reason.clone())
+        }
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_is_a_percentage_never_past_100() {
+        // Whatever language another test chose, the number is the same.
+        assert!(encrypting_text(0, 0).contains("100"));
+        assert!(encrypting_text(1, 4).contains("25"));
+        let past = encrypting_text(9, 4);
+        assert!(past.contains("100") && !past.contains("225"), "{past}");
+    }
+}
