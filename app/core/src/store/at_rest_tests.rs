@@ -382,3 +382,23 @@ fn nothing_deleted_or_kept_is_readable_in_an_encrypted_profile() {
     }
     assert_eq!(store.search(kept, 10).expect("search").len(), 1);
 }
+
+#[test]
+fn commits_are_synced_to_disk_while_a_durable_hold_lasts() {
+    let mut store = Store::open_in_memory().expect("open");
+    let level = |s: &Store| -> i64 {
+        s.conn
+            .pragma_query_value(None, "synchronous", |r| r.get(0))
+            .expect("pragma")
+    };
+    const NORMAL: i64 = 1;
+    const FULL: i64 = 2;
+    assert_eq!(level(&store), NORMAL);
+    store.hold_durable().expect("hold");
+    store.hold_durable().expect("nested hold");
+    assert_eq!(level(&store), FULL);
+    store.release_durable().expect("release");
+    assert_eq!(level(&store), FULL, "the outer hold still lasts");
+    store.release_durable().expect("release");
+    assert_eq!(level(&store), NORMAL);
+}

@@ -7,9 +7,9 @@
 //! At rest the file is encrypted with SQLCipher under a random key kept in
 //! the OS keyring ([`StoreKey`]); [`Store::open_profile`] finds or makes that
 //! key and encrypts a plaintext profile in place on its first open. Deleted
-//! rows are overwritten (`secure_delete`, FTS5 `secure-delete`) and every
-//! commit reaches the disk before it returns (`synchronous = FULL`), since
-//! the networks are told to forget what was committed.
+//! rows are overwritten (`secure_delete`, FTS5 `secure-delete`), and the
+//! commits after which a network is told it may forget what it sent reach
+//! the disk before they return ([`Store::hold_durable`]).
 
 mod accounts;
 mod codec;
@@ -94,6 +94,9 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 pub struct Store {
     conn: Connection,
     encrypted: bool,
+    /// How many callers asked that commits reach the disk before they
+    /// return ([`Store::hold_durable`]).
+    durable_holds: u32,
 }
 
 impl Store {
@@ -160,11 +163,18 @@ impl Store {
 
     fn setup(conn: Connection, encrypted: bool) -> Result<Self> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
+        // NORMAL: a commit is atomic and survives a crash of Koine; only a
+        // power loss may roll back the last ones. Commits that precede an
+        // acknowledgement to a network are made under `hold_durable`.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "secure_delete", "ON")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        let mut store = Self { conn, encrypted };
+        let mut store = Self {
+            conn,
+            encrypted,
+            durable_holds: 0,
+        };
         store.migrate()?;
         Ok(store)
     }
@@ -173,6 +183,28 @@ impl Store {
     /// are not).
     pub fn is_encrypted(&self) -> bool {
         self.encrypted
+    }
+
+    /// From now until the matching [`Store::release_durable`], every commit
+    /// reaches the disk before it returns (`synchronous = FULL`): for the
+    /// commits after which a plugin acknowledges to its network, which
+    /// forgets what it was told is stored. Holds nest.
+    pub fn hold_durable(&mut self) -> Result<()> {
+        if self.durable_holds == 0 {
+            self.conn.pragma_update(None, "synchronous", "FULL")?;
+        }
+        self.durable_holds = self.durable_holds.saturating_add(1);
+        Ok(())
+    }
+
+    /// Ends one [`Store::hold_durable`]; the last one goes back to
+    /// `synchronous = NORMAL`.
+    pub fn release_durable(&mut self) -> Result<()> {
+        self.durable_holds = self.durable_holds.saturating_sub(1);
+        if self.durable_holds == 0 {
+            self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        }
+        Ok(())
     }
 
     /// Moves everything committed into the main file and empties the WAL,
