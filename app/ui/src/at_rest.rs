@@ -8,11 +8,10 @@ use koine_core::{EngineError, StoreError};
 /// The progress line while a history written before Koine encrypted it is
 /// encrypted in place.
 pub fn encrypting_text(done_bytes: u64, total_bytes: u64) -> String {
-    let percent = if total_bytes == 0 {
-        100
-    } else {
-        done_bytes.saturating_mul(100) / total_bytes
-    };
+    let percent = done_bytes
+        .saturating_mul(100)
+        .checked_div(total_bytes)
+        .unwrap_or(100);
     fl!("history-encrypting", percent = percent.min(100))
 }
 
