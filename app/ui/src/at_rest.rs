@@ -39,6 +39,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn only_the_history_key_failures_get_their_own_text() {
+        for error in [
+            StoreError::KeyMissing,
+            StoreError::WrongKey,
+            StoreError::KeyMalformed,
+            StoreError::KeyUnavailable(koine_api::SecretError::Locked),
+            StoreError::Encryption("disk full".into()),
+        ] {
+            let text = open_error_text(&EngineError::Store(error)).expect("a text");
+            assert!(!text.is_empty() && !text.contains("history-"), "{text}");
+        }
+        assert!(open_error_text(&EngineError::Store(StoreError::NotFound("x".into()))).is_none());
+        assert!(open_error_text(&EngineError::ProfileInUse).is_none());
+    }
+
+    #[test]
     fn progress_is_a_percentage_never_past_100() {
         // Whatever language another test chose, the number is the same.
         assert!(encrypting_text(0, 0).contains("100"));
