@@ -291,7 +291,7 @@ fn route_inspector_shows_the_safety_number_of_a_verified_chat() {
 #[test]
 fn route_inspector_says_the_history_is_stored_encrypted_only_when_it_is() {
     const SAID: &str =
-        "On this computer, the history is stored encrypted; its key is in the system keyring.";
+        "History: stored encrypted on this computer (its key is in the system keyring).";
     let mut app = app();
     let _ = app.update(Message::Select(ALICE));
     let _ = app.update(Message::ToggleInspector);
