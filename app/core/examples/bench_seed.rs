@@ -120,7 +120,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .transpose()?;
     let profile = Profile::at(&dir);
     profile.ensure()?;
-    let mut store = Store::open(&profile.database())?;
+    let mut store = Store::open_with_keyring(&profile)?;
     let now = Timestamp::now().0;
 
     let protocols = [

@@ -64,6 +64,29 @@ impl Profile {
         self.root.join("koine.sqlite3")
     }
 
+    /// The keyring scope of the history's key, `profile-<id>`. The id (no
+    /// secret) is kept in `database.id` and made on first use, so that each
+    /// profile has its own key and a moved profile keeps it.
+    pub fn database_key_scope(&self) -> std::io::Result<String> {
+        let file = self.root.join("database.id");
+        let id = match std::fs::read_to_string(&file) {
+            Ok(text) => text.trim().to_owned(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let id = uuid::Uuid::new_v4().simple().to_string();
+                std::fs::write(&file, format!("{id}\n"))?;
+                id
+            }
+            Err(e) => return Err(e),
+        };
+        if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{} is not a profile id", file.display()),
+            ));
+        }
+        Ok(format!("profile-{id}"))
+    }
+
     /// Log files.
     pub fn logs_dir(&self) -> PathBuf {
         self.root.join("logs")
@@ -90,5 +113,16 @@ mod tests {
         assert_eq!(p.root(), Path::new("/tmp/x"));
         assert_eq!(p.database(), Path::new("/tmp/x/koine.sqlite3"));
         assert_eq!(p.account_dir("a1"), Path::new("/tmp/x/accounts/a1"));
+    }
+
+    #[test]
+    fn the_key_scope_is_made_once_and_refuses_a_damaged_id() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let p = Profile::at(dir.path());
+        let scope = p.database_key_scope().expect("made");
+        assert!(scope.starts_with("profile-"));
+        assert_eq!(p.database_key_scope().expect("kept"), scope);
+        std::fs::write(dir.path().join("database.id"), "../etc").expect("write");
+        assert!(p.database_key_scope().is_err());
     }
 }

@@ -26,8 +26,10 @@
 //!     PROFILE_DIR [RUNS] [KOINE_BINARY]
 //! ```
 //!
-//! Seed PROFILE_DIR with `bench_seed` (koine-core's examples). KOINE_BINARY
-//! defaults to `koine` beside this example's directory.
+//! Seed PROFILE_DIR with `bench_seed` (koine-core's examples) inside the
+//! same `scripts/with-keyring` session (`with-keyring sh -c 'bench_seed …
+//! && bench_window …'`): the history's key is in that session's keyring.
+//! KOINE_BINARY defaults to `koine` beside this example's directory.
 
 use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};

@@ -181,12 +181,20 @@ impl Drop for Demo {
 }
 
 /// Stops the accounts and removes them, which deletes every keyring entry
-/// of their scopes.
+/// of their scopes, then the history's key.
 async fn remove_accounts(engine: Engine) {
     engine.shutdown().await;
     for account in engine.accounts().unwrap_or_default() {
         if let Err(error) = engine.remove_account(&account.id).await {
             tracing::warn!(%error, "demo: removing an account");
+        }
+    }
+    if let Ok(scope) = engine.profile().database_key_scope() {
+        let secrets = koine_keyring::KeyringSecrets::scoped(scope);
+        match tokio::task::spawn_blocking(move || secrets.delete_all()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "demo: removing the history's key"),
+            Err(error) => tracing::warn!(%error, "demo: removing the history's key"),
         }
     }
 }

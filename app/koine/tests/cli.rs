@@ -259,3 +259,104 @@ fn files_containing(dir: &Path, needle: &[u8]) -> Vec<std::path::PathBuf> {
     }
     hits
 }
+
+/// The profile's history key entry in the keyring.
+fn history_key_entry(profile: &Path) -> String {
+    let id = std::fs::read_to_string(profile.join("database.id")).expect("the profile's id");
+    format!("profile-{}/database-key", id.trim())
+}
+
+#[test]
+fn a_history_whose_key_is_gone_is_refused_with_the_reason_and_left_as_it_was() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let profile = dir.path();
+    let out = koine(profile, &["account", "list"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let db = profile.join("koine.sqlite3");
+    let before = std::fs::read(&db).expect("the history");
+    assert!(
+        !before.starts_with(b"SQLite format 3"),
+        "encrypted from the start"
+    );
+    let cleared = Command::new("secret-tool")
+        .args(["clear", "service", "im.koine.Koine", "username"])
+        .arg(history_key_entry(profile))
+        .status()
+        .expect("secret-tool");
+    assert!(cleared.success());
+    for (lang, says) in [
+        ("en", "its key is no longer in the system keyring"),
+        ("fr", "sa clé n’est plus dans le trousseau du système"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_koine"))
+            .arg("--profile")
+            .arg(profile)
+            .args(["account", "list"])
+            .env_remove("KOINE_HOME")
+            .env("KOINE_LANG", lang)
+            .output()
+            .expect("run koine");
+        assert!(!out.status.success(), "{lang}: refused");
+        assert!(
+            text(&out.stderr).contains(says),
+            "{lang}: {}",
+            text(&out.stderr)
+        );
+        assert_eq!(
+            text(&out.stderr).lines().count(),
+            1,
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    assert_eq!(
+        std::fs::read(&db).expect("the history"),
+        before,
+        "left as it was"
+    );
+}
+
+#[test]
+fn a_profile_of_the_previous_version_is_encrypted_on_its_first_start() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let profile = dir.path();
+    // Written by Koine before it encrypted: "plaintextcanary<a>x<n> from
+    // before encryption", three messages on XMPP and three on Matrix.
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../core/fixtures/plaintext-profile-v3.sqlite3"
+        ),
+        profile.join("koine.sqlite3"),
+    )
+    .expect("the fixture");
+    let out = koine(profile, &["search", "plaintextcanary1x2"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("plaintextcanary1x2"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        text(&out.stderr).contains("history: 100%"),
+        "{}",
+        text(&out.stderr)
+    );
+    for entry in std::fs::read_dir(profile).expect("list").flatten() {
+        if entry.path().is_file() {
+            let bytes = std::fs::read(entry.path()).expect("read");
+            assert!(
+                !bytes.windows(15).any(|w| w == b"plaintextcanary"),
+                "{} holds plaintext",
+                entry.path().display()
+            );
+        }
+    }
+    let again = koine(profile, &["search", "plaintextcanary0x0"], None);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert!(
+        text(&again.stderr).is_empty(),
+        "encrypted once: {}",
+        text(&again.stderr)
+    );
+}

@@ -14,14 +14,12 @@ const SAM: &str = "+4917698765432";
 const MUM: &str = "+33698765432";
 
 fn keyring_has(account: &str) -> bool {
+    keyring_has_entry(&format!("{account}/password"))
+}
+
+fn keyring_has_entry(username: &str) -> bool {
     Command::new("secret-tool")
-        .args([
-            "lookup",
-            "service",
-            "im.koine.Koine",
-            "username",
-            &format!("{account}/password"),
-        ])
+        .args(["lookup", "service", "im.koine.Koine", "username", username])
         .output()
         .is_ok_and(|o| o.status.success() && !o.stdout.is_empty())
 }
@@ -98,6 +96,25 @@ fn the_demo_answers_over_two_networks_and_leaves_nothing_behind() {
 
     let dir = profile.expect("the demo names its directory");
     assert!(dir.join("profile").join("koine.sqlite3").exists());
+    // Stored from two networks, and readable in no file of the profile
+    // (the database, its WAL and index, the plugins' files).
+    for canary in [
+        "Seven o'clock at the usual place",
+        "coming for lunch on Sunday",
+    ] {
+        let found = files_containing(&dir.join("profile"), canary);
+        assert!(found.is_empty(), "{canary:?} in plaintext in {found:?}");
+    }
+    let key_entry = format!(
+        "profile-{}/database-key",
+        std::fs::read_to_string(dir.join("profile").join("database.id"))
+            .expect("the profile's id")
+            .trim()
+    );
+    assert!(
+        keyring_has_entry(&key_entry),
+        "the history's key is in the keyring"
+    );
     assert_eq!(accounts.len(), 2, "{accounts:?}");
     let in_keyring: Vec<&String> = accounts.iter().filter(|a| keyring_has(a)).collect();
     assert_eq!(in_keyring.len(), 2, "both passwords are in the keyring");
@@ -113,4 +130,27 @@ fn the_demo_answers_over_two_networks_and_leaves_nothing_behind() {
     assert!(!dir.exists(), "the demo's directory is removed");
     let left: Vec<&String> = accounts.iter().filter(|a| keyring_has(a)).collect();
     assert!(left.is_empty(), "keyring entries left: {left:?}");
+    assert!(
+        !keyring_has_entry(&key_entry),
+        "the history's key is removed"
+    );
+}
+
+/// Every file under `dir` whose bytes contain `needle`.
+fn files_containing(dir: &std::path::Path, needle: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if std::fs::read(&path)
+                .is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes()))
+            {
+                found.push(path);
+            }
+        }
+    }
+    found
 }

@@ -23,6 +23,10 @@ struct Locked(rusqlite::Connection);
 impl Locked {
     fn take(profile: &Path) -> Self {
         let conn = rusqlite::Connection::open(profile.join("koine.sqlite3")).expect("open");
+        koine_core::store::StoreKey::from_keyring(&koine_core::Profile::at(profile))
+            .expect("the history's key")
+            .unlock(&conn)
+            .expect("unlock");
         conn.execute_batch("BEGIN EXCLUSIVE").expect("lock");
         Self(conn)
     }

@@ -40,7 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok_or("usage: seed_profile DIR")?;
     let profile = Profile::at(&dir);
     profile.ensure()?;
-    let mut store = Store::open(&profile.database())?;
+    let mut store = Store::open_with_keyring(&profile)?;
     let now = Timestamp::now().0;
 
     let account = |id: &str, protocol: &str, label: &str, settings: &[(&str, &str)]| {

@@ -65,6 +65,9 @@ pub struct App {
     pub drafts: HashMap<ConversationId, String>,
     /// Whether the route inspector is shown.
     pub inspector_open: bool,
+    /// Whether the engine keeps the history encrypted on this computer
+    /// (the inspector says so only then).
+    pub history_encrypted: bool,
     /// The last error to show above the composer.
     pub error: Option<String>,
     /// "Now", for day separators (fixed in tests).
@@ -169,6 +172,7 @@ impl App {
             composer: text_editor::Content::new(),
             drafts: HashMap::new(),
             inspector_open: false,
+            history_encrypted: false,
             error: None,
             now: Timestamp::now(),
             typing_in: None,

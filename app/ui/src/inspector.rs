@@ -111,7 +111,13 @@ impl canvas::Program<Message> for Diagram<'_> {
 }
 
 /// The inspector panel for a route.
-pub fn view<'a>(route: Option<&'a Route>, network: &str) -> Element<'a, Message> {
+/// `history_encrypted`: the engine keeps the history encrypted at rest; the
+/// panel says so then, and only then.
+pub fn view<'a>(
+    route: Option<&'a Route>,
+    network: &str,
+    history_encrypted: bool,
+) -> Element<'a, Message> {
     let header = row![
         text(fl!("inspector-title")).size(18).width(Length::Fill),
         button(text(fl!("inspector-close"))).on_press(Message::CloseInspector),
@@ -159,6 +165,9 @@ pub fn view<'a>(route: Option<&'a Route>, network: &str) -> Element<'a, Message>
     let mut e2e = column![].spacing(4);
     for line in route::end_to_end_lines(route) {
         e2e = e2e.push(text(line).size(14));
+    }
+    if history_encrypted {
+        e2e = e2e.push(text(fl!("inspector-history-encrypted")).size(14));
     }
     column![
         header,

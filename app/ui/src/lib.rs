@@ -19,6 +19,7 @@ pub mod account_setup;
 pub mod actions;
 mod actions_io;
 pub mod app;
+pub mod at_rest;
 pub mod badge;
 pub mod blocked;
 pub mod composer_route;
@@ -121,6 +122,7 @@ pub fn run(engine: Engine, options: UiOptions) -> Result<(), UiError> {
             })
             .collect();
         let mut app = App::new(names);
+        app.history_encrypted = engine.history_encrypted();
         app.protocols = engine.registry().iter().map(|p| p.info()).collect();
         app.protocols.sort_by(|a, b| a.name.cmp(&b.name));
         app.theme_override = options.theme;

@@ -34,9 +34,13 @@ pub fn view(app: &App) -> Element<'_, Message> {
             .map(|c| app.network_of(&c.account))
             .unwrap_or_default();
         main = main.push(rule::vertical(1)).push(
-            container(inspector::view(app.current_route(), &net))
-                .width(420)
-                .height(Fill),
+            container(inspector::view(
+                app.current_route(),
+                &net,
+                app.history_encrypted,
+            ))
+            .width(420)
+            .height(Fill),
         );
     }
     let main = crate::composer_route::dialog(app, main.into());

@@ -289,6 +289,18 @@ fn route_inspector_shows_the_safety_number_of_a_verified_chat() {
 }
 
 #[test]
+fn route_inspector_says_the_history_is_stored_encrypted_only_when_it_is() {
+    const SAID: &str =
+        "History: stored encrypted on this computer (its key is in the system keyring).";
+    let mut app = app();
+    let _ = app.update(Message::Select(ALICE));
+    let _ = app.update(Message::ToggleInspector);
+    assert!(!shows(&app, SAID), "not claimed for a store that is not");
+    app.history_encrypted = true;
+    assert!(shows(&app, SAID), "{:?}", texts(&app));
+}
+
+#[test]
 fn incoming_message_in_the_open_chat_appears_and_is_read_without_reloading_the_list() {
     let mut app = app();
     let _ = app.update(Message::Select(ALICE));

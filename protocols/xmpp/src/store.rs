@@ -22,13 +22,24 @@ pub fn load<T: DeserializeOwned + Default>(dir: &Path, name: &str) -> T {
     }
 }
 
-/// Writes `value` to `dir/name` atomically.
+/// Writes `value` to `dir/name` atomically and durably: the new file is
+/// synced before it replaces the old one, and the folder after, so a power
+/// loss leaves the old state or the new one (stream-management counts are
+/// acknowledged to the server from here).
 pub fn save<T: Serialize>(dir: &Path, name: &str, value: &T) -> Result<(), XmppError> {
     let path: PathBuf = dir.join(name);
     let tmp = dir.join(format!(".{name}.tmp"));
+    let storage = |e: std::io::Error| XmppError::Storage(e.to_string());
     let bytes = serde_json::to_vec(value).map_err(|e| XmppError::Storage(e.to_string()))?;
-    std::fs::write(&tmp, bytes).map_err(|e| XmppError::Storage(e.to_string()))?;
-    std::fs::rename(&tmp, &path).map_err(|e| XmppError::Storage(e.to_string()))?;
+    let mut file = std::fs::File::create(&tmp).map_err(storage)?;
+    std::io::Write::write_all(&mut file, &bytes).map_err(storage)?;
+    file.sync_all().map_err(storage)?;
+    drop(file);
+    std::fs::rename(&tmp, &path).map_err(storage)?;
+    #[cfg(unix)]
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(storage)?;
     Ok(())
 }
 

@@ -5,8 +5,8 @@
 use super::{AccountStatus, Engine, EngineEvent, PASSWORD_SECRET, StatusReason, lock};
 use crate::model::AccountRecord;
 use koine_api::{
-    Command, ConnectionState, Direction, Event, EventSink, LocalId, Notice, Protocol, SecretStore,
-    SessionContext, SessionError,
+    Command, ConnectionState, Direction, Event, EventSink, LocalId, MessageChange, Notice,
+    Protocol, SecretStore, SessionContext, SessionError,
 };
 use koine_keyring::KeyringSecrets;
 use std::collections::HashSet;
@@ -222,8 +222,15 @@ async fn run_session(
                 // the session, so nothing after the last commit counts as
                 // handled: the plugin acknowledges none of it, the session
                 // ends and the network delivers it again to the next one.
+                //
+                // Every commit made for this batch reaches the disk before
+                // the next batch is asked for, since that is when the
+                // plugin acknowledges it to the network.
+                let (durable, mut stored) = match engine.durable() {
+                    Ok(durable) => (Some(durable), Ok(())),
+                    Err(e) => (None, Err(e)),
+                };
                 let mut messages = Vec::new();
-                let mut stored = Ok(());
                 for event in batch.drain(..) {
                     if stored.is_err() {
                         break;
@@ -255,6 +262,7 @@ async fn run_session(
                 if stored.is_ok() {
                     stored = engine.store_messages(&account.id, messages);
                 }
+                drop(durable);
                 if let Err(e) = stored {
                     batch.clear();
                     shared.went_offline();
@@ -499,6 +507,10 @@ impl Engine {
                     &by,
                     at,
                 )?;
+                if id.is_some() && change == MessageChange::Deleted {
+                    // Not left readable in an older WAL frame either.
+                    self.store().checkpoint()?;
+                }
                 self.emit_updated(&account, id)?;
             }
             Event::ChatStateChanged {
@@ -565,6 +577,13 @@ impl Engine {
     /// Stores messages in a row in one transaction, then tells the
     /// listeners. Should the batch fail, each message is stored on its own,
     /// so one bad message does not keep the others out.
+    /// Makes commits durable until the guard is dropped
+    /// ([`crate::Store::hold_durable`]).
+    pub(super) fn durable(&self) -> Result<Durable<'_>, crate::store::StoreError> {
+        self.store().hold_durable()?;
+        Ok(Durable(self))
+    }
+
     pub(super) fn store_messages(
         &self,
         account: &koine_api::AccountId,
@@ -721,4 +740,15 @@ fn store_one(
         inserted,
         echo_of_ours,
     })
+}
+
+/// Commits reach the disk before they return while this lives.
+pub(super) struct Durable<'a>(&'a Engine);
+
+impl Drop for Durable<'_> {
+    fn drop(&mut self) {
+        if let Err(error) = self.0.store().release_durable() {
+            tracing::warn!(%error, "could not go back to ordinary commits");
+        }
+    }
 }

@@ -106,6 +106,9 @@ impl Engine {
                 &applied,
                 &command,
             )?;
+            if applied == MessageChange::Deleted {
+                self.store().checkpoint()?;
+            }
             command
         };
         let message = self.store().message(id)?;

@@ -41,6 +41,14 @@ pub enum AccountStatus {
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum EngineEvent {
+    /// A history written before Koine encrypted it is being encrypted in
+    /// place (only while the profile opens: [`crate::Engine::open_reporting`]).
+    HistoryEncrypting {
+        /// Bytes encrypted so far.
+        done_bytes: u64,
+        /// Size of the plaintext history.
+        total_bytes: u64,
+    },
     /// An account's connection changed.
     AccountStatus {
         /// Which account.

@@ -215,13 +215,43 @@ pub struct Engine {
 
 impl Engine {
     /// Opens the profile (creating it if needed) with the given plugins.
+    /// The history's key comes from the OS keyring; a profile still in
+    /// plaintext is encrypted first (its progress goes to the log: see
+    /// [`Engine::open_reporting`]).
     pub fn open(
         profile: Profile,
         registry: Registry,
         config: EngineConfig,
     ) -> Result<Self, EngineError> {
+        Self::open_reporting(profile, registry, config, &mut |event| {
+            if let EngineEvent::HistoryEncrypting {
+                done_bytes,
+                total_bytes,
+            } = event
+            {
+                tracing::info!(done_bytes, total_bytes, "encrypting the history");
+            }
+        })
+    }
+
+    /// Like [`Engine::open`], and reports the encryption of a plaintext
+    /// history (a profile written before Koine encrypted it) as
+    /// [`EngineEvent::HistoryEncrypting`] while it runs, about four times
+    /// a second, the last one with all bytes done.
+    pub fn open_reporting(
+        profile: Profile,
+        registry: Registry,
+        config: EngineConfig,
+        report: &mut dyn FnMut(EngineEvent),
+    ) -> Result<Self, EngineError> {
         profile.ensure()?;
-        let mut store = Store::open(&profile.database())?;
+        let secrets = KeyringSecrets::scoped(profile.database_key_scope()?);
+        let mut store = Store::open_profile(&profile.database(), &secrets, &mut |p| {
+            report(EngineEvent::HistoryEncrypting {
+                done_bytes: p.done_bytes,
+                total_bytes: p.total_bytes,
+            });
+        })?;
         // Contacts and chats stored by a version that adopted them only
         // when people were listed.
         store.adopt_unassigned()?;
@@ -245,6 +275,22 @@ impl Engine {
     /// The profile in use.
     pub fn profile(&self) -> &Profile {
         &self.inner.profile
+    }
+
+    /// Whether the history is encrypted on this computer (it is, for every
+    /// profile the engine opens; the route inspector says so only then).
+    pub fn history_encrypted(&self) -> bool {
+        self.store().is_encrypted()
+    }
+
+    /// Deletes every message of a conversation (the conversation stays,
+    /// empty), and checkpoints, so that nothing of them is left readable
+    /// in the file, its WAL or the search index.
+    pub fn clear_history(&self, conversation: ConversationId) -> Result<u64, EngineError> {
+        let mut store = self.store();
+        let removed = store.clear_history(conversation)?;
+        store.checkpoint()?;
+        Ok(removed)
     }
 
     /// The plugins.
@@ -367,6 +413,7 @@ impl Engine {
         if !self.store().remove_account(id)? {
             return Err(EngineError::UnknownAccount(id.to_string()));
         }
+        self.store().checkpoint()?;
         lock(&self.inner.statuses).remove(id);
         let dir = self.inner.profile.account_dir(id.as_str());
         if dir.exists() {

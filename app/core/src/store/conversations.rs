@@ -206,6 +206,27 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes every message of a conversation, the queued sends among
+    /// them and its draft, in one transaction; the conversation stays,
+    /// empty. Returns how many messages went. With `secure_delete` the
+    /// freed pages are overwritten; call [`Store::checkpoint`] after it to
+    /// empty the WAL too.
+    pub fn clear_history(&mut self, id: ConversationId) -> Result<u64> {
+        let tx = self.conn.savepoint()?;
+        tx.execute(
+            "DELETE FROM outbox WHERE local_id IN \
+             (SELECT local_id FROM messages WHERE conversation_id = ?1 AND local_id IS NOT NULL)",
+            [id.0],
+        )?;
+        let removed = tx.execute("DELETE FROM messages WHERE conversation_id = ?1", [id.0])?;
+        tx.execute(
+            "UPDATE conversations SET unread = 0, draft = NULL WHERE id = ?1",
+            [id.0],
+        )?;
+        tx.commit()?;
+        Ok(u64::try_from(removed).unwrap_or(u64::MAX))
+    }
+
     /// Clears the unread count.
     pub fn mark_read(&self, id: ConversationId) -> Result<()> {
         self.conn

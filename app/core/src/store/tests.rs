@@ -6,7 +6,7 @@ use koine_api::{
     Settings, Timestamp, TransportSecurity,
 };
 
-fn route() -> Route {
+pub(super) fn route() -> Route {
     Route {
         hops: vec![Hop::new(
             "example.org",
@@ -24,7 +24,13 @@ fn store_with_account(id: &str) -> (Store, AccountId) {
     (store, account)
 }
 
-fn add_account(store: &Store, id: &AccountId, protocol: &str, label: &str, created_at: i64) {
+pub(super) fn add_account(
+    store: &Store,
+    id: &AccountId,
+    protocol: &str,
+    label: &str,
+    created_at: i64,
+) {
     store
         .insert_account(&AccountRecord {
             id: id.clone(),
@@ -37,7 +43,7 @@ fn add_account(store: &Store, id: &AccountId, protocol: &str, label: &str, creat
         .expect("account");
 }
 
-fn incoming(key: &str, remote: &str, text: &str, at: i64) -> Message {
+pub(super) fn incoming(key: &str, remote: &str, text: &str, at: i64) -> Message {
     Message {
         conversation: ConversationKey::new(key),
         remote_id: RemoteId::new(remote),
@@ -52,7 +58,7 @@ fn incoming(key: &str, remote: &str, text: &str, at: i64) -> Message {
     }
 }
 
-fn conversation(store: &Store, account: &AccountId, key: &str) -> ConversationId {
+pub(super) fn conversation(store: &Store, account: &AccountId, key: &str) -> ConversationId {
     store
         .ensure_conversation(account, &ConversationKey::new(key), None, false)
         .expect("conversation")
@@ -63,23 +69,26 @@ fn conversation(store: &Store, account: &AccountId, key: &str) -> ConversationId
 fn migrations_set_the_schema_version_and_reopen_cleanly() {
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("k.sqlite3");
-    let store = Store::open(&path).expect("open");
-    assert_eq!(store.schema_version().expect("version"), 3);
+    let key = StoreKey::generate();
+    let store = Store::open(&path, &key).expect("open");
+    assert_eq!(store.schema_version().expect("version"), 4);
     drop(store);
-    let store = Store::open(&path).expect("reopen");
-    assert_eq!(store.schema_version().expect("version"), 3);
+    let store = Store::open(&path, &key).expect("reopen");
+    assert_eq!(store.schema_version().expect("version"), 4);
 }
 
 #[test]
 fn a_newer_profile_is_refused_not_damaged() {
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("k.sqlite3");
-    drop(Store::open(&path).expect("open"));
+    let key = StoreKey::generate();
+    drop(Store::open(&path, &key).expect("open"));
     let conn = rusqlite::Connection::open(&path).expect("raw");
+    key.unlock(&conn).expect("key");
     conn.pragma_update(None, "user_version", 99).expect("bump");
     drop(conn);
     assert!(matches!(
-        Store::open(&path),
+        Store::open(&path, &key),
         Err(StoreError::TooNew { found: 99, .. })
     ));
 }

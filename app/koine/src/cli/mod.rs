@@ -12,7 +12,7 @@ mod tail;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use koine_core::{Engine, EngineConfig, Profile};
+use koine_core::{Engine, EngineConfig, EngineEvent, Profile};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -71,6 +71,39 @@ enum Command {
     Routes(routes::RoutesCommand),
 }
 
+/// Opens the profile's engine. A history written before Koine encrypted it
+/// is encrypted first, once, with its progress on stderr; a history that
+/// cannot be opened without its key is explained in the person's language.
+fn open_engine(profile: Profile) -> anyhow::Result<Engine> {
+    koine_ui::i18n::set_language(koine_ui::i18n::choose_language(
+        koine_ui::UiOptions::from_env().language.as_deref(),
+    ));
+    let mut last = None;
+    let mut report = |event: EngineEvent| {
+        if let EngineEvent::HistoryEncrypting {
+            done_bytes,
+            total_bytes,
+        } = event
+        {
+            let line = koine_ui::at_rest::encrypting_text(done_bytes, total_bytes);
+            if last.as_ref() != Some(&line) {
+                eprintln!("koine: {line}");
+                last = Some(line);
+            }
+        }
+    };
+    Engine::open_reporting(
+        profile,
+        crate::plugins::registry(),
+        EngineConfig::default(),
+        &mut report,
+    )
+    .map_err(|e| match koine_ui::at_rest::open_error_text(&e) {
+        Some(text) => anyhow::anyhow!(text),
+        None => anyhow::Error::new(e).context("opening the profile"),
+    })
+}
+
 /// Runs the command line.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.demo && args.command.is_none() && !display_available() {
@@ -96,8 +129,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         // The window: iced runs its own async runtime, on which the engine's
         // account tasks then live.
         let options = koine_ui::UiOptions::from_env();
-        let engine = Engine::open(profile, crate::plugins::registry(), EngineConfig::default())
-            .context("opening the profile")?;
+        let engine = open_engine(profile)?;
         // One process runs a profile's sessions: a second window would
         // fork every account's encryption state.
         if let Err(koine_core::EngineError::ProfileInUse) = engine.claim() {
@@ -127,8 +159,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let engine = Engine::open(profile, crate::plugins::registry(), EngineConfig::default())
-        .context("opening the profile")?;
+    let engine = open_engine(profile)?;
     if let Some(demo) = &demo {
         demo.seed(&engine).context("starting the demo")?;
     }
