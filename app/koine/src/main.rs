@@ -11,6 +11,10 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Everything Koine writes (the history, logs, the plugins' files, an
+    // export) is the user's alone: files 0600, folders 0700.
+    #[cfg(unix)]
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let args = cli::Args::parse();
     match cli::run(args) {
         Ok(code) => code,

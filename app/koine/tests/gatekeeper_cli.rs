@@ -9,7 +9,10 @@ mod common;
 mod gk;
 
 use common::koine;
-use gk::{ALICE, BOB, Tail, alice_and_bob, contains_text, is_online, is_type, local_paths};
+use gk::{
+    ALICE, BOB, Tail, alice_and_bob, contains_text, files_containing, is_online, is_type,
+    saved_files,
+};
 use std::time::Duration;
 
 #[test]
@@ -49,18 +52,24 @@ fn two_profiles_exchange_text_image_and_file_through_the_reference_server() {
     let got = tail_b.wait_for("Alice's message at Bob", |v| {
         is_type(v, "message_stored") && contains_text(v, &text_ab)
     });
-    let mut paths = Vec::new();
-    local_paths(&got, &mut paths);
-    let contents: Vec<Vec<u8>> = paths.iter().filter_map(|p| std::fs::read(p).ok()).collect();
-    assert!(
-        contents.contains(&image),
-        "the image arrived intact: {paths:?} in {got}"
-    );
-    assert!(
-        contents.contains(&file),
-        "the file arrived intact: {paths:?}"
-    );
     tail_b.stop();
+    let contents = saved_files(&pb, &got, dir.path());
+    assert!(contents.contains(&image), "the image arrived intact");
+    assert!(contents.contains(&file), "the file arrived intact");
+    // Sealed at rest: neither file lies in Bob's profile as it is.
+    for needle in [&image[..4096], &file[..512]] {
+        let found = files_containing(&pb, needle);
+        assert!(
+            found.is_empty(),
+            "plaintext of a received file in {found:?}"
+        );
+    }
+    // Every file Koine wrote in the profile is Bob's alone.
+    #[cfg(unix)]
+    {
+        let open = gk::not_private(&pb);
+        assert!(open.is_empty(), "readable by others: {open:?}");
+    }
 
     // Bob answers with a file while Alice is online in the same chat: she
     // sees him typing, then the message, and the receipt of hers.
@@ -103,13 +112,9 @@ fn two_profiles_exchange_text_image_and_file_through_the_reference_server() {
     });
     assert!(typing, "Bob's typing arrived before his message");
     let got = message.expect("message");
-    let mut paths = Vec::new();
-    local_paths(&got, &mut paths);
-    assert!(
-        paths
-            .iter()
-            .any(|p| std::fs::read(p).ok().as_deref() == Some(file.as_slice())),
-        "the file arrived intact: {paths:?}"
-    );
     tail_a.stop();
+    assert!(
+        saved_files(&pa, &got, dir.path()).contains(&file),
+        "the file arrived intact"
+    );
 }

@@ -59,6 +59,12 @@ pub enum Action {
     RemoveFile(usize),
     /// The engine refused a change.
     ChangeFailed(String),
+    /// Open a received file with the desktop's viewer.
+    OpenFile(MessageId, usize),
+    /// A received file could not be opened.
+    OpenFailed(String),
+    /// A preview was opened in memory (`None`: it could not be).
+    PreviewLoaded(MessageId, usize, Option<iced::widget::image::Handle>),
 }
 
 impl App {
@@ -185,6 +191,25 @@ impl App {
             }
             Action::ChangeFailed(reason) => {
                 self.error = Some(crate::fl!("change-failed", reason = reason));
+                Vec::new()
+            }
+            Action::OpenFile(id, index) => {
+                let on_disk = self
+                    .message(id)
+                    .and_then(|m| m.content.attachments.get(index))
+                    .is_some_and(crate::files::can_open);
+                if on_disk {
+                    vec![Effect::OpenAttachment(id, index)]
+                } else {
+                    Vec::new()
+                }
+            }
+            Action::OpenFailed(reason) => {
+                self.error = Some(crate::fl!("file-open-failed", reason = reason));
+                Vec::new()
+            }
+            Action::PreviewLoaded(id, index, handle) => {
+                self.preview_loaded((id, index), handle);
                 Vec::new()
             }
         }

@@ -135,6 +135,8 @@ pub struct App {
     /// Replying, correcting, the message whose actions are shown, and the
     /// files for the next message.
     pub compose: crate::actions::Compose,
+    /// Previews of the open chat's received images.
+    pub previews: crate::files::Previews,
     /// What plugins reported that the user should see.
     pub notices: crate::notices::Notices,
     /// The chat whose other side was told that the user is typing.
@@ -207,6 +209,7 @@ impl App {
             downgrade: None,
             sent_elsewhere: None,
             compose: crate::actions::Compose::default(),
+            previews: crate::files::Previews::default(),
             notices: crate::notices::Notices::default(),
             refresh: crate::refresh::ListRefresh::default(),
         }
@@ -370,8 +373,11 @@ impl App {
                 if Some(id) == self.selected {
                     self.older_remain = messages.len() as u32 >= PAGE;
                     self.loading_older = false;
+                    self.previews.clear();
+                    let mut effects = self.want_previews(&messages);
                     self.messages = messages;
-                    return self.refresh_route();
+                    effects.extend(self.refresh_route());
+                    return effects;
                 }
                 Vec::new()
             }
@@ -441,8 +447,13 @@ impl App {
             Message::CopyPromptDetail => self.copy_prompt_detail(),
             Message::ChatScrolled(scroll) => self.scrolled(scroll),
             Message::OlderLoaded(id, older) => {
+                let effects = if Some(id) == self.selected {
+                    self.want_previews(&older)
+                } else {
+                    Vec::new()
+                };
                 self.older_loaded(id, older);
-                Vec::new()
+                effects
             }
             Message::WindowFocus(focused) => {
                 self.focused = focused;

@@ -62,6 +62,7 @@ impl App {
                     self.notification_for(&message).into_iter().collect();
                 if Some(message.conversation) == self.selected {
                     if !self.messages.iter().any(|m| m.id == message.id) {
+                        effects.extend(self.want_previews([&message]));
                         self.messages.push(message);
                     }
                     effects.push(Effect::MarkRead(self.selected.unwrap_or(ConversationId(0))));
@@ -69,6 +70,11 @@ impl App {
                 effects
             }
             EngineEvent::MessageUpdated { message, .. } => {
+                let effects = if Some(message.conversation) == self.selected {
+                    self.want_previews([&message])
+                } else {
+                    Vec::new()
+                };
                 if let Some(m) = self.messages.iter_mut().find(|m| m.id == message.id) {
                     *m = message;
                 } else if Some(message.conversation) == self.selected
@@ -78,7 +84,7 @@ impl App {
                     // One's own message, first seen when the network took it.
                     self.messages.push(message);
                 }
-                Vec::new()
+                effects
             }
             EngineEvent::Notice { account, notice } => {
                 self.notice(account, notice);

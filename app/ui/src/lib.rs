@@ -26,6 +26,7 @@ pub mod composer_route;
 pub mod demo_script;
 mod events;
 pub mod faces;
+pub mod files;
 pub mod history;
 pub mod i18n;
 pub mod inspector;

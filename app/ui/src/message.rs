@@ -137,6 +137,11 @@ pub enum Effect {
     ReadFiles(Vec<std::path::PathBuf>),
     /// Open a web page in the user's browser.
     OpenUrl(String),
+    /// Open a received file with the desktop's viewer (from a private
+    /// temporary copy the engine makes).
+    OpenAttachment(koine_core::MessageId, usize),
+    /// Open a received image in memory for its preview.
+    LoadPreview(koine_core::MessageId, usize),
     /// Put text on the clipboard.
     Copy(String),
     /// Keep (or clear) a conversation's draft.

@@ -77,12 +77,12 @@ pub fn preview_path(a: &koine_api::Attachment) -> Option<&str> {
     }
 }
 
-fn files<'a>(m: &StoredMessage) -> Option<Element<'a, Message>> {
+fn files<'a>(app: &App, m: &StoredMessage) -> Option<Element<'a, Message>> {
     if m.content.attachments.is_empty() {
         return None;
     }
     let mut list = column![].spacing(2);
-    for a in &m.content.attachments {
+    for (i, a) in m.content.attachments.iter().enumerate() {
         let icon = if a.mime.starts_with("image/") {
             "🖼"
         } else {
@@ -95,10 +95,22 @@ fn files<'a>(m: &StoredMessage) -> Option<Element<'a, Message>> {
         if let AttachmentSource::Remote(_) = a.source {
             line = line.push(text(fl!("attachment-remote")).size(11));
         }
+        if crate::files::can_open(a) {
+            line = line.push(
+                button(text(fl!("file-open")).size(11))
+                    .style(button::text)
+                    .padding([0, 4])
+                    .on_press(Message::Act(Action::OpenFile(m.id, i))),
+            );
+        }
         list = list.push(line);
-        if let Some(path) = preview_path(a) {
+        let preview = match preview_path(a) {
+            Some(path) => Some(image::Handle::from_path(path)),
+            None => app.previews.get((m.id, i)).cloned(),
+        };
+        if let Some(handle) = preview {
             list = list.push(
-                image(image::Handle::from_path(path))
+                image(handle)
                     .height(PREVIEW_HEIGHT)
                     .content_fit(ContentFit::ScaleDown),
             );
@@ -190,7 +202,7 @@ pub fn view<'a>(app: &App, m: &'a StoredMessage, highlighted: bool) -> Element<'
     } else if !m.content.text.is_empty() {
         bubble = bubble.push(text(m.content.text.clone()).size(14));
     }
-    if let Some(f) = files(m).filter(|_| !m.deleted) {
+    if let Some(f) = files(app, m).filter(|_| !m.deleted) {
         bubble = bubble.push(f);
     }
     if !m.reactions.is_empty() {

@@ -206,6 +206,8 @@ pub async fn run(engine: Engine, effect: Effect) -> Message {
         | Effect::MarkRead(_)
         | Effect::Notify { .. }
         | Effect::OpenUrl(_)
+        | Effect::OpenAttachment(..)
+        | Effect::LoadPreview(..)
         | Effect::PickFiles
         | Effect::ReadFiles(_)
         | Effect::Retry(_)

@@ -141,6 +141,25 @@ pub(crate) async fn run(engine: Engine, effect: Effect) -> Message {
             actions_io::open_url(url).await;
             Message::Done
         }
+        Effect::OpenAttachment(message, index) => {
+            match engine.open_attachment(message, index).await {
+                Ok(path) => {
+                    actions_io::open_url(path.to_string_lossy().into_owned()).await;
+                    Message::Done
+                }
+                Err(e) => Message::Act(actions::Action::OpenFailed(e.to_string())),
+            }
+        }
+        Effect::LoadPreview(message, index) => {
+            let handle = match engine.attachment_content(message, index).await {
+                Ok(bytes) => Some(iced::widget::image::Handle::from_bytes(bytes.to_vec())),
+                Err(error) => {
+                    tracing::warn!(%error, "no preview");
+                    None
+                }
+            };
+            Message::Act(actions::Action::PreviewLoaded(message, index, handle))
+        }
         Effect::LaunchDemo => {
             actions_io::launch_demo();
             Message::Done

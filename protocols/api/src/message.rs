@@ -64,6 +64,11 @@ pub enum AttachmentSource {
     LocalPath(String),
     /// A network locator the plugin understands (URL, `mxc://`, `aesgcm://`).
     Remote(String),
+    /// A file received from the network and kept on this machine sealed
+    /// with its account's file key (the `koine-vault` crate): the path of
+    /// the sealed file, inside the account's data directory. Only the
+    /// engine opens it, for the window to preview or open.
+    Sealed(String),
 }
 
 /// Delivery state of a message, in the order it normally advances.

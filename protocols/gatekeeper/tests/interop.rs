@@ -213,10 +213,12 @@ async fn media_round(
     );
     assert_eq!(m.content.attachments.len(), 2);
     for (att, want) in m.content.attachments.iter().zip([image, file]) {
-        let AttachmentSource::LocalPath(p) = &att.source else {
-            anyhow::bail!("attachment not downloaded: {att:?}");
+        assert_eq!(&to.opened(att)?, want);
+        let AttachmentSource::Sealed(p) = &att.source else {
+            anyhow::bail!("attachment not sealed: {att:?}");
         };
-        assert_eq!(&std::fs::read(p)?, want);
+        let raw = std::fs::read(p)?;
+        assert!(!contains(&raw, want), "the file is not sealed at rest");
     }
     assert_eq!(m.content.attachments[0].mime, "image/png");
     // Delivery receipt comes back by itself; typing and read on request.
@@ -619,6 +621,7 @@ async fn a_message_the_engine_never_stored_comes_again() -> anyhow::Result<()> {
         commands,
         events,
         task,
+        ..
     } = b;
     drop(events);
     a.send(text(BOB, "two", "r2")).await?;

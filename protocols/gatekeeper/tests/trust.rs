@@ -373,10 +373,10 @@ fn with_files(to: &str, id: &str, text: &str, files: Vec<Attachment>) -> Command
     }
 }
 
-fn local_path(a: &Attachment) -> anyhow::Result<String> {
+fn sealed_path(a: &Attachment) -> anyhow::Result<String> {
     match &a.source {
-        AttachmentSource::LocalPath(p) => Ok(p.clone()),
-        other => anyhow::bail!("not downloaded: {other:?}"),
+        AttachmentSource::Sealed(p) => Ok(p.clone()),
+        other => anyhow::bail!("not downloaded and sealed: {other:?}"),
     }
 }
 
@@ -415,11 +415,11 @@ async fn files_of_two_senders_with_one_message_id_are_kept_apart() -> anyhow::Re
         .await?
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mc = received(&mut b, "from carol").await?;
-    let pa = local_path(&ma.content.attachments[0])?;
-    let pc = local_path(&mc.content.attachments[0])?;
+    let pa = sealed_path(&ma.content.attachments[0])?;
+    let pc = sealed_path(&mc.content.attachments[0])?;
     assert_ne!(pa, pc);
-    assert_eq!(std::fs::read_to_string(&pa)?, "alice's words");
-    assert_eq!(std::fs::read_to_string(&pc)?, "carol's words");
+    assert_eq!(b.opened(&ma.content.attachments[0])?, b"alice's words");
+    assert_eq!(b.opened(&mc.content.attachments[0])?, b"carol's words");
     Ok(())
 }
 

@@ -8,15 +8,15 @@
 //! engine stored the finished message; a session that ends mid-download
 //! resumes the download on the next start.
 //!
-//! Files are streamed to disk, never held whole in memory: plain media are
+//! A file is downloaded into memory (at most [`MAX_DOWNLOAD`] bytes,
+//! announced or actual; a larger one is not kept: the message keeps its
+//! remote reference and a [`Notice::AttachmentTooLarge`] tells the user),
 //! hashed on the way; encrypted media (the key and the ciphertext's hash
 //! travel in the locator, see [`crate::timeline::message_content`]) are
-//! written encrypted first, then decrypted into place once the ciphertext's
-//! hash checked out. A file larger than [`MAX_DOWNLOAD`] (announced or
-//! actual) is not kept: the message keeps its remote reference and a
-//! [`Notice::AttachmentTooLarge`] tells the user. Each finished file lands in
-//! `media/<sha256>/<name>` and the attachment becomes an
-//! [`AttachmentSource::LocalPath`] with its exact size and SHA-256.
+//! decrypted there once the ciphertext's hash checked out. The plaintext
+//! never touches the disk: it is sealed with the account's file key
+//! (`koine-vault`) into `media/<sha256>.sealed`, and the attachment becomes
+//! an [`AttachmentSource::Sealed`] with its exact size and SHA-256.
 
 use crate::error::MatrixError;
 use koine_api::{
@@ -26,11 +26,11 @@ use matrix_sdk::Client;
 use matrix_sdk::ruma::OwnedMxcUri;
 use matrix_sdk::ruma::events::room::{EncryptedFile, MediaSource};
 use sha2::{Digest, Sha256};
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use tokio::io::AsyncWriteExt;
 use tokio::task::JoinSet;
+use zeroize::Zeroizing;
 
 /// Largest file downloaded (Synapse's default upload limit).
 pub(crate) const MAX_DOWNLOAD: u64 = 50 * 1024 * 1024;
@@ -47,6 +47,7 @@ pub(crate) struct Downloads {
     client: Client,
     events: EventSink,
     dir: PathBuf,
+    vault: koine_vault::Vault,
     max: u64,
     /// Serialises the read-modify-write of the pending list.
     pending: Arc<tokio::sync::Mutex<()>>,
@@ -61,11 +62,17 @@ enum FetchError {
 }
 
 impl Downloads {
-    pub(crate) fn new(client: Client, events: EventSink, data_dir: &Path) -> Self {
+    pub(crate) fn new(
+        client: Client,
+        events: EventSink,
+        data_dir: &Path,
+        vault: koine_vault::Vault,
+    ) -> Self {
         Self {
             client,
             events,
             dir: data_dir.join("media"),
+            vault,
             max: MAX_DOWNLOAD,
             pending: Arc::default(),
             tasks: Arc::default(),
@@ -191,7 +198,8 @@ impl Downloads {
         Ok(())
     }
 
-    /// Downloads one file and points the attachment at it.
+    /// Downloads one file, seals it in the account's folder and points
+    /// the attachment at it.
     async fn fetch(
         &self,
         attachment: &mut Attachment,
@@ -204,54 +212,35 @@ impl Downloads {
             MediaSource::Plain(uri) => uri,
             MediaSource::Encrypted(file) => &file.url,
         };
-        tokio::fs::create_dir_all(&self.dir)
+        let (bytes, plain_hash) = self.download(uri, attachment.size).await?;
+        let (plain, (size, sha256)) = match source {
+            MediaSource::Plain(_) => {
+                let size = bytes.len() as u64;
+                (bytes, (size, plain_hash))
+            }
+            MediaSource::Encrypted(file) => decrypt(bytes, (**file).clone()).await?,
+        };
+        // Named by content, so that a file received twice is sealed once.
+        let target = self
+            .dir
+            .join(format!("{sha256}{}", koine_vault::SEALED_SUFFIX));
+        self.vault
+            .write_async(target.clone(), plain.to_vec())
             .await
             .map_err(|e| FetchError::Failed(e.to_string()))?;
-        let part = self
-            .dir
-            .join(format!(".part-{}", uuid::Uuid::new_v4().simple()));
-        let result = self.stream_to(uri, &part, attachment.size).await;
-        let result = match (result, source) {
-            (Ok(plain_hash), MediaSource::Plain(_)) => Ok((part.clone(), plain_hash)),
-            (Ok(_), MediaSource::Encrypted(file)) => {
-                let decrypted = decrypt(&part, (**file).clone()).await;
-                let _ = tokio::fs::remove_file(&part).await;
-                decrypted
-            }
-            (Err(e), _) => Err(e),
-        };
-        let (file, (size, sha256)) = match result {
-            Ok(ok) => ok,
-            Err(e) => {
-                let _ = tokio::fs::remove_file(&part).await;
-                return Err(e);
-            }
-        };
-        let folder = self.dir.join(&sha256);
-        let target = folder.join(safe_name(&attachment.name));
-        let placed = async {
-            tokio::fs::create_dir_all(&folder).await?;
-            tokio::fs::rename(&file, &target).await
-        }
-        .await;
-        if let Err(e) = placed {
-            let _ = tokio::fs::remove_file(&file).await;
-            return Err(FetchError::Failed(e.to_string()));
-        }
         attachment.size = size;
         attachment.sha256 = Some(sha256);
-        attachment.source = AttachmentSource::LocalPath(target.to_string_lossy().into_owned());
+        attachment.source = AttachmentSource::Sealed(target.to_string_lossy().into_owned());
         Ok(())
     }
 
-    /// Streams the content at `uri` into `path`, within the size cap;
-    /// returns the size and SHA-256 of what was written.
-    async fn stream_to(
+    /// Downloads the content at `uri` into memory, within the size cap;
+    /// returns it with its SHA-256.
+    async fn download(
         &self,
         uri: &OwnedMxcUri,
-        path: &Path,
         announced: u64,
-    ) -> Result<(u64, String), FetchError> {
+    ) -> Result<(Zeroizing<Vec<u8>>, String), FetchError> {
         let failed = |e: &dyn std::fmt::Display| FetchError::Failed(e.to_string());
         let (server, media_id) = download_path(uri)?;
         let token = self
@@ -292,29 +281,29 @@ impl Downloads {
         if total.is_some_and(|n| n > self.max) {
             return Err(FetchError::TooLarge);
         }
-        let mut file = tokio::fs::File::create(path)
-            .await
-            .map_err(|e| failed(&e))?;
+        // Never more than the cap, whatever the server announced.
+        let capacity = total.unwrap_or(0).min(self.max);
+        let mut bytes = Zeroizing::new(Vec::with_capacity(
+            usize::try_from(capacity).unwrap_or_default(),
+        ));
         let mut hash = Sha256::new();
-        let mut done = 0u64;
         let mut reported = 0u64;
         while let Some(chunk) = response.chunk().await.map_err(|e| failed(&e))? {
-            done = done.saturating_add(chunk.len() as u64);
+            let done = (bytes.len() as u64).saturating_add(chunk.len() as u64);
             if done > self.max {
                 return Err(FetchError::TooLarge);
             }
             hash.update(&chunk);
-            file.write_all(&chunk).await.map_err(|e| failed(&e))?;
+            bytes.extend_from_slice(&chunk);
             if done.saturating_sub(reported) >= PROGRESS_STEP {
                 reported = done;
                 self.progress(done, total).await;
             }
         }
-        file.flush().await.map_err(|e| failed(&e))?;
         if reported > 0 {
-            self.progress(done, total).await;
+            self.progress(bytes.len() as u64, total).await;
         }
-        Ok((done, hex::encode(hash.finalize())))
+        Ok((bytes, hex::encode(hash.finalize())))
     }
 
     async fn progress(&self, done: u64, total: Option<u64>) {
@@ -329,43 +318,29 @@ impl Downloads {
     }
 }
 
-/// Decrypts the downloaded ciphertext at `part` into a new file next to it;
-/// returns that file with the plaintext's size and SHA-256. Fails when the
-/// ciphertext's hash does not match the one the sender announced.
-async fn decrypt(part: &Path, file: EncryptedFile) -> Result<(PathBuf, (u64, String)), FetchError> {
-    let part = part.to_path_buf();
-    let plain = part.with_extension("plain");
-    let out = plain.clone();
-    let result = tokio::task::spawn_blocking(move || -> std::io::Result<(u64, String)> {
-        let mut input = std::io::BufReader::new(std::fs::File::open(&part)?);
+/// A file's plaintext, with its size and SHA-256.
+type Opened = (Zeroizing<Vec<u8>>, (u64, String));
+
+/// Decrypts the downloaded ciphertext in memory; returns the plaintext
+/// with its size and SHA-256. Fails when the ciphertext's hash does not
+/// match the one the sender announced.
+async fn decrypt(
+    ciphertext: Zeroizing<Vec<u8>>,
+    file: EncryptedFile,
+) -> Result<Opened, FetchError> {
+    let result = tokio::task::spawn_blocking(move || -> std::io::Result<Opened> {
+        let mut input = std::io::Cursor::new(ciphertext.as_slice());
         let mut reader = matrix_sdk_crypto::AttachmentDecryptor::new(&mut input, file.into())
             .map_err(std::io::Error::other)?;
-        let mut output = std::io::BufWriter::new(std::fs::File::create(&out)?);
-        let mut hash = Sha256::new();
-        let mut size = 0u64;
-        let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            let n = reader.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            let chunk = buf.get(..n).unwrap_or_default();
-            hash.update(chunk);
-            output.write_all(chunk)?;
-            size = size.saturating_add(n as u64);
-        }
-        output.flush()?;
-        Ok((size, hex::encode(hash.finalize())))
+        let mut plain = Zeroizing::new(Vec::with_capacity(ciphertext.len()));
+        reader.read_to_end(&mut plain)?;
+        let sha256 = hex::encode(Sha256::digest(plain.as_slice()));
+        let size = plain.len() as u64;
+        Ok((plain, (size, sha256)))
     })
     .await
     .map_err(|e| FetchError::Failed(e.to_string()))?;
-    match result {
-        Ok(r) => Ok((plain, r)),
-        Err(e) => {
-            let _ = std::fs::remove_file(&plain);
-            Err(FetchError::Failed(format!("decryption: {e}")))
-        }
-    }
+    result.map_err(|e| FetchError::Failed(format!("decryption: {e}")))
 }
 
 /// The server name and media id of the content at `uri`, for the download URL.

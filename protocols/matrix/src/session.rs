@@ -111,6 +111,7 @@ pub(crate) async fn run(mut cx: SessionContext) -> Result<(), SessionError> {
     let _device_lock = account::lock_device(&client).await?;
     let link = transport::link_security(&client.homeserver()).await?;
     let (internal_tx, mut internal_rx) = mpsc::channel(8);
+    let vault = koine_vault::Vault::open_async(cx.secrets.clone()).await?;
     let mut session = Session {
         client: client.clone(),
         events: cx.events.clone(),
@@ -125,7 +126,7 @@ pub(crate) async fn run(mut cx: SessionContext) -> Result<(), SessionError> {
         names: HashMap::new(),
         prompts: Default::default(),
         internal: internal_tx,
-        downloads: Downloads::new(client.clone(), cx.events.clone(), &cx.data_dir),
+        downloads: Downloads::new(client.clone(), cx.events.clone(), &cx.data_dir, vault),
     };
     // Downloads an earlier session left unfinished go first, before the
     // first sync holds new ones back.

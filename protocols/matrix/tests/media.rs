@@ -30,19 +30,34 @@ async fn with_file(s: &mut RunningSession, name: &str) -> anyhow::Result<Message
     .await
 }
 
-/// Checks that the attachment is a local file holding exactly `bytes`, inside
-/// the session's data dir.
+/// Checks that the attachment is a sealed file inside the session's data
+/// dir, holding exactly `bytes` once opened with the account's file key and
+/// none of them in plaintext on disk.
 fn assert_stored(a: &Attachment, bytes: &[u8], data_dir: &std::path::Path) {
-    let AttachmentSource::LocalPath(path) = &a.source else {
-        panic!("{} was not downloaded: {:?}", a.name, a.source)
+    let AttachmentSource::Sealed(path) = &a.source else {
+        panic!("{} was not downloaded and sealed: {:?}", a.name, a.source)
     };
     let path = std::path::Path::new(path);
     assert!(
         path.starts_with(data_dir),
         "{path:?} is outside the data dir"
     );
-    let stored = std::fs::read(path).expect("the stored file");
-    assert!(stored == bytes, "{} differs from what was sent", a.name);
+    let raw = std::fs::read(path).expect("the sealed file");
+    let probe = bytes.get(..bytes.len().min(64)).unwrap_or_default();
+    assert!(
+        !raw.windows(probe.len()).any(|w| w == probe),
+        "{} lies in plaintext on disk",
+        a.name
+    );
+    let vault = koine_vault::Vault::existing(&support::keyring_scope(data_dir))
+        .expect("the keyring")
+        .expect("the account's file key");
+    let stored = vault.read(path).expect("opens").expect("exists");
+    assert!(
+        stored.as_slice() == bytes,
+        "{} differs from what was sent",
+        a.name
+    );
     assert_eq!(a.size, bytes.len() as u64);
     assert_eq!(
         a.sha256.as_deref(),

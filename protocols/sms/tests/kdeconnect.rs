@@ -30,6 +30,27 @@ fn start(account: &TestAccount, dir: &std::path::Path) -> RunningSession {
     RunningSession::start(&plugin(), account, dir, TIMEOUT).expect("session")
 }
 
+/// The content of a received file, which the session sealed in `dir`
+/// under the account's file key; checks that it is not there in plaintext.
+fn opened(a: &koine_api::Attachment, dir: &std::path::Path) -> Vec<u8> {
+    let AttachmentSource::Sealed(path) = &a.source else {
+        panic!("not fetched and sealed: {a:?}")
+    };
+    let path = std::path::Path::new(path);
+    assert!(path.starts_with(dir), "{path:?} outside {dir:?}");
+    let secrets = koine_keyring::KeyringSecrets::scoped(koine_conformance::keyring_scope(dir));
+    let vault = koine_vault::Vault::existing(&secrets)
+        .expect("keyring")
+        .expect("the account's file key");
+    let plain = vault.read(path).expect("opens").expect("exists").to_vec();
+    let raw = std::fs::read(path).expect("sealed file");
+    assert!(
+        plain.is_empty() || !raw.windows(plain.len()).any(|w| w == plain.as_slice()),
+        "{path:?} holds the plaintext"
+    );
+    plain
+}
+
 fn unpaired(rig: &KdeRig) -> TestAccount {
     TestAccount {
         settings: rig.unpaired_settings(),
@@ -501,10 +522,7 @@ async fn mms_history_dual_sim_and_national_numbers() {
     assert_eq!(m.direction, Direction::Incoming);
     let a = &m.content.attachments[0];
     assert_eq!(a.mime, "image/png");
-    let AttachmentSource::LocalPath(path) = &a.source else {
-        panic!("not fetched: {a:?}")
-    };
-    assert_eq!(std::fs::read(path).expect("file"), png);
+    assert_eq!(opened(a, &dir), png);
     assert_eq!(a.size, png.len() as u64);
 
     // Sending an MMS and a dual-SIM subscription.
@@ -910,12 +928,7 @@ async fn an_mms_part_named_dot_dot_is_stored_safely() {
         })
         .await
         .expect("the session survived the part name");
-    let AttachmentSource::LocalPath(path) = &mms.content.attachments[0].source else {
-        panic!("not fetched: {mms:?}")
-    };
-    let path = std::path::Path::new(path);
-    assert!(path.is_file(), "{path:?}");
-    assert_eq!(std::fs::read(path).expect("file"), b"payload");
+    assert_eq!(opened(&mms.content.attachments[0], &dir), b"payload");
     // The part is fetched off the session loop: the next message may come
     // before the MMS.
     s.wait_for_seen("the next message", |e| match e {

@@ -78,6 +78,15 @@ pub enum VaultError {
     TooLarge(String),
 }
 
+impl From<VaultError> for koine_api::SessionError {
+    fn from(e: VaultError) -> Self {
+        match e {
+            VaultError::Key(e) => Self::Secret(e),
+            other => Self::Storage(other.to_string()),
+        }
+    }
+}
+
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> VaultError + '_ {
     move |source| VaultError::Io {
         path: path.display().to_string(),

@@ -38,6 +38,9 @@ pub enum XmppError {
     /// Local state could not be read or written.
     #[error("storage: {0}")]
     Storage(String),
+    /// The account's file key, or a sealed file, failed.
+    #[error(transparent)]
+    Vault(#[from] koine_vault::VaultError),
     /// The engine went away.
     #[error("the engine stopped")]
     EngineGone,
@@ -96,6 +99,7 @@ impl From<XmppError> for SessionError {
                 detail: p,
             }),
             XmppError::Storage(s) => SessionError::Storage(s),
+            XmppError::Vault(v) => v.into(),
         }
     }
 }

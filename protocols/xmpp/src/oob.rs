@@ -112,7 +112,7 @@ pub fn remote_urls(attachments: &[Attachment]) -> Vec<(String, Option<TlsVersion
         .iter()
         .filter_map(|a| match &a.source {
             AttachmentSource::Remote(u) => Some((u.clone(), None)),
-            AttachmentSource::LocalPath(_) => None,
+            AttachmentSource::LocalPath(_) | AttachmentSource::Sealed(_) => None,
         })
         .collect()
 }

@@ -69,6 +69,8 @@ pub(crate) struct Session {
     pub(crate) routes: Routes,
     pub(crate) sm: Option<SmState>,
     pub(crate) data_dir: PathBuf,
+    /// Seals the state files that hold message text.
+    pub(crate) vault: koine_vault::Vault,
     pub(crate) events: Handoff,
     /// We answered the server's `<r/>` with less than we had received: send
     /// `<a/>` again as the engine catches up.
@@ -253,7 +255,8 @@ impl Session {
             tls,
             pinned,
         } = authed;
-        let saved: SmState = store::load(&cx.data_dir, SmState::FILE);
+        let vault = koine_vault::Vault::open_async(cx.secrets.clone()).await?;
+        let saved: SmState = store::load_sealed(&vault, &cx.data_dir, SmState::FILE);
         let sm_offered = features.stream_management.is_some();
         let own = cfg.jid.to_string();
         let mut resumed = None;
@@ -270,7 +273,7 @@ impl Session {
                     // unacknowledged stanzas stay to be sent on it.
                     let mut fresh = saved;
                     fresh.id = None;
-                    let _ = store::save(&cx.data_dir, SmState::FILE, &fresh);
+                    let _ = store::save_sealed(&vault, &cx.data_dir, SmState::FILE, &fresh);
                     return Err(e);
                 }
             };
@@ -308,6 +311,7 @@ impl Session {
             own,
             sm,
             data_dir: cx.data_dir.clone(),
+            vault,
             events: Handoff::new(cx.events.clone()),
             ack_owed: false,
             iqs: HashMap::new(),
@@ -445,7 +449,7 @@ impl Session {
 
     pub(crate) fn persist_sm(&mut self) {
         if let Some(sm) = &self.sm
-            && let Err(e) = store::save(&self.data_dir, SmState::FILE, sm)
+            && let Err(e) = store::save_sealed(&self.vault, &self.data_dir, SmState::FILE, sm)
         {
             tracing::warn!(error = %e, "could not save stream-management state");
         }

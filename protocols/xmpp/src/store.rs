@@ -2,7 +2,10 @@
 //! pinned certificates, acknowledged local ids and the last archive id seen.
 //!
 //! Writes go to a temporary file that is renamed over the old one, so a crash
-//! leaves either the old or the new state, never half of one.
+//! leaves either the old or the new state, never half of one. A file that
+//! holds message text (the stream-management queue keeps the stanzas the
+//! server has not acknowledged) is sealed with the account's file key
+//! ([`load_sealed`], [`save_sealed`]).
 
 use crate::error::XmppError;
 use serde::Serialize;
@@ -43,6 +46,42 @@ pub fn save<T: Serialize>(dir: &Path, name: &str, value: &T) -> Result<(), XmppE
     Ok(())
 }
 
+/// Like [`load`], for a file sealed with the account's file key. A
+/// plaintext file left by an older version is read, and sealed in place.
+pub fn load_sealed<T: DeserializeOwned + Default>(
+    vault: &koine_vault::Vault,
+    dir: &Path,
+    name: &str,
+) -> T {
+    let path = dir.join(name);
+    match vault.read_or_seal(&path) {
+        Ok(Some(bytes)) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+            tracing::warn!(file = %path.display(), error = %e, "ignoring unreadable state file");
+            T::default()
+        }),
+        Ok(None) => T::default(),
+        Err(e) => {
+            tracing::warn!(file = %path.display(), error = %e, "ignoring unreadable state file");
+            T::default()
+        }
+    }
+}
+
+/// Like [`save`], sealed with the account's file key (atomic and durable
+/// the same way).
+pub fn save_sealed<T: Serialize>(
+    vault: &koine_vault::Vault,
+    dir: &Path,
+    name: &str,
+    value: &T,
+) -> Result<(), XmppError> {
+    let bytes = zeroize::Zeroizing::new(
+        serde_json::to_vec(value).map_err(|e| XmppError::Storage(e.to_string()))?,
+    );
+    vault.write(&dir.join(name), &bytes)?;
+    Ok(())
+}
+
 /// Certificates the user pinned, per host.
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Pins {
@@ -67,6 +106,37 @@ impl Pins {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn state_with_message_text_is_sealed_and_an_old_plaintext_file_gets_sealed() {
+        use crate::sm::SmState;
+        let dir = tempfile::tempdir().expect("tmp");
+        let vault = koine_vault::Vault::with_key(&[9; 32]);
+        let mut sm = SmState::default();
+        sm.record_sent(
+            "<message><body>the safe is behind the painting</body></message>".into(),
+            None,
+            None,
+        );
+        let canary = b"behind the painting";
+        let has_canary = |path: &Path| {
+            std::fs::read(path)
+                .expect("raw")
+                .windows(canary.len())
+                .any(|w| w == canary)
+        };
+        save_sealed(&vault, dir.path(), SmState::FILE, &sm).expect("save");
+        let path = dir.path().join(SmState::FILE);
+        assert!(!has_canary(&path), "the queued stanza is sealed");
+        let back: SmState = load_sealed(&vault, dir.path(), SmState::FILE);
+        assert_eq!(back, sm);
+        // A file written by a version that did not seal it.
+        save(dir.path(), SmState::FILE, &sm).expect("plaintext");
+        assert!(has_canary(&path));
+        let back: SmState = load_sealed(&vault, dir.path(), SmState::FILE);
+        assert_eq!(back, sm);
+        assert!(!has_canary(&path), "sealed in place when read");
+    }
 
     #[test]
     fn round_trips_and_tolerates_garbage() {

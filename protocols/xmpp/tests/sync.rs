@@ -174,10 +174,24 @@ async fn archive_pages_oldest_first_without_duplicates() {
     b.stop().await.expect("stop");
 }
 
+/// The file key of the session `client::start` runs on `dir`.
+fn vault_of(dir: &std::path::Path) -> koine_vault::Vault {
+    let secrets = koine_keyring::KeyringSecrets::scoped(format!("xmpp-{}", dir.display()));
+    koine_vault::Vault::existing(&secrets)
+        .expect("keyring")
+        .expect("the account's file key")
+}
+
+/// The stream-management state, opened from its sealed file.
+fn sm_state(dir: &std::path::Path) -> Option<serde_json::Value> {
+    let bytes = vault_of(dir)
+        .read(&dir.join("stream-management.json"))
+        .ok()??;
+    serde_json::from_slice(&bytes).ok()
+}
+
 fn sm_id(dir: &std::path::Path) -> Option<String> {
-    let text = std::fs::read_to_string(dir.join("stream-management.json")).ok()?;
-    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    v.get("id")?.as_str().map(str::to_owned)
+    sm_state(dir)?.get("id")?.as_str().map(str::to_owned)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -403,10 +417,11 @@ async fn a_stream_the_server_forgot_starts_afresh() {
     a.stop().await.expect("stop");
 
     let path = adir.join("stream-management.json");
-    let text = std::fs::read_to_string(&path).expect("saved state");
-    let mut v: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let mut v = sm_state(&adir).expect("saved state");
     v["id"] = serde_json::Value::from("a-stream-the-server-never-had");
-    std::fs::write(&path, v.to_string()).expect("rewrite");
+    vault_of(&adir)
+        .write(&path, v.to_string().as_bytes())
+        .expect("rewrite");
 
     let mut a = client::start(sa, pa, adir.clone());
     a.online().await;

@@ -5,6 +5,7 @@ mod changes;
 mod consent;
 mod events;
 mod export;
+mod files;
 mod owner;
 mod people;
 mod people_vcard;
@@ -181,6 +182,13 @@ pub enum EngineError {
     /// An address book file could not be read.
     #[error(transparent)]
     Vcard(#[from] crate::vcard::VcardError),
+    /// The message has no file at that place.
+    #[error("message {} has no file {}", .0.0, .1)]
+    NoFile(MessageId, usize),
+    /// A received file could not be opened (not downloaded, damaged, its
+    /// key missing).
+    #[error("the file cannot be opened: {0}")]
+    FileUnreadable(String),
 }
 
 struct Inner {
@@ -256,7 +264,7 @@ impl Engine {
         // when people were listed.
         store.adopt_unassigned()?;
         let (events, _) = broadcast::channel(4096);
-        Ok(Self {
+        let engine = Self {
             inner: Arc::new(Inner {
                 profile,
                 store: Mutex::new(store),
@@ -269,7 +277,10 @@ impl Engine {
                 prompts: Mutex::new(Vec::new()),
                 read_markers: Mutex::new(HashMap::new()),
             }),
-        })
+        };
+        // Files a crashed run opened for the desktop.
+        engine.remove_opened_files();
+        Ok(engine)
     }
 
     /// The profile in use.
@@ -525,6 +536,7 @@ impl Engine {
         for id in ids {
             self.stop(&id).await;
         }
+        self.remove_opened_files();
     }
 
     /// Sends a message. It is committed to the store and the outbox before

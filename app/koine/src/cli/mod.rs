@@ -1,6 +1,7 @@
 //! Command-line interface.
 
 mod account;
+mod files;
 mod people;
 mod prompts;
 mod query;
@@ -50,8 +51,10 @@ enum Command {
     Search(query::SearchArgs),
     /// List conversations across all accounts.
     Conversations(query::ListArgs),
-    /// Export one conversation or all, as JSON.
+    /// Export one conversation or all, as JSON (plaintext: keep it safe).
     Export(query::ExportArgs),
+    /// Save a received file, kept sealed on this computer, to a new file.
+    Attachment(files::AttachmentArgs),
     /// People across networks: list, merge, split, undo, vCard, send by route.
     #[command(subcommand)]
     People(people::PeopleCommand),
@@ -172,6 +175,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Command::Search(a) => query::search(&engine, a)?,
             Command::Conversations(a) => query::conversations(&engine, a)?,
             Command::Export(a) => query::export(&engine, a)?,
+            Command::Attachment(a) => files::save(&engine, a).await?,
             Command::People(c) => people::run(&engine, c).await?,
             Command::Prompts(c) => prompts::run(&engine, c).await?,
             Command::Requests(c) => requests::run(&engine, c).await?,

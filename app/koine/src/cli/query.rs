@@ -80,10 +80,15 @@ pub fn conversations(engine: &Engine, args: ListArgs) -> anyhow::Result<ExitCode
 
 pub fn export(engine: &Engine, args: ExportArgs) -> anyhow::Result<ExitCode> {
     let export = engine.export(args.conversation.map(ConversationId))?;
+    // The history is encrypted in the profile; an export is not.
+    eprintln!(
+        "koine: the export holds your messages in plaintext: keep it somewhere safe, \
+         and delete it when you no longer need it"
+    );
     match args.out {
         Some(path) => {
-            let file = std::fs::File::create(&path)
-                .with_context(|| format!("creating {}", path.display()))?;
+            let file =
+                private_file(&path).with_context(|| format!("creating {}", path.display()))?;
             serde_json::to_writer_pretty(std::io::BufWriter::new(file), &export)?;
         }
         None => {
@@ -93,4 +98,21 @@ pub fn export(engine: &Engine, args: ExportArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Creates or truncates `path`, readable and writable by the user only.
+fn private_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        let file = options.open(path)?;
+        // An existing file keeps its mode on open: narrow it.
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        Ok(file)
+    }
+    #[cfg(not(unix))]
+    options.open(path)
 }

@@ -92,19 +92,88 @@ pub fn contains_text(v: &serde_json::Value, needle: &str) -> bool {
     }
 }
 
-pub fn local_paths(v: &serde_json::Value, out: &mut Vec<String>) {
-    match v {
-        serde_json::Value::Object(o) => {
-            if o.get("kind").and_then(|k| k.as_str()) == Some("local_path")
-                && let Some(p) = o.get("value").and_then(|p| p.as_str())
-            {
-                out.push(p.to_owned());
-            }
-            o.values().for_each(|x| local_paths(x, out));
+/// The files of the message in a `message_stored` line, as `koine
+/// attachment` saves them from their sealed copies in `profile`; checks
+/// that each was sealed (no received file lies in the profile as it is).
+pub fn saved_files(profile: &Path, v: &serde_json::Value, out_dir: &Path) -> Vec<Vec<u8>> {
+    let m = &v["message"];
+    let id = m["id"].as_i64().expect("a message id");
+    let attachments = m["content"]["attachments"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let mut files = Vec::new();
+    for (i, a) in attachments.iter().enumerate() {
+        assert_eq!(
+            a["source"]["kind"], "sealed",
+            "received files are sealed: {a}"
+        );
+        let out = out_dir.join(format!("saved-{id}-{i}"));
+        let done = koine(
+            profile,
+            &[
+                "attachment",
+                &id.to_string(),
+                out.to_str().expect("path"),
+                "--index",
+                &i.to_string(),
+            ],
+            None,
+        );
+        assert!(
+            done.status.success(),
+            "koine attachment: {}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&out).expect("saved").permissions().mode();
+            assert_eq!(mode & 0o077, 0, "a saved file is the user's alone");
         }
-        serde_json::Value::Array(a) => a.iter().for_each(|x| local_paths(x, out)),
-        _ => {}
+        files.push(std::fs::read(&out).expect("saved file"));
     }
+    files
+}
+
+/// Every file or folder under `dir` (itself included) that another user
+/// could read or enter.
+#[cfg(unix)]
+pub fn not_private(dir: &Path) -> Vec<(std::path::PathBuf, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut found = Vec::new();
+    let Ok(meta) = std::fs::symlink_metadata(dir) else {
+        return found;
+    };
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        found.push((dir.to_path_buf(), mode));
+    }
+    if meta.is_dir() {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            found.extend(not_private(&entry.path()));
+        }
+    }
+    found
+}
+
+/// Every file under `dir` whose bytes contain `needle`.
+pub fn files_containing(dir: &Path, needle: &[u8]) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_containing(&path, needle));
+        } else if std::fs::read(&path)
+            .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+        {
+            found.push(path);
+        }
+    }
+    found
 }
 
 pub fn start_server(

@@ -47,10 +47,8 @@ struct Session {
     /// Prompts raised: id → (peer, what confirming means).
     prompts: HashMap<String, (Peer, PromptKind)>,
     safety: HashMap<Peer, String>,
-}
-
-fn storage(e: impl std::fmt::Display) -> SessionError {
-    SessionError::Storage(e.to_string())
+    /// Seals received files at rest.
+    vault: koine_vault::Vault,
 }
 
 /// The wire id for a local id: the local id itself when it fits the id
@@ -279,6 +277,7 @@ pub async fn run(cfg: Config, mut cx: SessionContext) -> Result<(), SessionError
         )
     })
     .await?;
+    let vault = koine_vault::Vault::open_async(cx.secrets.clone()).await?;
     let mut s = Session {
         cfg,
         cx,
@@ -291,6 +290,7 @@ pub async fn run(cfg: Config, mut cx: SessionContext) -> Result<(), SessionError
         pending: HashMap::new(),
         prompts: HashMap::new(),
         safety: HashMap::new(),
+        vault,
     };
     s.publish_keys(prekeys).await?;
     let link_hop = s.facts(Trust::Unverified, None).text().hops.remove(0);
@@ -1168,14 +1168,15 @@ impl Session {
             .await
             {
                 Ok(bytes) => {
-                    let path = dir.join(format!("{id}-{n}-{}", media::safe_name(&m.name)));
-                    tokio::fs::create_dir_all(&dir).await.map_err(storage)?;
-                    tokio::fs::write(&path, &bytes).await.map_err(storage)?;
+                    // Named by sender, message and place, so that a message
+                    // delivered again seals over the same file.
+                    let path = dir.join(format!("{id}-{n}{}", koine_vault::SEALED_SUFFIX));
+                    self.vault.write_async(path.clone(), bytes).await?;
                     attachments.push(Attachment {
                         name: m.name.clone(),
                         mime: m.mime.clone(),
                         size: m.size,
-                        source: AttachmentSource::LocalPath(path.to_string_lossy().into_owned()),
+                        source: AttachmentSource::Sealed(path.to_string_lossy().into_owned()),
                         sha256: Some(hex::encode(&m.plaintext_sha256)),
                     });
                 }

@@ -163,6 +163,7 @@ pub struct Live {
     pub commands: tokio::sync::mpsc::Sender<koine_api::Command>,
     pub events: tokio::sync::mpsc::UnboundedReceiver<koine_api::Event>,
     pub task: tokio::task::JoinHandle<Result<(), koine_api::SessionError>>,
+    pub data_dir: std::path::PathBuf,
 }
 
 /// The keyring scope `Live::start` gives a session on `data_dir`.
@@ -207,7 +208,27 @@ impl Live {
             commands,
             events,
             task,
+            data_dir: data_dir.to_path_buf(),
         })
+    }
+
+    /// The content of a received file, which the session sealed in its
+    /// data directory under the account's file key.
+    pub fn opened(&self, a: &koine_api::Attachment) -> anyhow::Result<Vec<u8>> {
+        let koine_api::AttachmentSource::Sealed(path) = &a.source else {
+            anyhow::bail!("not downloaded and sealed: {a:?}");
+        };
+        let path = Path::new(path);
+        anyhow::ensure!(
+            path.starts_with(&self.data_dir),
+            "{path:?} is outside the account's folder"
+        );
+        let vault = koine_vault::Vault::existing(&keyring(&self.data_dir))?
+            .ok_or_else(|| anyhow::anyhow!("no file key"))?;
+        let plain = vault
+            .read(path)?
+            .ok_or_else(|| anyhow::anyhow!("{path:?} is missing"))?;
+        Ok(plain.to_vec())
     }
 
     pub async fn wait<T>(
@@ -267,6 +288,7 @@ impl Live {
             commands,
             mut events,
             task,
+            ..
         } = self;
         drop(commands);
         let drain = tokio::spawn(async move { while events.recv().await.is_some() {} });

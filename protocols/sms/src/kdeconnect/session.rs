@@ -127,7 +127,9 @@ async fn load_identity(cx: &SessionContext) -> Result<LocalIdentity, SessionErro
 }
 
 /// Local ids already handed to the phone, with the phone's id once known.
-/// Kept in the data dir so that a retry after a reconnect is recognised.
+/// Kept in the data dir so that a retry after a reconnect is recognised
+/// (ids only, no message text; replaced atomically, so that a crash never
+/// loses it and sends twice).
 struct SentLog {
     path: PathBuf,
     entries: BTreeMap<String, Option<String>>,
@@ -160,7 +162,8 @@ impl SentLog {
     fn save(&self) -> Result<(), SessionError> {
         let json =
             serde_json::to_vec(&self.entries).map_err(|e| SessionError::Storage(e.to_string()))?;
-        std::fs::write(&self.path, json).map_err(|e| SessionError::Storage(e.to_string()))
+        koine_vault::write_private(&self.path, &json)
+            .map_err(|e| SessionError::Storage(e.to_string()))
     }
 }
 
@@ -220,6 +223,8 @@ struct Session {
     /// MMS parts being fetched, off the session loop: a payload port that
     /// never answers holds up only its own message.
     fetches: tokio::task::JoinSet<(String, Result<SavedPart, PartError>)>,
+    /// Seals MMS parts at rest.
+    vault: koine_vault::Vault,
 }
 
 /// Why a part is not in the data dir.
@@ -230,7 +235,7 @@ enum PartError {
     Store(String),
 }
 
-/// A part fetched and written to the data dir.
+/// A part fetched and sealed in the data dir.
 struct SavedPart {
     path: PathBuf,
     size: u64,
@@ -335,6 +340,7 @@ pub async fn run(cx: SessionContext, settings: KdeSettings) -> Result<(), Sessio
         keyring_set(&cx.secrets, PAIRING_SECRET, json).await?;
     }
     let sent = SentLog::load(cx.data_dir.join("kdeconnect-sent.json"));
+    let vault = koine_vault::Vault::open_async(cx.secrets.clone()).await?;
     let catch_up = CatchUp::load(cx.data_dir.join("kdeconnect-threads.json"));
     let mut session = Session {
         cx,
@@ -358,6 +364,7 @@ pub async fn run(cx: SessionContext, settings: KdeSettings) -> Result<(), Sessio
         seen_outgoing: HashSet::new(),
         backlog: VecDeque::new(),
         fetches: tokio::task::JoinSet::new(),
+        vault,
     };
     session.start().await?;
     session.serve().await
@@ -1200,24 +1207,25 @@ impl Session {
         let identity = self.identity.clone();
         let pin = self.fingerprint.clone();
         let dir = self.cx.data_dir.join("attachments");
+        let vault = self.vault.clone();
         let name = file.filename;
         self.fetches.spawn(async move {
             let result = async {
                 let bytes = payload::fetch(addr, &identity, pin, info.size)
                     .await
                     .map_err(|e| PartError::Fetch(format!("payload of {name}: {e}")))?;
-                let path = dir.join(attachment_file_name(&name));
-                tokio::fs::create_dir_all(&dir)
+                let path = dir.join(format!(
+                    "{}{}",
+                    attachment_file_name(&name),
+                    koine_vault::SEALED_SUFFIX
+                ));
+                let size = bytes.len() as u64;
+                let sha256 = hex::encode(Sha256::digest(&bytes));
+                vault
+                    .write_async(path.clone(), bytes.to_vec())
                     .await
                     .map_err(|e| PartError::Store(format!("storing {name}: {e}")))?;
-                tokio::fs::write(&path, &bytes)
-                    .await
-                    .map_err(|e| PartError::Store(format!("storing {name}: {e}")))?;
-                Ok(SavedPart {
-                    path,
-                    size: bytes.len() as u64,
-                    sha256: hex::encode(Sha256::digest(&bytes)),
-                })
+                Ok(SavedPart { path, size, sha256 })
             }
             .await;
             (name, result)
@@ -1257,7 +1265,7 @@ impl Session {
         {
             a.size = saved.size;
             a.sha256 = Some(saved.sha256);
-            a.source = AttachmentSource::LocalPath(saved.path.to_string_lossy().into_owned());
+            a.source = AttachmentSource::Sealed(saved.path.to_string_lossy().into_owned());
         }
         if held.waiting.is_empty() {
             let held = self.held.remove(index);
