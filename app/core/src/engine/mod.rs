@@ -851,6 +851,8 @@ mod changes_tests;
 #[cfg(test)]
 mod consent_tests;
 #[cfg(test)]
+mod files_tests;
+#[cfg(test)]
 mod people_tests;
 #[cfg(test)]
 mod route_tests;
