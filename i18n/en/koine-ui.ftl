@@ -377,3 +377,10 @@ history-key-unavailable = Koine could not get the key of your history from the s
 history-key-missing = Your history is encrypted and its key is no longer in the system keyring. Koine does not open it without that key, and does not replace it with an empty one.
 history-key-wrong = The key in the system keyring does not open your history: the file is damaged or was encrypted with another key. It was left untouched.
 history-encryption-failed = Encrypting your history failed ({ $reason }). The unencrypted file was kept as it was; Koine tries again at its next start.
+
+## Presence (XMPP, Matrix): under a direct chat's title
+presence-online = Online
+presence-away = Away
+presence-busy = Busy
+presence-offline = Offline
+presence-with-status = { $presence }: { $status }

@@ -377,3 +377,10 @@ history-key-unavailable = Koine n’a pas pu obtenir la clé de votre historique
 history-key-missing = Votre historique est chiffré et sa clé n’est plus dans le trousseau du système. Koine ne l’ouvre pas sans cette clé et ne le remplace pas par un historique vide.
 history-key-wrong = La clé du trousseau du système n’ouvre pas votre historique : le fichier est endommagé ou a été chiffré avec une autre clé. Il n’a pas été modifié.
 history-encryption-failed = Le chiffrement de votre historique a échoué ({ $reason }). Le fichier non chiffré a été conservé tel quel ; Koine réessaiera au prochain démarrage.
+
+## Présence (XMPP, Matrix) : sous le titre d’une conversation directe
+presence-online = En ligne
+presence-away = Absent
+presence-busy = Occupé
+presence-offline = Hors ligne
+presence-with-status = { $presence } : { $status }

@@ -137,6 +137,8 @@ pub struct App {
     pub compose: crate::actions::Compose,
     /// Previews of the open chat's received images.
     pub previews: crate::files::Previews,
+    /// Who is online, as the accounts reported it.
+    pub presences: crate::presence::Presences,
     /// What plugins reported that the user should see.
     pub notices: crate::notices::Notices,
     /// The chat whose other side was told that the user is typing.
@@ -210,6 +212,7 @@ impl App {
             sent_elsewhere: None,
             compose: crate::actions::Compose::default(),
             previews: crate::files::Previews::default(),
+            presences: crate::presence::Presences::default(),
             notices: crate::notices::Notices::default(),
             refresh: crate::refresh::ListRefresh::default(),
         }

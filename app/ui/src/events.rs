@@ -37,6 +37,9 @@ impl App {
     pub(crate) fn on_engine(&mut self, event: EngineEvent) -> Vec<Effect> {
         match event {
             EngineEvent::AccountStatus { account, status } => {
+                if !matches!(status, koine_core::AccountStatus::Online { .. }) {
+                    self.presences.forget_account(&account);
+                }
                 self.statuses.insert(account.clone(), status.clone());
                 if let Some(row) = self.accounts.iter_mut().find(|a| a.record.id == account) {
                     row.status = status;
@@ -136,6 +139,15 @@ impl App {
                     "send-failed",
                     reason = crate::send_errors::text(&error)
                 ));
+                Vec::new()
+            }
+            EngineEvent::Presence {
+                account,
+                address,
+                availability,
+                status,
+            } => {
+                self.presences.set(account, &address, availability, status);
                 Vec::new()
             }
             EngineEvent::EngineError { detail, .. } => {

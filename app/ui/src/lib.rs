@@ -38,6 +38,7 @@ pub mod notify;
 pub mod overlay;
 pub mod people_screen;
 pub mod people_view;
+pub mod presence;
 pub mod preview;
 pub mod prompts;
 mod refresh;

@@ -201,6 +201,15 @@ fn conversation_row<'a>(app: &'a App, c: &'a ConversationRecord) -> Element<'a, 
         Some(p) => badge::view(p, 22.0),
         None => Space::new().width(22).into(),
     };
+    let dot = app
+        .presence_of(c)
+        .and_then(|(a, _)| crate::presence::dot(a));
+    let badge: Element<'a, Message> = match dot {
+        Some((glyph, colour)) => column![badge, text(glyph).size(10).color(colour)]
+            .align_x(Alignment::Center)
+            .into(),
+        None => badge,
+    };
     let content = row![badge, column![title, second].spacing(2)]
         .spacing(8)
         .align_y(Alignment::Center);
@@ -229,11 +238,11 @@ fn chat(app: &App) -> Element<'_, Message> {
     } else {
         text(line).size(13).style(text::danger)
     };
-    let mut header = row![
-        column![text(app.title(c)).size(20), line]
-            .width(Fill)
-            .spacing(2),
-    ];
+    let mut titles = column![text(app.title(c)).size(20)].spacing(2);
+    if let Some((availability, status)) = app.presence_of(c) {
+        titles = titles.push(text(crate::presence::label(availability, status)).size(12));
+    }
+    let mut header = row![titles.push(line).width(Fill)];
     if app.jump_to.is_some() {
         header = header.push(
             button(text(fl!("chat-show-latest")).size(13))

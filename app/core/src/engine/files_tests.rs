@@ -25,7 +25,13 @@ async fn deliver(n: &Nets, account: &AccountId, m: koine_api::Message) -> Stored
 }
 
 fn with_file(remote: &str, source: AttachmentSource) -> koine_api::Message {
-    let mut m = message("ann@chat.invalid", remote, "a file", HopKind::ClientLink, false);
+    let mut m = message(
+        "ann@chat.invalid",
+        remote,
+        "a file",
+        HopKind::ClientLink,
+        false,
+    );
     m.content.attachments.push(Attachment {
         name: "../../plans.txt".into(),
         mime: "text/plain".into(),
@@ -40,7 +46,11 @@ fn with_file(remote: &str, source: AttachmentSource) -> koine_api::Message {
 fn seal(n: &Nets, account: &AccountId, bytes: &[u8]) -> String {
     let secrets = koine_keyring::KeyringSecrets::scoped(account.as_str());
     let vault = koine_vault::Vault::open(&secrets as &dyn SecretStore).expect("vault");
-    let dir = n.engine.profile().account_dir(account.as_str()).join("media");
+    let dir = n
+        .engine
+        .profile()
+        .account_dir(account.as_str())
+        .join("media");
     vault
         .put(&dir, bytes)
         .expect("sealed")
@@ -54,9 +64,18 @@ async fn a_sealed_file_opens_in_memory_to_a_new_file_and_to_a_temporary_copy() {
     let account = n.account("chat", "me@chat.invalid").await;
     n.start(&account).await;
     let path = seal(&n, &account, CANARY);
-    let stored = deliver(&n, &account, with_file("f1", AttachmentSource::Sealed(path))).await;
+    let stored = deliver(
+        &n,
+        &account,
+        with_file("f1", AttachmentSource::Sealed(path)),
+    )
+    .await;
 
-    let content = n.engine.attachment_content(stored.id, 0).await.expect("open");
+    let content = n
+        .engine
+        .attachment_content(stored.id, 0)
+        .await
+        .expect("open");
     assert_eq!(content.as_slice(), CANARY);
 
     let out = n.engine.profile().root().join("..").join("saved.txt");
@@ -79,7 +98,11 @@ async fn a_sealed_file_opens_in_memory_to_a_new_file_and_to_a_temporary_copy() {
     );
     let _ = std::fs::remove_file(&out);
 
-    let opened = n.engine.open_attachment(stored.id, 0).await.expect("opened");
+    let opened = n
+        .engine
+        .open_attachment(stored.id, 0)
+        .await
+        .expect("opened");
     assert_eq!(
         opened.file_name().and_then(|f| f.to_str()),
         Some("plans.txt"),
@@ -88,7 +111,10 @@ async fn a_sealed_file_opens_in_memory_to_a_new_file_and_to_a_temporary_copy() {
     assert!(opened.starts_with(n.engine.opened_files_dir().expect("dir")));
     assert_eq!(std::fs::read(&opened).expect("copy"), CANARY);
     n.engine.shutdown().await;
-    assert!(!opened.exists(), "the temporary copy is removed at shutdown");
+    assert!(
+        !opened.exists(),
+        "the temporary copy is removed at shutdown"
+    );
 
     assert!(matches!(
         n.engine.attachment_content(stored.id, 1).await,
@@ -115,7 +141,12 @@ async fn a_file_outside_the_account_folder_is_never_opened() {
         ("f2", elsewhere.to_string_lossy().into_owned()),
         ("f3", climbing),
     ] {
-        let stored = deliver(&n, &account, with_file(remote, AttachmentSource::Sealed(path))).await;
+        let stored = deliver(
+            &n,
+            &account,
+            with_file(remote, AttachmentSource::Sealed(path)),
+        )
+        .await;
         assert!(
             matches!(
                 n.engine.attachment_content(stored.id, 0).await,
@@ -128,7 +159,10 @@ async fn a_file_outside_the_account_folder_is_never_opened() {
     let stored = deliver(
         &n,
         &account,
-        with_file("f4", AttachmentSource::Remote("https://files.invalid/x".into())),
+        with_file(
+            "f4",
+            AttachmentSource::Remote("https://files.invalid/x".into()),
+        ),
     )
     .await;
     assert!(n.engine.open_attachment(stored.id, 0).await.is_err());
