@@ -6,8 +6,8 @@ use crate::session::{RunningSession, SessionEnd};
 use crate::{Harness, TestAccount, TestServer};
 use anyhow::{Context, bail, ensure};
 use koine_api::{
-    Command, ConnectionState, Content, ConversationKey, Event, LocalId, Message, MessageChange,
-    Protocol, RemoteId, Route, SessionError, TransportSecurity,
+    Attachment, AttachmentSource, Command, ConnectionState, Content, ConversationKey, Event,
+    LocalId, Message, MessageChange, Protocol, RemoteId, Route, SessionError, TransportSecurity,
 };
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -288,33 +288,108 @@ pub async fn reports_the_real_route<H: Harness>(harness: &H) -> anyhow::Result<(
     Ok(())
 }
 
-/// The route of a sent message, and of the same message received, agree
-/// with what the server observed of it (see [`crate::route_truth`]).
+/// The routes of a sent message and of the same message received agree
+/// with what each account's first hop observed of it (see
+/// [`crate::route_truth`]), in three situations: both accounts online; a
+/// recipient who is offline when it is sent and receives it on coming
+/// online; and a message with a file, when the protocol sends files (the
+/// canary is then in the file too). Skipped when the harness observes
+/// nothing.
 pub async fn route_matches_what_the_server_saw<H: Harness>(harness: &H) -> anyhow::Result<()> {
     let fx = Fixture::new(harness).await?;
     let acc_b = fx.server.account(1);
+    let to = fx.server.conversation_key(&acc_b);
     let mut a = fx.online(0, "a").await?;
     let mut b = fx.online(1, "b").await?;
+
     let canary = unique_text("route canary");
-    let id = new_local_id();
-    a.command(send(
-        fx.server.conversation_key(&acc_b),
-        &canary,
-        id.clone(),
-    ))
-    .await?;
-    let (_, sent_route) = acked(&mut a, &id).await?;
+    let sent = sent_route(&mut a, to.clone(), Content::text(&canary)).await?;
     let got = received(&mut b, &canary).await?;
-    let Some(seen) = fx.server.observe(&canary) else {
+    if !held_against_observations(&fx, "both online", &canary, &sent, &got.route)? {
         eprintln!("route truth: this harness observes nothing of its server; skipped");
         return Ok(());
-    };
-    eprintln!("route truth: the server observed {seen:?}; sent route {sent_route:?}");
-    for (label, route) in [("sent", &sent_route), ("received", &got.route)] {
-        crate::route_truth::compare(route, &seen)
-            .with_context(|| format!("the {label} route {route:?} against {seen:?}"))?;
     }
+
+    ensure!(
+        matches!(b.stop().await?, SessionEnd::Returned(Ok(()))),
+        "B must stop cleanly"
+    );
+    let canary = unique_text("route canary while away");
+    let sent = sent_route(&mut a, to.clone(), Content::text(&canary)).await?;
+    let mut b = fx.session(&acc_b, "b")?;
+    let got = received(&mut b, &canary)
+        .await
+        .context("the recipient coming online")?;
+    held_against_observations(&fx, "offline recipient", &canary, &sent, &got.route)?;
+
+    if fx
+        .protocol
+        .info()
+        .capabilities
+        .max_attachment_bytes
+        .is_none()
+        || !fx.server.sends_files()
+    {
+        eprintln!("route truth with a file: not applicable (no files sent here)");
+        return Ok(());
+    }
+    let canary = unique_text("route canary with a file");
+    let path = fx.dirs.path().join("route-canary.txt");
+    std::fs::write(&path, format!("{canary}\n")).context("writing the file to send")?;
+    let content = Content {
+        text: canary.clone(),
+        attachments: vec![Attachment {
+            name: "route-canary.txt".into(),
+            mime: "text/plain".into(),
+            size: std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0),
+            source: AttachmentSource::LocalPath(path.to_string_lossy().into_owned()),
+            sha256: None,
+        }],
+    };
+    let sent = sent_route(&mut a, to, content).await?;
+    let got = received(&mut b, &canary).await?;
+    held_against_observations(&fx, "with a file", &canary, &sent, &got.route)?;
     Ok(())
+}
+
+/// Sends `content` and returns the route it was acknowledged with.
+async fn sent_route(
+    session: &mut RunningSession,
+    to: ConversationKey,
+    content: Content,
+) -> anyhow::Result<Route> {
+    let id = new_local_id();
+    session
+        .command(Command::SendMessage {
+            local_id: id.clone(),
+            conversation: to,
+            content,
+            reply_to: None,
+        })
+        .await?;
+    Ok(acked(session, &id).await?.1)
+}
+
+/// Holds the sender's route against account 0's first hop and the
+/// recipient's against account 1's. False when the harness observes
+/// nothing.
+fn held_against_observations<S: TestServer>(
+    fx: &Fixture<S>,
+    situation: &str,
+    canary: &str,
+    sent: &Route,
+    received: &Route,
+) -> anyhow::Result<bool> {
+    for (account, label, route) in [(0, "sent", sent), (1, "received", received)] {
+        let Some(seen) = fx.server.observe(canary, account) else {
+            return Ok(false);
+        };
+        eprintln!("route truth ({situation}): account {account}'s first hop saw {seen:?}");
+        crate::route_truth::compare(route, &seen).with_context(|| {
+            format!("{situation}: the {label} route {route:?} against {seen:?}")
+        })?;
+    }
+    Ok(true)
 }
 
 /// Garbage from the server ends the session with a typed error: no panic,

@@ -25,7 +25,7 @@
 //! | `delivers_to_an_offline_recipient` | a message sent while B is offline reaches B when B connects |
 //! | `suppresses_duplicates` | the same local id sent twice is acknowledged twice and seen once by B |
 //! | `reports_the_real_route` | routes validate, name the real host, and never claim an unknown transport |
-//! | `route_matches_what_the_server_saw` | the routes of a sent and a received message agree with what the server observed ([`TestServer::observe`]: the TLS version it negotiated, whether its storage holds the text in the clear); claiming more fails, and so does claiming less |
+//! | `route_matches_what_the_server_saw` | the routes of a sent and a received message agree with what each account's first hop observed ([`TestServer::observe`]: the TLS version it negotiated or a plain link, whether its storage holds the text in the clear, whether the text went on in the clear): with both online, to a recipient who was offline and comes online, and with a file (when the capabilities say files); claiming more fails, and so does claiming less |
 //! | `survives_malformed_server_input` | garbage from the server ends the session with a typed error: no panic, no `Online` |
 //! | `survives_hostile_peers` | after login, a second account's catalogue of well-formed hostile messages ([`HostilePeer`]): no panic, still online, the victim's own message never edited or deleted, nothing marked spoofed shown, each plain message in between once |
 //!
@@ -95,12 +95,23 @@ pub trait TestServer: Send + Sync {
         ConversationKey::new(to.address.to_string())
     }
 
-    /// What the server observed of the message whose text is `canary`
-    /// (from its logs and storage), for the route-truth check. `None` when
-    /// this harness cannot observe its server: the check is then skipped.
-    fn observe(&self, canary: &str) -> Option<route_truth::Observation> {
-        let _ = canary;
+    /// What the first hop of account `account` observed of the message
+    /// whose text is `canary` (from its logs and storage), for the
+    /// route-truth check: the account's server (the same one for both
+    /// accounts on most networks) or, for a relay device, the account's own
+    /// device. `None` when this harness cannot observe it: the check is then
+    /// skipped.
+    fn observe(&self, canary: &str, account: usize) -> Option<route_truth::Observation> {
+        let _ = (canary, account);
         None
+    }
+
+    /// Whether these accounts can send files, when the protocol's
+    /// capabilities say it does (`max_attachment_bytes`). False for a
+    /// backend that refuses them with [`koine_api::SendError::Unsupported`]
+    /// while another backend of the same plugin sends them.
+    fn sends_files(&self) -> bool {
+        true
     }
 
     /// A hostile peer logged in as account 1 (see [`HostilePeer`]); `None`,

@@ -78,12 +78,16 @@ impl TestServer for Running {
     /// The reference server's database, spool and log: it relays Signal
     /// ciphertext over Noise, keeps only what waits for delivery, and
     /// must hold the text nowhere in the clear.
-    fn observe(&self, canary: &str) -> Option<koine_conformance::route_truth::Observation> {
+    fn observe(
+        &self,
+        canary: &str,
+        _account: usize,
+    ) -> Option<koine_conformance::route_truth::Observation> {
         use koine_conformance::route_truth::{Observation, bytes_under, holds};
         Some(Observation {
-            tls: None,
             plaintext_stored: Some(holds(&bytes_under(self.server.dir.path()), canary)),
             keeps_what_it_reads: false,
+            ..Observation::default()
         })
     }
 }

@@ -85,12 +85,16 @@ impl TestServer for Server {
 
     /// Synapse keeps every event it can read in its database: a plaintext
     /// event's text is there, a Megolm one's is not.
-    fn observe(&self, canary: &str) -> Option<koine_conformance::route_truth::Observation> {
+    fn observe(
+        &self,
+        canary: &str,
+        _account: usize,
+    ) -> Option<koine_conformance::route_truth::Observation> {
         use koine_conformance::route_truth::{Observation, bytes_under, holds};
         Some(Observation {
-            tls: None,
             plaintext_stored: Some(holds(&bytes_under(self.synapse.dir()), canary)),
             keeps_what_it_reads: true,
+            ..Observation::default()
         })
     }
 }

@@ -83,15 +83,20 @@ impl TestServer for Server {
     /// Prosody's own account of the message: the TLS version its log says
     /// the client streams negotiated, and whether its archive (every chat
     /// message is archived here) holds the text in the clear.
-    fn observe(&self, canary: &str) -> Option<koine_conformance::route_truth::Observation> {
-        use koine_conformance::route_truth::{Observation, bytes_under, holds};
+    fn observe(
+        &self,
+        canary: &str,
+        _account: usize,
+    ) -> Option<koine_conformance::route_truth::Observation> {
+        use koine_conformance::route_truth::{Observation, SeenLink, bytes_under, holds};
         Some(Observation {
-            tls: support::negotiated_tls(&self.prosody.log()),
+            link: support::negotiated_tls(&self.prosody.log()).map(SeenLink::Tls),
             plaintext_stored: Some(holds(
                 &bytes_under(&self.prosody.dir().join("data")),
                 canary,
             )),
             keeps_what_it_reads: true,
+            ..Observation::default()
         })
     }
 }

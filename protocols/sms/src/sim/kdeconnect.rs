@@ -4,7 +4,7 @@
 //! answers the SMS packets only for a paired desktop, pushes new messages,
 //! and serves MMS parts as payloads.
 
-use super::{Part, Phone, PhoneEvent};
+use super::{LinkSecurity, Part, Phone, PhoneEvent, WireLog};
 use crate::error::LinkError;
 use crate::kdeconnect::identity::{Identity, PROTOCOL_VERSION, Pair};
 use crate::kdeconnect::link::{self, KnownPeer, Link};
@@ -77,6 +77,7 @@ pub struct KdePhone {
     pair_on_connect: std::sync::atomic::AtomicBool,
     hang_payloads: std::sync::atomic::AtomicBool,
     key: Mutex<Option<String>>,
+    wire: WireLog,
 }
 
 /// What the phone is told to send on its current connection.
@@ -138,6 +139,7 @@ impl KdePhone {
             pair_on_connect: std::sync::atomic::AtomicBool::new(false),
             hang_payloads: std::sync::atomic::AtomicBool::new(false),
             key: Mutex::new(None),
+            wire: WireLog::default(),
         });
         me.save();
         Ok(me)
@@ -213,6 +215,26 @@ impl KdePhone {
     /// Every packet received so far (from paired and unpaired desktops).
     pub fn journal(&self) -> Vec<Received> {
         self.journal.lock().map(|j| j.clone()).unwrap_or_default()
+    }
+
+    /// What crossed this phone's links with desktops, each with the TLS
+    /// version the phone negotiated for it (the packets on the main link;
+    /// not the payload links of MMS parts).
+    pub fn wire(&self) -> &WireLog {
+        &self.wire
+    }
+
+    /// Writes `packet` to the desktop, noting it in the wire log.
+    async fn push(&self, link: &mut Link, packet: &Packet) -> Result<(), LinkError> {
+        self.wire
+            .record(LinkSecurity::Tls(link.tls_version), &packet.encode());
+        link.writer.send(packet).await
+    }
+
+    /// Writes `bytes` as they are, noting them in the wire log.
+    async fn push_raw(&self, link: &mut Link, bytes: &[u8]) -> Result<(), LinkError> {
+        self.wire.record(LinkSecurity::Tls(link.tls_version), bytes);
+        link.writer.send_raw(bytes).await
     }
 
     /// The phone asks the connected desktop to pair (the user tapped
@@ -371,7 +393,8 @@ impl KdePhone {
         {
             let request = self.pair_request();
             self.show_key(&link.peer_cert, request.timestamp);
-            link.writer.send(&Packet::new(kind::PAIR, &request)).await?;
+            self.push(&mut link, &Packet::new(kind::PAIR, &request))
+                .await?;
             awaiting_our_request = true;
         }
         if let Some(p) = link.pending.take() {
@@ -386,7 +409,7 @@ impl KdePhone {
                     Err(e) => return Err(e),
                 },
                 out = rx.recv() => match out {
-                    Some(Outgoing::Raw(bytes)) => link.writer.send_raw(&bytes).await?,
+                    Some(Outgoing::Raw(bytes)) => self.push_raw(&mut link, &bytes).await?,
                     Some(Outgoing::Packet(p)) => {
                         if p.kind == kind::PAIR {
                             awaiting_our_request = true;
@@ -394,7 +417,7 @@ impl KdePhone {
                                 self.show_key(&link.peer_cert, request.timestamp);
                             }
                         }
-                        link.writer.send(&p).await?
+                        self.push(&mut link, &p).await?
                     }
                     None => {
                         link.writer.shutdown().await;
@@ -406,7 +429,7 @@ impl KdePhone {
                         && self.is_paired(&desktop.device_id, &fp)
                     {
                         let body = Messages { messages: vec![m], version: 2 };
-                        link.writer.send(&Packet::new(kind::SMS_MESSAGES, &body)).await?;
+                        self.push(&mut link, &Packet::new(kind::SMS_MESSAGES, &body)).await?;
                     }
                 }
             }
@@ -428,6 +451,8 @@ impl KdePhone {
         awaiting_our_request: &mut bool,
     ) -> Result<(), LinkError> {
         let paired = self.is_paired(&desktop.device_id, fp);
+        self.wire
+            .record(LinkSecurity::Tls(link.tls_version), &packet.encode());
         if let Ok(mut j) = self.journal.lock() {
             j.push(Received {
                 from: desktop.device_id.clone(),
@@ -472,22 +497,24 @@ impl KdePhone {
                     pair: accept,
                     timestamp: None,
                 };
-                link.writer.send(&Packet::new(kind::PAIR, &answer)).await?;
+                self.push(link, &Packet::new(kind::PAIR, &answer)).await?;
             }
             return Ok(());
         }
         if !paired {
             // Like the app: a packet from an unpaired device is dropped and
             // the device is told that it is not paired.
-            link.writer
-                .send(&Packet::new(
+            self.push(
+                link,
+                &Packet::new(
                     kind::PAIR,
                     &Pair {
                         pair: false,
                         timestamp: None,
                     },
-                ))
-                .await?;
+                ),
+            )
+            .await?;
             return Ok(());
         }
         match packet.kind.as_str() {
@@ -496,15 +523,17 @@ impl KdePhone {
                     .phone
                     .with_store(|s| s.latest_per_thread())
                     .unwrap_or_default();
-                link.writer
-                    .send(&Packet::new(
+                self.push(
+                    link,
+                    &Packet::new(
                         kind::SMS_MESSAGES,
                         &Messages {
                             messages,
                             version: 2,
                         },
-                    ))
-                    .await?;
+                    ),
+                )
+                .await?;
             }
             kind::SMS_REQUEST_CONVERSATION => {
                 if let Ok(r) = packet.body_as::<RequestConversation>() {
@@ -514,15 +543,17 @@ impl KdePhone {
                             s.thread(r.thread_id, r.range_start_timestamp, r.number_to_request)
                         })
                         .unwrap_or_default();
-                    link.writer
-                        .send(&Packet::new(
+                    self.push(
+                        link,
+                        &Packet::new(
                             kind::SMS_MESSAGES,
                             &Messages {
                                 messages,
                                 version: 2,
                             },
-                        ))
-                        .await?;
+                        ),
+                    )
+                    .await?;
                 }
             }
             kind::SMS_REQUEST if self.drop_sends.load(std::sync::atomic::Ordering::SeqCst) => {}
@@ -585,7 +616,7 @@ impl KdePhone {
                             },
                         )
                         .with_payload(PayloadInfo { size, port });
-                        link.writer.send(&p).await?;
+                        self.push(link, &p).await?;
                     }
                 }
             }

@@ -16,9 +16,75 @@ mod store;
 pub use store::{Part, Store};
 
 use crate::kdeconnect::sms::{SmsMessage, message_type};
-use std::collections::HashMap;
+use koine_api::TlsVersion;
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, Weak};
 use tokio::sync::broadcast;
+
+/// How a link between a phone and a desktop was protected, as the phone
+/// negotiated it. Ordered from the weakest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LinkSecurity {
+    /// Plain HTTP.
+    Plaintext,
+    /// TLS of this version.
+    Tls(TlsVersion),
+}
+
+/// What crossed a phone's links with desktops (packets, requests, webhook
+/// calls, either way), so that a test can ask which links carried a text.
+/// The oldest entries go beyond [`WireLog::LIMIT`] bytes.
+#[derive(Debug, Default)]
+pub struct WireLog {
+    entries: Mutex<Entries>,
+}
+
+/// The log's entries, oldest first, and their total size in bytes.
+#[derive(Debug, Default)]
+struct Entries {
+    list: VecDeque<(LinkSecurity, Vec<u8>)>,
+    bytes: usize,
+}
+
+impl WireLog {
+    /// How many bytes the log keeps.
+    pub const LIMIT: usize = 16 * 1024 * 1024;
+
+    /// Notes `bytes` crossing a link protected by `link`.
+    pub fn record(&self, link: LinkSecurity, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        if let Ok(mut e) = self.entries.lock() {
+            e.bytes = e.bytes.saturating_add(bytes.len());
+            e.list.push_back((link, bytes.to_vec()));
+            while e.bytes > Self::LIMIT {
+                match e.list.pop_front() {
+                    Some((_, old)) => e.bytes = e.bytes.saturating_sub(old.len()),
+                    None => break,
+                }
+            }
+        }
+    }
+
+    /// The links that carried `text`, weakest first.
+    pub fn links_carrying(&self, text: &str) -> BTreeSet<LinkSecurity> {
+        let needle = text.as_bytes();
+        if needle.is_empty() {
+            return BTreeSet::new();
+        }
+        self.entries
+            .lock()
+            .map(|e| {
+                e.list
+                    .iter()
+                    .filter(|(_, bytes)| bytes.windows(needle.len()).any(|w| w == needle))
+                    .map(|(link, _)| *link)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
 
 /// Something that happened on a phone, for the backend to report.
 #[derive(Debug, Clone)]
@@ -52,6 +118,7 @@ pub struct PhoneConfig {
 pub struct Carrier {
     phones: Mutex<HashMap<String, Weak<Phone>>>,
     auto_answer: Mutex<bool>,
+    carried: Mutex<Vec<String>>,
 }
 
 impl Carrier {
@@ -78,9 +145,22 @@ impl Carrier {
         self.phones.lock().ok()?.get(number)?.upgrade()
     }
 
+    /// Whether the carrier carried a message holding `text`: it sees every
+    /// SMS and MMS in the clear.
+    pub fn carried(&self, text: &str) -> bool {
+        !text.is_empty()
+            && self
+                .carried
+                .lock()
+                .is_ok_and(|c| c.iter().any(|body| body.contains(text)))
+    }
+
     /// Carries an SMS/MMS from `from` to each of `to` (E.164). Returns the
     /// recipients it reached.
     fn carry(&self, from: &str, to: &[String], body: &str, parts: &[Part]) -> Vec<String> {
+        if let Ok(mut c) = self.carried.lock() {
+            c.push(body.to_owned());
+        }
         let mut reached = Vec::new();
         let auto = self.auto_answer.lock().map(|a| *a).unwrap_or(false);
         for number in to {
@@ -224,5 +304,59 @@ impl Phone {
             }
         }
         Some(msg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wire_log_names_every_link_that_carried_a_text_weakest_first() {
+        let log = WireLog::default();
+        log.record(
+            LinkSecurity::Tls(TlsVersion::Tls13),
+            b"{\"body\":\"hello there\"}",
+        );
+        log.record(LinkSecurity::Plaintext, b"POST / hello there");
+        log.record(LinkSecurity::Tls(TlsVersion::Tls12), b"something else");
+        assert_eq!(
+            log.links_carrying("hello there")
+                .into_iter()
+                .collect::<Vec<_>>(),
+            [
+                LinkSecurity::Plaintext,
+                LinkSecurity::Tls(TlsVersion::Tls13)
+            ]
+        );
+        assert!(log.links_carrying("nowhere").is_empty());
+        assert!(log.links_carrying("").is_empty());
+    }
+
+    #[test]
+    fn the_wire_log_forgets_the_oldest_beyond_its_limit() {
+        let log = WireLog::default();
+        log.record(LinkSecurity::Plaintext, b"the first words");
+        let filler = vec![b'x'; WireLog::LIMIT];
+        log.record(LinkSecurity::Tls(TlsVersion::Tls13), &filler);
+        assert!(log.links_carrying("the first words").is_empty());
+        log.record(LinkSecurity::Plaintext, b"the last words");
+        assert_eq!(log.links_carrying("the last words").len(), 1);
+    }
+
+    #[tokio::test]
+    async fn the_carrier_remembers_what_it_carried_in_the_clear() {
+        let carrier = Carrier::new();
+        let config = |number: &str| PhoneConfig {
+            number: number.into(),
+            region: "FR".into(),
+            device_name: "phone".into(),
+            clock_skew_secs: 0,
+        };
+        let a = Phone::new(config("+33612345601"), &carrier);
+        let _b = Phone::new(config("+33612345602"), &carrier);
+        a.send(&["+33612345602".into()], "over the air", -1, &[]);
+        assert!(carrier.carried("over the air"));
+        assert!(!carrier.carried("never sent"));
     }
 }

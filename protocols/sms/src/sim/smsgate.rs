@@ -4,7 +4,7 @@
 //! retried until the receiver answers, and — like the app — webhook URLs
 //! over plain HTTP refused unless they point at the loopback address.
 
-use super::{Phone, PhoneEvent};
+use super::{LinkSecurity, Phone, PhoneEvent, WireLog};
 use crate::kdeconnect::sms::{SmsMessage, message_type};
 use crate::smsgate::api::{
     self, MessageState, MmsReceived, Progress, Received, RecipientState, SendMessage, State,
@@ -55,6 +55,7 @@ pub struct GatePhone {
     config: GateConfig,
     state: Mutex<GateState>,
     attempts: Arc<Mutex<Vec<WebhookAttempt>>>,
+    wire: Arc<WireLog>,
 }
 
 /// A running API server; dropping it stops it.
@@ -93,6 +94,7 @@ impl GatePhone {
                 ..GateState::default()
             }),
             attempts: Arc::new(Mutex::new(Vec::new())),
+            wire: Arc::new(WireLog::default()),
         })
     }
 
@@ -102,6 +104,13 @@ impl GatePhone {
             .lock()
             .map(|s| s.requests.clone())
             .unwrap_or_default()
+    }
+
+    /// What crossed this phone's links with desktops: API requests and
+    /// answers (over TLS of the version negotiated, or plain HTTP) and
+    /// every webhook call attempt (plain HTTP).
+    pub fn wire(&self) -> &WireLog {
+        &self.wire
     }
 
     /// The registered webhooks.
@@ -190,27 +199,37 @@ impl GatePhone {
                 let me = me.clone();
                 let tls = tls.clone();
                 connections.spawn(async move {
-                    let (r, w): (
+                    let (r, w, link): (
                         Box<dyn tokio::io::AsyncRead + Send + Unpin>,
                         Box<dyn tokio::io::AsyncWrite + Send + Unpin>,
+                        LinkSecurity,
                     ) = match tls {
                         Some(acceptor) => match acceptor.accept(tcp).await {
                             Ok(stream) => {
+                                let Ok(version) = crate::kdeconnect::tls::negotiated(
+                                    stream.get_ref().1.protocol_version(),
+                                ) else {
+                                    return;
+                                };
                                 let (r, w) = tokio::io::split(stream);
-                                (Box::new(r), Box::new(w))
+                                (Box::new(r), Box::new(w), LinkSecurity::Tls(version))
                             }
                             // A client that refused the certificate.
                             Err(_) => return,
                         },
                         None => {
                             let (r, w) = tcp.into_split();
-                            (Box::new(r), Box::new(w))
+                            (Box::new(r), Box::new(w), LinkSecurity::Plaintext)
                         }
                     };
                     let (status, body) = match http::read_request(r).await {
-                        Ok(req) => me.route(req),
+                        Ok(req) => {
+                            me.wire.record(link, &req.body);
+                            me.route(req)
+                        }
                         Err(e) => (400, json_body(&json!({"message": e.to_string()}))),
                     };
+                    me.wire.record(link, &body);
                     let _ = http::write_response(
                         w,
                         status,
@@ -527,7 +546,14 @@ impl GatePhone {
                     webhook_id: hook.id.clone().unwrap_or_default(),
                 };
                 let key = key.clone();
-                Box::pin(deliver(hook.url, call, key, skew, self.attempts.clone())) as Call
+                Box::pin(deliver(
+                    hook.url,
+                    call,
+                    key,
+                    skew,
+                    self.attempts.clone(),
+                    self.wire.clone(),
+                )) as Call
             })
             .collect()
     }
@@ -541,6 +567,7 @@ async fn deliver(
     key: String,
     skew_secs: i64,
     attempts: Arc<Mutex<Vec<WebhookAttempt>>>,
+    wire: Arc<WireLog>,
 ) {
     let Ok(url) = Url::parse(&url) else { return };
     let body = json_body(&call);
@@ -556,6 +583,9 @@ async fn deliver(
             ("X-Signature", api::sign(&key, &body, &ts)),
             ("X-Timestamp", ts),
         ];
+        // Noted before it goes: the receiver may act on the call before it
+        // answers. Webhooks go over plain HTTP only (see `http::send`).
+        wire.record(LinkSecurity::Plaintext, &body);
         let status = http::send(&url, "POST", "", &headers, &body)
             .await
             .ok()

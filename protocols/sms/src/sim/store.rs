@@ -165,6 +165,18 @@ impl Store {
     pub fn part(&self, unique: &str) -> Option<&Part> {
         self.parts.get(unique)
     }
+
+    /// Whether any message or part holds `text` in the clear (a phone keeps
+    /// every SMS it sends or receives as it is).
+    pub fn holds(&self, text: &str) -> bool {
+        let needle = text.as_bytes();
+        !needle.is_empty()
+            && (self.messages.iter().any(|m| m.body.contains(text))
+                || self
+                    .parts
+                    .values()
+                    .any(|p| p.bytes.windows(needle.len()).any(|w| w == needle)))
+    }
 }
 
 fn sanitize(name: &str) -> String {
@@ -197,5 +209,21 @@ mod tests {
         assert_ne!(a.thread_id, c.thread_id);
         assert_eq!(s.thread(a.thread_id, None, Some(1))[0].body, "out");
         assert_eq!(s.latest_per_thread().len(), 2);
+    }
+
+    #[test]
+    fn the_store_is_searched_in_bodies_and_parts() {
+        let mut s = Store::new("FR");
+        s.add(&["+33611223344".into()], "a body", 2, 1, -1, &[]);
+        let part = Part {
+            name: "f.txt".into(),
+            mime: "text/plain".into(),
+            bytes: b"in a part".to_vec(),
+        };
+        s.add(&["+33611223344".into()], "", 2, 2, -1, &[part]);
+        assert!(s.holds("a body"));
+        assert!(s.holds("in a part"));
+        assert!(!s.holds("elsewhere"));
+        assert!(!s.holds(""));
     }
 }

@@ -134,10 +134,18 @@ pub struct GateRig {
     pub gate: Arc<GatePhone>,
     pub server: GateServer,
     pub webhook_port: u16,
+    /// The app's certificate, in its HTTPS mode.
+    pub certificate: Option<LocalIdentity>,
 }
 
 impl GateRig {
     pub async fn start(carrier: &Arc<Carrier>, number: &str, skew: i64) -> Self {
+        Self::start_with(carrier, number, skew, false).await
+    }
+
+    /// A phone whose API is plain HTTP, or HTTPS with a self-signed
+    /// certificate (the app's HTTPS mode).
+    pub async fn start_with(carrier: &Arc<Carrier>, number: &str, skew: i64, https: bool) -> Self {
         let phone = phone(carrier, number, skew);
         let gate = GatePhone::new(
             phone.clone(),
@@ -146,10 +154,14 @@ impl GateRig {
                 password: PASSWORD.into(),
             },
         );
-        let server = gate
-            .listen("127.0.0.1:0".parse().expect("addr"))
-            .await
-            .expect("listen");
+        let addr = "127.0.0.1:0".parse().expect("addr");
+        let certificate =
+            https.then(|| LocalIdentity::generate("smsgate_app").expect("certificate"));
+        let server = match &certificate {
+            Some(c) => gate.listen_tls(addr, c).await,
+            None => gate.listen(addr).await,
+        }
+        .expect("listen");
         // A fixed webhook port per account, so a restarted session gets the
         // calls the phone retried while it was away.
         let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("probe");
@@ -160,13 +172,22 @@ impl GateRig {
             gate,
             server,
             webhook_port,
+            certificate,
         }
     }
 
+    /// An account for this phone; with HTTPS, its certificate already
+    /// pinned in the settings (read off the phone).
     pub fn account(&self, number: &str, password: &str) -> TestAccount {
         let mut s = Settings::default();
         s.set("backend", "smsgate");
-        s.set("url", format!("http://{}", self.server.addr()));
+        match &self.certificate {
+            Some(c) => {
+                s.set("url", format!("https://{}", self.server.addr()));
+                s.set("certificate_fingerprint", c.fingerprint().expect("fp"));
+            }
+            None => s.set("url", format!("http://{}", self.server.addr())),
+        }
         s.set("username", "sms");
         s.set("region", "FR");
         s.set("phone_name", PHONE_NAME);
