@@ -17,7 +17,7 @@ fn rt() -> tokio::runtime::Runtime {
 }
 
 /// Pushes a message to an account and waits until it is stored.
-async fn deliver(n: &Nets, account: &AccountId, m: koine_api::Message) -> StoredMessage {
+pub(super) async fn deliver(n: &Nets, account: &AccountId, m: koine_api::Message) -> StoredMessage {
     let mut rx = n.engine.subscribe();
     let remote = m.remote_id.clone();
     n.push

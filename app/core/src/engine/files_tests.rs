@@ -2,27 +2,12 @@
 //! to a new private file, or to a private temporary copy removed at
 //! shutdown; never a file outside the account's folder.
 
-use super::test_net::{Nets, Push, message, wait};
+use super::consent_tests::deliver;
+use super::test_net::{Nets, message};
 use super::*;
 use koine_api::{Attachment, AttachmentSource, HopKind, SecretStore};
 
 const CANARY: &[u8] = b"the key is under the blue flowerpot";
-
-async fn deliver(n: &Nets, account: &AccountId, m: koine_api::Message) -> StoredMessage {
-    let mut rx = n.engine.subscribe();
-    let remote = m.remote_id.clone();
-    n.push
-        .send((account.clone(), Push::Message(m)))
-        .expect("push");
-    let EngineEvent::MessageStored { message, .. } = wait(&mut rx, "stored", |e| {
-        matches!(e, EngineEvent::MessageStored { message, .. } if message.remote_id.as_ref() == Some(&remote))
-    })
-    .await
-    else {
-        unreachable!()
-    };
-    message
-}
 
 fn with_file(remote: &str, source: AttachmentSource) -> koine_api::Message {
     let mut m = message(
